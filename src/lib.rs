@@ -1,0 +1,4 @@
+//! hfsim: in-silico clinical trials of cell therapy in heart failure with
+//! reduced ejection fraction.
+
+pub mod rng;
