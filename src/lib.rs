@@ -1,4 +1,6 @@
 //! hfsim: in-silico clinical trials of cell therapy in heart failure with
 //! reduced ejection fraction.
 
+pub mod model;
 pub mod rng;
+pub mod solver;

@@ -1,0 +1,108 @@
+//! Paracrine signal.
+//!
+//! The secreted factors live minutes (VEGF t1/2 34 min, HGF 4 min), far
+//! shorter than the weeks over which the biological response builds and
+//! fades. The signal is therefore driven by cell *exposure*, through a
+//! three-compartment delay chain with rate `k_tr` (peak about 2 weeks after
+//! a dose, back near baseline by 8 weeks), separately for the pulmonary
+//! circulation (driving RV afterload) and for the LV myocardium:
+//!
+//! ```text
+//! dP1/dt = m_pre L - k_tr P1,   dP2/dt = k_tr (P1 - P2),   dP3/dt = k_tr (P2 - P3)
+//! dM1/dt = m_pre (H + phi L + phi_G G) - k_tr M1,   ... (same chain)
+//! s_RV = k_tr P3,   s_LV = k_tr M3           (1e6 cell-equivalents per kg)
+//! ```
+//! `m_pre` < 1 with methylprednisolone premedication. The signals drive slow
+//! repair states that carry the effect of repeated doses (they add up there,
+//! not in the chain):
+//!
+//! ```text
+//! g_RV = Emax_RV s_RV / (s_RV + EC50_RV)
+//! g_LV = Emax_LV s_LV / (s_LV + EC50_LV) / (1 + C / C50)      (C: sustained procoagulant state)
+//! dQ/dt = g_RV (1 - Q) - k_Q Q        (pulmonary-vascular repair, 0..1)
+//! dR/dt = g_LV (1 - R) - k_R R        (LV myocardial repair, 0..1)
+//! ```
+
+use super::kinetics::LN2;
+use super::params::P;
+use super::patient::PatientParams;
+use super::state::*;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paracrine {
+    pub k_transit: f64,
+    /// Premedication multiplier of the signal input.
+    pub premedication_factor: f64,
+    pub lung_to_lv: f64,
+    pub graft_to_lv: f64,
+    pub rv_emax: f64,
+    pub rv_ec50: f64,
+    pub k_rv_repair_off: f64,
+    pub lv_emax: f64,
+    pub lv_ec50: f64,
+    pub k_lv_repair_off: f64,
+    pub lv_attenuation_c50: f64,
+}
+
+impl Paracrine {
+    pub fn new(p: &PatientParams, methylprednisolone: bool) -> Paracrine {
+        Paracrine {
+            k_transit: p.get(P::ParacrineTransitRate),
+            premedication_factor: if methylprednisolone { 1.0 - p.get(P::MethylprednisoloneParacrineDamping) } else { 1.0 },
+            lung_to_lv: p.get(P::LungToLvSignalFraction),
+            graft_to_lv: p.get(P::PatchParacrineFraction),
+            rv_emax: p.get(P::RvRepairEmax),
+            rv_ec50: p.get(P::RvSignalEc50),
+            k_rv_repair_off: LN2 / p.get(P::RvRepairHalfLife),
+            lv_emax: p.get(P::LvRepairEmax),
+            lv_ec50: p.get(P::LvSignalEc50),
+            k_lv_repair_off: LN2 / p.get(P::LvRepairHalfLife),
+            lv_attenuation_c50: p.get(P::DdimerLvAttenuationC50),
+        }
+    }
+
+    /// Input of the pulmonary chain.
+    #[inline]
+    pub fn rv_input(&self, y: &State) -> f64 {
+        self.premedication_factor * y[LUNG]
+    }
+
+    /// Input of the myocardial chain.
+    #[inline]
+    pub fn lv_input(&self, y: &State) -> f64 {
+        self.premedication_factor * (y[HEART] + self.lung_to_lv * y[LUNG] + self.graft_to_lv * y[GRAFT])
+    }
+
+    /// Signals leaving the chains `(s_RV, s_LV)`.
+    #[inline]
+    pub fn signals(&self, y: &State) -> (f64, f64) {
+        (self.k_transit * y[RV_CHAIN_3], self.k_transit * y[LV_CHAIN_3])
+    }
+
+    /// Repair drives `(g_RV, g_LV)` (per day).
+    #[inline]
+    pub fn drives(&self, s_rv: f64, s_lv: f64, sustained_procoagulant: f64) -> (f64, f64) {
+        let g_rv = if s_rv > 0.0 { self.rv_emax * s_rv / (s_rv + self.rv_ec50) } else { 0.0 };
+        let g_lv = if s_lv > 0.0 {
+            self.lv_emax * s_lv / (s_lv + self.lv_ec50) / (1.0 + sustained_procoagulant.max(0.0) / self.lv_attenuation_c50)
+        } else {
+            0.0
+        };
+        (g_rv, g_lv)
+    }
+
+    #[inline]
+    pub fn rhs(&self, y: &State, dy: &mut State) {
+        let k = self.k_transit;
+        dy[RV_CHAIN_1] = self.rv_input(y) - k * y[RV_CHAIN_1];
+        dy[RV_CHAIN_2] = k * (y[RV_CHAIN_1] - y[RV_CHAIN_2]);
+        dy[RV_CHAIN_3] = k * (y[RV_CHAIN_2] - y[RV_CHAIN_3]);
+        dy[LV_CHAIN_1] = self.lv_input(y) - k * y[LV_CHAIN_1];
+        dy[LV_CHAIN_2] = k * (y[LV_CHAIN_1] - y[LV_CHAIN_2]);
+        dy[LV_CHAIN_3] = k * (y[LV_CHAIN_2] - y[LV_CHAIN_3]);
+        let (s_rv, s_lv) = self.signals(y);
+        let (g_rv, g_lv) = self.drives(s_rv, s_lv, y[SUSTAINED]);
+        dy[RV_REPAIR] = g_rv * (1.0 - y[RV_REPAIR]) - self.k_rv_repair_off * y[RV_REPAIR];
+        dy[LV_REPAIR] = g_lv * (1.0 - y[LV_REPAIR]) - self.k_lv_repair_off * y[LV_REPAIR];
+    }
+}
