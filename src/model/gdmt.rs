@@ -156,8 +156,8 @@ mod tests {
     /// solution for distinct rates, written the textbook way.
     #[test]
     fn lagged_response_matches_the_textbook_formula() {
-        for &(mu, k) in &[(0.01, 0.03), (0.05, 0.02), (1.0 / 150.0, 0.033)] {
-            for &t in &[0.5, 10.0, 100.0, 400.0] {
+        for &(mu, k) in &[(0.01f64, 0.03f64), (0.05, 0.02), (1.0 / 150.0, 0.033)] {
+            for &t in &[0.5f64, 10.0, 100.0, 400.0] {
                 let textbook = 1.0 - (k * (-mu * t).exp() - mu * (-k * t).exp()) / (k - mu);
                 assert!((lagged_response(mu, k, t) - textbook).abs() < 1e-13);
             }
