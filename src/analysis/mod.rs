@@ -1,0 +1,11 @@
+//! Statistical analysis (being built on the `analysis` branch; these shared
+//! types are the agreed interface).
+
+/// Alternative hypothesis, always stated for (treatment − control).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alternative {
+    TwoSided,
+    Greater,
+    Less,
+}
