@@ -2,7 +2,9 @@
 //! reduced ejection fraction.
 
 pub mod analysis;
+pub mod cohort;
 pub mod model;
 pub mod rng;
 pub mod scenario;
 pub mod solver;
+pub mod trial;

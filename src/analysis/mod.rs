@@ -9,3 +9,10 @@ pub enum Alternative {
     Greater,
     Less,
 }
+
+/// One time-to-event observation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SurvivalObs {
+    pub time: f64,
+    pub event: bool,
+}

@@ -380,7 +380,7 @@ fn read_run(t: Option<Reader>) -> RunSpec {
         replicates: 1000,
         follow_up_days: 360.0,
         common_random_numbers: true,
-        solver: SolverMethod::Fast,
+        solver: SolverMethod::Reference,
         rtol: 1e-8,
         atol: 1e-10,
         failure_budget: 0.001,

@@ -1,0 +1,267 @@
+//! One simulated trial: enrol, randomize, treat, follow up, measure.
+//!
+//! Order of work for one replicate (every draw from the stream of its
+//! patient and purpose, so the order of work never changes a result):
+//!
+//! 1. screen candidates until the trial is full (`cohort`);
+//! 2. allocate arms (`randomization`, trial-level stream);
+//! 3. per patient: between-patient parameters, conduct (early withdrawal,
+//!    dropout, MRI eligibility, missing scans, visit days), the deterministic
+//!    ODE over the arm's regimen, event times from the cumulative hazards,
+//!    measurements with error at the visits the patient attends.
+//!
+//! The result is a [`TrialData`]: one [`PatientRecord`] per randomized
+//! patient, from which `endpoints` extracts what each test analyses.
+
+pub mod endpoints;
+pub mod measurement;
+pub mod randomization;
+
+use crate::cohort::{Candidate, CohortError, CohortSampler};
+use crate::model::events::{EventDraws, EventTimes, MAX_HFH};
+use crate::model::observation::{ErrorModel, Modality, error_model};
+use crate::model::params::P;
+use crate::model::simulate::{SimulationPlan, Trajectory};
+use crate::model::{PatientModel, Regimen};
+use crate::rng::{DesignSlot, Purpose, StreamKey, TRIAL_LEVEL};
+use crate::scenario::Scenario;
+use crate::solver::{SolveFailure, SolverStats};
+use measurement::{N_SLOTS, SLOTS, modality_index, true_value};
+use rand::RngExt;
+use rand_distr::{Exp1, StandardNormal};
+
+/// How patients are integrated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    Reference(crate::solver::dopri5::Dopri5),
+}
+
+impl Method {
+    pub fn describe(&self) -> String {
+        use crate::solver::Integrator;
+        match self {
+            Method::Reference(d) => d.describe(),
+        }
+    }
+}
+
+/// Everything fixed for one design point.
+#[derive(Debug, Clone)]
+pub struct TrialContext {
+    pub scenario: Scenario,
+    pub sampler: CohortSampler,
+    pub design: DesignSlot,
+    pub method: Method,
+    /// Regimen of `[control, treatment]`.
+    pub regimens: [Regimen; 2],
+}
+
+impl TrialContext {
+    pub fn new(scenario: Scenario, design: DesignSlot, method: Method) -> TrialContext {
+        let sampler = CohortSampler::new(&scenario, design);
+        let regimens = [scenario.arms[0].regimen.clone(), scenario.arms[1].regimen.clone()];
+        TrialContext { scenario, sampler, design, method, regimens }
+    }
+
+    fn key(&self, replicate: u64, patient: u64, purpose: Purpose) -> StreamKey {
+        StreamKey { seed: self.scenario.run.seed, design: self.design, replicate, patient, purpose }
+    }
+}
+
+/// A patient whose solve failed, with what is needed to replay it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PatientFailure {
+    pub replicate: u64,
+    pub patient: u64,
+    pub arm: u8,
+    pub failure: SolveFailure,
+}
+
+/// One randomized patient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientRecord {
+    /// Screening number (identity in every stream).
+    pub index: u64,
+    /// 0 = control, 1 = treatment.
+    pub arm: u8,
+    /// Withdrew before any follow-up (excluded from analyses).
+    pub withdrawn: bool,
+    /// Integration failed: excluded from analyses and counted.
+    pub failed: bool,
+    /// Last day the patient was followed (dropout, death or end of study).
+    pub followed_until: f64,
+    pub dropout_day: Option<f64>,
+    pub events: EventTimes,
+    /// Actual day of each visit.
+    pub visit_days: Vec<f64>,
+    /// Measured values, `[visit * N_SLOTS + slot]`, NaN when not measured.
+    pub measured: Vec<f64>,
+    /// Peak anti-donor antibody over attended lab visits (true value).
+    pub peak_antibody: f64,
+    pub ana_positive: bool,
+}
+
+impl PatientRecord {
+    #[inline]
+    pub fn value(&self, visit: usize, slot: usize) -> f64 {
+        self.measured[visit * N_SLOTS + slot]
+    }
+}
+
+/// Result of one simulated trial.
+#[derive(Debug, Clone, Default)]
+pub struct TrialData {
+    pub replicate: u64,
+    pub patients: Vec<PatientRecord>,
+    pub failures: Vec<PatientFailure>,
+    pub stats: SolverStats,
+    /// Candidates screened to fill the trial.
+    pub screened: u64,
+}
+
+/// Reusable buffers (one per worker thread).
+#[derive(Debug, Default)]
+pub struct Workspace {
+    trajectory: Trajectory,
+    sample_days: Vec<f64>,
+}
+
+/// Simulate one replicate of the trial.
+pub fn simulate_trial(ctx: &TrialContext, replicate: u64, ws: &mut Workspace) -> Result<TrialData, CohortError> {
+    let s = &ctx.scenario;
+    let n = s.patients_per_replicate() as usize;
+    let cohort = ctx.sampler.enrol(replicate, n)?;
+    let screened = cohort.last().map(|c| c.index + 1).unwrap_or(0);
+    let strata: Vec<u32> = cohort
+        .iter()
+        .map(|c| s.trial.strata.iter().enumerate().fold(0u32, |acc, (bit, &k)| acc | (u32::from(c.flag(k)) << bit)))
+        .collect();
+    let mut rng = ctx.key(replicate, TRIAL_LEVEL, Purpose::Randomization).rng();
+    let arms = randomization::allocate(&strata, [s.arms[0].weight, s.arms[1].weight], s.trial.randomization, &mut rng);
+    let mut data = TrialData { replicate, screened, ..Default::default() };
+    for (cand, &arm) in cohort.iter().zip(arms.iter()) {
+        let rec = simulate_patient(ctx, replicate, cand, arm, ws, &mut data);
+        data.patients.push(rec);
+    }
+    Ok(data)
+}
+
+/// Conduct of one patient (fixed draw order from the conduct stream).
+struct Conduct {
+    withdrawn: bool,
+    dropout_day: Option<f64>,
+    mri_eligible: bool,
+    /// Missing flag per visit and modality (`Modality::ALL` order).
+    missing: Vec<[bool; 4]>,
+}
+
+fn sample_conduct(ctx: &TrialContext, replicate: u64, cand: &Candidate, visit_days: &mut Vec<f64>) -> Conduct {
+    let s = &ctx.scenario;
+    let t = &s.trial;
+    let mut rng = ctx.key(replicate, cand.index, Purpose::Conduct).rng();
+    let u_withdraw: f64 = rng.random();
+    let e_dropout: f64 = rng.sample(Exp1);
+    let u_mri: f64 = rng.random();
+    let device = ctx.sampler.has_device(cand);
+    let mri_eligible = !(device && t.imaging.device_excludes_mri) && u_mri < t.imaging.mri_available_share;
+    let p_missing = [t.imaging.mri_missing_probability, t.imaging.echo_missing_probability, t.imaging.lab_missing_probability, t.imaging.walk_missing_probability];
+    visit_days.clear();
+    let mut missing = Vec::with_capacity(t.visits.len());
+    let follow_up = s.run.follow_up_days;
+    for v in &t.visits {
+        let u_jitter: f64 = rng.random();
+        let day = if v.day > 0.0 { (v.day + (2.0 * u_jitter - 1.0) * t.visit_window_days).clamp(0.0, follow_up) } else { 0.0 };
+        visit_days.push(day);
+        let mut m = [false; 4];
+        for (k, flag) in m.iter_mut().enumerate() {
+            let u: f64 = rng.random();
+            *flag = u < p_missing[k];
+        }
+        missing.push(m);
+    }
+    Conduct {
+        withdrawn: u_withdraw < t.early_withdrawal_probability,
+        dropout_day: (t.dropout_per_day > 0.0).then(|| e_dropout / t.dropout_per_day),
+        mri_eligible,
+        missing,
+    }
+}
+
+fn simulate_patient(ctx: &TrialContext, replicate: u64, cand: &Candidate, arm: u8, ws: &mut Workspace, data: &mut TrialData) -> PatientRecord {
+    let s = &ctx.scenario;
+    let n_visits = s.trial.visits.len();
+    let conduct = sample_conduct(ctx, replicate, cand, &mut ws.sample_days);
+    let mut rec = PatientRecord {
+        index: cand.index,
+        arm,
+        withdrawn: conduct.withdrawn,
+        failed: false,
+        followed_until: 0.0,
+        dropout_day: conduct.dropout_day,
+        events: EventTimes::default(),
+        visit_days: ws.sample_days.clone(),
+        measured: vec![f64::NAN; n_visits * N_SLOTS],
+        peak_antibody: 0.0,
+        ana_positive: false,
+    };
+    if conduct.withdrawn {
+        return rec;
+    }
+    let params = ctx.sampler.sample_params(&s.model, replicate, cand.index);
+    let baseline = ctx.sampler.baseline(cand);
+    let regimen = &ctx.regimens[arm as usize];
+    let model = PatientModel::new(&params, &baseline, regimen);
+    let plan = SimulationPlan { dose_days: &regimen.dose_days, sample_days: &ws.sample_days, end_day: s.run.follow_up_days };
+    let result = match ctx.method {
+        Method::Reference(d) => crate::model::simulate::simulate_with(&model, &plan, &d, &mut ws.trajectory),
+    };
+    data.stats += ws.trajectory.stats;
+    if let Err(failure) = result {
+        rec.failed = true;
+        data.failures.push(PatientFailure { replicate, patient: cand.index, arm, failure });
+        return rec;
+    }
+    // Events.
+    let mut erng = ctx.key(replicate, cand.index, Purpose::Events).rng();
+    let mut hfh = [0.0; MAX_HFH];
+    for h in hfh.iter_mut() {
+        *h = erng.sample(Exp1);
+    }
+    let draws = EventDraws { hfh, death: erng.sample(Exp1), sae: erng.sample(Exp1) };
+    rec.events = EventTimes::from_cumulative(&ws.trajectory.hazard_grid, crate::model::simulate::HAZARD_GRID_STEP, &draws, &model.hazards);
+    let follow_up = s.run.follow_up_days;
+    rec.followed_until = [Some(follow_up), conduct.dropout_day, rec.events.death].into_iter().flatten().fold(f64::INFINITY, f64::min);
+    // Measurements.
+    let mut mrng = ctx.key(replicate, cand.index, Purpose::Measurement).rng();
+    let errors: [Option<ErrorModel>; N_SLOTS] = std::array::from_fn(|k| error_model(SLOTS[k].0, SLOTS[k].1, &params));
+    for (v, visit) in s.trial.visits.iter().enumerate() {
+        let day = ws.sample_days[v];
+        // A visit is attended if the patient is alive and still followed.
+        let attended = day <= rec.followed_until && rec.events.death.is_none_or(|d| day < d);
+        let obs = model.observables(day, &ws.trajectory.samples[v]);
+        for (k, &(q, m)) in SLOTS.iter().enumerate() {
+            let z: f64 = mrng.sample(StandardNormal);
+            if !attended || !visit.measures(m) || conduct.missing[v][modality_index(m)] {
+                continue;
+            }
+            if m == Modality::Mri && !conduct.mri_eligible {
+                continue;
+            }
+            let Some(e) = errors[k] else { continue };
+            let mut value = e.apply(q, true_value(q, &obs), z);
+            if q == crate::model::Quantity::SixMinuteWalk && v > 0 {
+                value += params.get(P::WalkLearningEffect);
+            }
+            rec.measured[v * N_SLOTS + k] = value;
+        }
+        if attended && visit.measures(Modality::Lab) && !conduct.missing[v][modality_index(Modality::Lab)] {
+            rec.peak_antibody = rec.peak_antibody.max(obs.antibody);
+        }
+    }
+    let u_bg: f64 = mrng.random();
+    let z_ana: f64 = mrng.sample(StandardNormal);
+    let threshold = params.get(P::AnaThresholdAntibody);
+    let titre = rec.peak_antibody * (params.get(P::AnaTitreLogSd) * z_ana).exp();
+    rec.ana_positive = u_bg < params.get(P::AnaBackgroundProbability) || titre > threshold;
+    rec
+}
