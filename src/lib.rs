@@ -2,9 +2,13 @@
 //! reduced ejection fraction.
 
 pub mod analysis;
+pub mod cli;
 pub mod cohort;
+pub mod evaluation;
 pub mod model;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
 pub mod solver;
+pub mod summary;
 pub mod trial;

@@ -4,6 +4,7 @@
 use super::error::IssueKind;
 use super::reader::{Issues, Reader};
 use crate::analysis::Alternative;
+pub use crate::analysis::multiplicity::Procedure;
 use crate::model::observation::{Modality, Quantity};
 use crate::model::{Donor, GdmtClass, Immunosuppression, InfusionAnticoagulation, Premedication, Route};
 use serde::Serialize;
@@ -13,9 +14,6 @@ use toml_edit::{DocumentMut, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SolverMethod {
-    /// Semi-analytic: exact linear parts, exponential quadrature for the
-    /// slow nonlinear drives (see `docs/performance.md`).
-    Fast,
     /// `ode_solvers` Dopri5 on the full system.
     Reference,
 }
@@ -241,14 +239,6 @@ pub struct EndpointSpec {
     pub by_day: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Procedure {
-    Bonferroni,
-    Holm,
-    FixedSequence,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FamilySpec {
     pub name: String,
@@ -324,7 +314,7 @@ pub const ALTERNATIVES: &[(&str, Alternative)] =
     &[("two_sided", Alternative::TwoSided), ("greater", Alternative::Greater), ("less", Alternative::Less)];
 pub const PROCEDURES: &[(&str, Procedure)] =
     &[("bonferroni", Procedure::Bonferroni), ("holm", Procedure::Holm), ("fixed_sequence", Procedure::FixedSequence)];
-pub const SOLVERS: &[(&str, SolverMethod)] = &[("fast", SolverMethod::Fast), ("reference", SolverMethod::Reference)];
+pub const SOLVERS: &[(&str, SolverMethod)] = &[("reference", SolverMethod::Reference)];
 
 /// Every word accepted as an endpoint `quantity`.
 pub fn measure_words() -> Vec<&'static str> {

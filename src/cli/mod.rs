@@ -1,0 +1,219 @@
+//! The command line (the only module that does I/O).
+//!
+//! Exit codes: 0 success; 1 failure at run time (a file cannot be written,
+//! the failure budget was exceeded, a calibration target missed); 2 usage or
+//! scenario error (nothing was simulated); 130 interrupted by Ctrl-C (the
+//! finished work is kept; rerun with `--resume`).
+
+pub mod output;
+pub mod patient;
+pub mod power;
+pub mod progress;
+pub mod run;
+
+use crate::scenario::ScenarioErrors;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Error of a command, mapped to an exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments or scenario: exit 2.
+    Usage(String),
+    Scenario(Vec<ScenarioErrors>),
+    /// Failure at run time: exit 1.
+    Runtime(anyhow::Error),
+    /// Stopped by Ctrl-C after saving: exit 130.
+    Interrupted(String),
+    /// A check that ran and failed (e.g. calibration): exit 1, message printed.
+    CheckFailed(String),
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Runtime(e)
+    }
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) | CliError::Scenario(_) => 2,
+            CliError::Runtime(_) | CliError::CheckFailed(_) => 1,
+            CliError::Interrupted(_) => 130,
+        }
+    }
+
+    pub fn report(&self) {
+        match self {
+            CliError::Usage(m) => eprintln!("error: {m}"),
+            CliError::Scenario(list) => {
+                for e in list {
+                    eprint!("{e}");
+                }
+            }
+            CliError::Runtime(e) => eprintln!("error: {e:#}"),
+            CliError::Interrupted(m) => eprintln!("{m}"),
+            CliError::CheckFailed(m) => eprintln!("{m}"),
+        }
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hfsim",
+    version,
+    about = "In-silico clinical trials of cell therapy in heart failure with reduced ejection fraction",
+    long_about = "hfsim simulates randomized trials of mesenchymal stem cell therapy in HFrEF: virtual cohorts, a mechanistic \
+patient model (cell kinetics, paracrine signal, coagulation, GDMT, remodelling, events), trial conduct and the analysis a \
+statistician would run, repeated thousands of times to estimate power.\n\nExit codes: 0 ok, 1 run-time failure, 2 usage or \
+scenario error, 130 interrupted (resume with --resume).",
+    after_help = "Start with: hfsim run scenarios/prime_hfref.toml"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario's trial many times and estimate power per endpoint.
+    Run(run::RunArgs),
+    /// Check scenario files and print every problem (nothing is simulated).
+    Validate {
+        /// Scenario files (TOML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Override a scenario value (repeatable), as in `run`.
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// List the model parameters with units, defaults, variability and sources.
+    Model {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ModelFormat,
+    },
+    /// Write one virtual patient's trajectories (every state and observable) as CSV.
+    SimulatePatient(patient::SimulatePatientArgs),
+    /// Classical (analytic) power or sample size from summary statistics, like pwr or G*Power.
+    Power(power::PowerArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModelFormat {
+    Table,
+    Csv,
+    Markdown,
+}
+
+/// Parse arguments, run, and return the exit code.
+pub fn main_entry() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            e.report();
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Validate { files, set } => validate(&files, &set),
+        Command::Model { format } => {
+            model_table(format);
+            Ok(())
+        }
+        Command::SimulatePatient(a) => patient::simulate_patient(a),
+        Command::Power(a) => power::power(a),
+    }
+}
+
+/// Parse `--set` arguments.
+pub fn parse_overrides(set: &[String]) -> Result<Vec<crate::scenario::Override>, CliError> {
+    set.iter().map(|s| crate::scenario::Override::parse(s).map_err(|e| CliError::Usage(format!("--set {e}")))).collect()
+}
+
+fn validate(files: &[PathBuf], set: &[String]) -> CliResult {
+    let overrides = parse_overrides(set)?;
+    let mut errors = Vec::new();
+    for f in files {
+        match crate::scenario::load_file(f, &overrides).and_then(|l| crate::scenario::design_points(&l).map(|p| (l, p))) {
+            Ok((l, points)) => {
+                let extra = if points.len() > 1 { format!(", {} design points", points.len()) } else { String::new() };
+                println!(
+                    "{}: ok ({} endpoints, {} patients per replicate, {} replicates{extra}; sha256 {})",
+                    f.display(),
+                    l.scenario.endpoints.len(),
+                    l.scenario.patients_per_replicate(),
+                    l.scenario.run.replicates,
+                    &l.sha256[..12]
+                );
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(CliError::Scenario(errors)) }
+}
+
+fn model_table(format: ModelFormat) {
+    use crate::model::params::{Bpv, PARAMS};
+    let bpv = |b: &Bpv| match b {
+        Bpv::None => "-".to_string(),
+        Bpv::LogNormal { omega } => format!("lognormal {omega}"),
+        Bpv::LogitNormal { omega } => format!("logit-normal {omega}"),
+    };
+    match format {
+        ModelFormat::Csv => {
+            println!("name,unit,default,variability,min,max,mechanism,source,description");
+            for p in PARAMS {
+                let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+                println!(
+                    "{},{},{},{},{},{},{},{},{}",
+                    p.name,
+                    q(p.unit),
+                    p.default,
+                    q(&bpv(&p.bpv)),
+                    p.min,
+                    p.max,
+                    p.mechanism.title().to_lowercase().replace(' ', "_"),
+                    q(p.source),
+                    q(p.description)
+                );
+            }
+        }
+        ModelFormat::Markdown => {
+            let mut last = None;
+            for p in PARAMS {
+                if last != Some(p.mechanism) {
+                    println!("\n### {}\n\n| name | unit | default | variability | description | source |\n|---|---|---|---|---|---|", p.mechanism.title());
+                    last = Some(p.mechanism);
+                }
+                println!("| `{}` | {} | {} | {} | {} | {} |", p.name, p.unit, p.default, bpv(&p.bpv), p.description, p.source);
+            }
+        }
+        ModelFormat::Table => {
+            let mut last = None;
+            for p in PARAMS {
+                if last != Some(p.mechanism) {
+                    println!("\n{}", p.mechanism.title());
+                    last = Some(p.mechanism);
+                }
+                println!("  {:<42} {:>10} {:<26} {:<18} {}", p.name, p.default, p.unit, bpv(&p.bpv), p.description);
+                println!("  {:<42} source: {}", "", p.source);
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! `hfsim power`: classical power and sample size from summary statistics.
+
+use super::{CliError, CliResult};
+use crate::analysis::Alternative;
+use crate::analysis::power::{self, TKind};
+use clap::{Args, Subcommand, ValueEnum};
+
+#[derive(Debug, Clone, Args)]
+pub struct PowerArgs {
+    #[command(subcommand)]
+    pub what: PowerCommand,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Sided {
+    TwoSided,
+    Greater,
+    Less,
+}
+
+impl From<Sided> for Alternative {
+    fn from(s: Sided) -> Self {
+        match s {
+            Sided::TwoSided => Alternative::TwoSided,
+            Sided::Greater => Alternative::Greater,
+            Sided::Less => Alternative::Less,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TTest {
+    Welch,
+    Student,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Significance level.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Alternative hypothesis for treatment minus control.
+    #[arg(long, value_enum, default_value = "two-sided")]
+    pub alternative: Sided,
+    /// Solve for the sample size reaching this power instead of computing power.
+    #[arg(long)]
+    pub target_power: Option<f64>,
+    /// Treatment:control allocation ratio (for sample size).
+    #[arg(long, default_value_t = 1.0)]
+    pub ratio: f64,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PowerCommand {
+    /// Two-sample comparison of means (t-test, noncentral t).
+    /// Example (PRIME-HFrEF dRVESV at day 180): hfsim power means --mean-treatment -39.46 --mean-control 3.46
+    ///   --sd-treatment 59.85 --sd-control 16.26 --n-treatment 20 --n-control 19
+    Means {
+        #[arg(long, allow_hyphen_values = true)]
+        mean_treatment: f64,
+        #[arg(long, allow_hyphen_values = true)]
+        mean_control: f64,
+        /// SD in both arms (or give --sd-treatment and --sd-control).
+        #[arg(long)]
+        sd: Option<f64>,
+        #[arg(long)]
+        sd_treatment: Option<f64>,
+        #[arg(long)]
+        sd_control: Option<f64>,
+        /// Patients per arm (or give --n-treatment and --n-control).
+        #[arg(long)]
+        n: Option<f64>,
+        #[arg(long)]
+        n_treatment: Option<f64>,
+        #[arg(long)]
+        n_control: Option<f64>,
+        #[arg(long, value_enum, default_value = "welch")]
+        test: TTest,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Two proportions (pooled z-test, normal approximation).
+    Proportions {
+        #[arg(long)]
+        p_treatment: f64,
+        #[arg(long)]
+        p_control: f64,
+        #[arg(long)]
+        n: Option<f64>,
+        #[arg(long)]
+        n_treatment: Option<f64>,
+        #[arg(long)]
+        n_control: Option<f64>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Log-rank test (Schoenfeld): power from the number of events, or events needed.
+    Logrank {
+        #[arg(long)]
+        hazard_ratio: f64,
+        #[arg(long)]
+        events: Option<f64>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn pair(both: Option<f64>, t: Option<f64>, c: Option<f64>, what: &str) -> Result<(f64, f64), CliError> {
+    match (both, t, c) {
+        (Some(x), None, None) => Ok((x, x)),
+        (None, Some(a), Some(b)) => Ok((a, b)),
+        (None, None, None) => Err(CliError::Usage(format!("give --{what} or both --{what}-treatment and --{what}-control"))),
+        _ => Err(CliError::Usage(format!("give either --{what} or both --{what}-treatment and --{what}-control, not a mix"))),
+    }
+}
+
+fn e(err: power::PowerError) -> CliError {
+    CliError::Usage(err.to_string())
+}
+
+pub fn power(args: PowerArgs) -> CliResult {
+    match args.what {
+        PowerCommand::Means { mean_treatment, mean_control, sd, sd_treatment, sd_control, n, n_treatment, n_control, test, common } => {
+            let (sd_t, sd_c) = pair(sd, sd_treatment, sd_control, "sd")?;
+            let kind = match test {
+                TTest::Welch => TKind::Welch,
+                TTest::Student => TKind::Student,
+            };
+            let delta = mean_treatment - mean_control;
+            if let Some(target) = common.target_power {
+                let s = power::n_per_arm_for_power(delta, sd_t, sd_c, common.ratio, target, common.alpha, common.alternative.into(), kind).map_err(e)?;
+                let achieved = power::t_two_sample(delta, sd_t, sd_c, s.n_treatment as f64, s.n_control as f64, common.alpha, common.alternative.into(), kind).map_err(e)?;
+                println!("n_treatment = {}, n_control = {} (power {:.4} for difference {delta} with SDs {sd_t}/{sd_c})", s.n_treatment, s.n_control, achieved);
+            } else {
+                let (nt, nc) = pair(n, n_treatment, n_control, "n")?;
+                let p = power::t_two_sample(delta, sd_t, sd_c, nt, nc, common.alpha, common.alternative.into(), kind).map_err(e)?;
+                println!("power = {p:.4} ({:?} t-test, difference {delta}, SDs {sd_t}/{sd_c}, n {nt}/{nc}, alpha {})", test, common.alpha);
+            }
+        }
+        PowerCommand::Proportions { p_treatment, p_control, n, n_treatment, n_control, common } => {
+            if let Some(target) = common.target_power {
+                let s = power::n_per_arm_for_power_proportions(p_treatment, p_control, common.ratio, target, common.alpha, common.alternative.into()).map_err(e)?;
+                println!("n_treatment = {}, n_control = {}", s.n_treatment, s.n_control);
+            } else {
+                let (nt, nc) = pair(n, n_treatment, n_control, "n")?;
+                let p = power::proportions(p_treatment, p_control, nt, nc, common.alpha, common.alternative.into()).map_err(e)?;
+                println!("power = {p:.4} (proportions {p_treatment} vs {p_control}, n {nt}/{nc}, alpha {})", common.alpha);
+            }
+        }
+        PowerCommand::Logrank { hazard_ratio, events, common } => {
+            let share = common.ratio / (1.0 + common.ratio);
+            if let Some(target) = common.target_power {
+                let d = power::logrank_events_for_power(hazard_ratio, share, target, common.alpha, common.alternative.into()).map_err(e)?;
+                println!("events needed = {d} (hazard ratio {hazard_ratio}, power {target})");
+            } else {
+                let d = events.ok_or_else(|| CliError::Usage("give --events or --target-power".into()))?;
+                let p = power::logrank_schoenfeld(hazard_ratio, d, share, common.alpha, common.alternative.into()).map_err(e)?;
+                println!("power = {p:.4} (hazard ratio {hazard_ratio}, {d} events, alpha {})", common.alpha);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! How many: design points x replicates, in parallel, reduced in order.
+//!
+//! Replicates run in chunks; inside a chunk they run in parallel on the
+//! current rayon pool (each worker reuses one workspace), and the chunk's
+//! records are added to the design point's accumulator in replicate order.
+//! Memory therefore does not grow with the number of replicates. After each
+//! chunk the observer is told (progress, checkpoint) and may stop the run
+//! (Ctrl-C); the accumulator returned then covers exactly the chunks done.
+//! Patients whose integration fails are counted; the run stops if they exceed
+//! the scenario's failure budget.
+
+use crate::evaluation::{ReplicateRecord, evaluate};
+use crate::summary::DesignAcc;
+use crate::trial::endpoints::EndpointData;
+use crate::trial::{PatientFailure, TrialContext, Workspace, simulate_trial};
+use rayon::prelude::*;
+use std::ops::Range;
+use thiserror::Error;
+
+/// Rows kept for `--export-replicates`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplicateExport {
+    /// `replicate,patient,arm,endpoint,value,baseline,time_days,event`
+    pub patients: Vec<PatientRow>,
+    /// `replicate,endpoint,test,estimate,statistic,p_value,reject`
+    pub tests: Vec<TestRow>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientRow {
+    pub replicate: u64,
+    pub patient: u64,
+    pub arm: String,
+    pub endpoint: String,
+    pub value: Option<f64>,
+    pub baseline: Option<f64>,
+    pub time_days: Option<f64>,
+    pub event: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestRow {
+    pub replicate: u64,
+    pub endpoint: String,
+    pub test: &'static str,
+    pub estimate: Option<f64>,
+    pub statistic: Option<f64>,
+    pub p_value: Option<f64>,
+    pub reject: bool,
+    pub not_analysable: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum RunError {
+    #[error(
+        "{failed} of {simulated} simulated patients failed to integrate, more than the failure budget allows ({allowed}); first failure: replicate {} patient {} ({})",
+        first.replicate, first.patient, first.failure
+    )]
+    FailureBudget { failed: u64, simulated: u64, allowed: u64, first: PatientFailure },
+}
+
+/// What the runner reports after each chunk.
+pub trait Observer {
+    /// `acc` covers replicates `covered`; return false to stop.
+    fn chunk_done(&mut self, design_index: usize, covered: &Range<u64>, acc: &DesignAcc) -> bool;
+}
+
+/// No progress, never stops.
+pub struct Silent;
+impl Observer for Silent {
+    fn chunk_done(&mut self, _: usize, _: &Range<u64>, _: &DesignAcc) -> bool {
+        true
+    }
+}
+
+/// Options of one run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Replicates per chunk (reduction and checkpoint granularity).
+    pub chunk: u64,
+    /// Export the first this-many replicates in full.
+    pub export_replicates: u64,
+    /// Patients allowed to fail over the whole design point.
+    pub failures_allowed: u64,
+}
+
+/// Simulate and evaluate one replicate.
+pub fn run_replicate(ctx: &TrialContext, replicate: u64, ws: &mut Workspace, export: bool) -> (ReplicateRecord, Option<ReplicateExport>) {
+    let s = &ctx.scenario;
+    match simulate_trial(ctx, replicate, ws) {
+        Ok(data) => {
+            let mut ex = export.then(ReplicateExport::default);
+            let arm_key = |a: u8| s.arms[a as usize].key.clone();
+            let rec = evaluate(s, &data, &mut |i, d, outcome| {
+                let Some(ex) = ex.as_mut() else { return };
+                let name = &s.endpoints[i].name;
+                match d {
+                    EndpointData::Continuous(arms) => {
+                        for (a, obs) in arms.iter().enumerate() {
+                            for o in obs {
+                                ex.patients.push(PatientRow {
+                                    replicate,
+                                    patient: o.patient,
+                                    arm: arm_key(a as u8),
+                                    endpoint: name.clone(),
+                                    value: Some(o.value),
+                                    baseline: Some(o.baseline),
+                                    time_days: None,
+                                    event: None,
+                                });
+                            }
+                        }
+                    }
+                    EndpointData::Survival(arms) => {
+                        for (a, obs) in arms.iter().enumerate() {
+                            for o in obs {
+                                ex.patients.push(PatientRow {
+                                    replicate,
+                                    patient: o.patient,
+                                    arm: arm_key(a as u8),
+                                    endpoint: name.clone(),
+                                    value: None,
+                                    baseline: None,
+                                    time_days: Some(o.time),
+                                    event: Some(o.event),
+                                });
+                            }
+                        }
+                    }
+                    EndpointData::Binary(arms) => {
+                        for (a, obs) in arms.iter().enumerate() {
+                            for &(patient, yes) in obs {
+                                ex.patients.push(PatientRow {
+                                    replicate,
+                                    patient,
+                                    arm: arm_key(a as u8),
+                                    endpoint: name.clone(),
+                                    value: None,
+                                    baseline: None,
+                                    time_days: None,
+                                    event: Some(yes),
+                                });
+                            }
+                        }
+                    }
+                }
+                let (estimate, statistic, p_value, na) = match outcome {
+                    Ok(t) => (Some(t.estimate), Some(t.statistic), Some(t.p_value), None),
+                    Err(e) => (None, None, None, Some(crate::evaluation::reason_key(e).to_string())),
+                };
+                ex.tests.push(TestRow {
+                    replicate,
+                    endpoint: name.clone(),
+                    test: s.endpoints[i].test.key(),
+                    estimate,
+                    statistic,
+                    p_value,
+                    reject: crate::evaluation::rejects(outcome, s.endpoints[i].alpha),
+                    not_analysable: na,
+                });
+            });
+            (rec, ex)
+        }
+        Err(e) => (
+            ReplicateRecord {
+                replicate,
+                replicate_failure: Some(e.to_string()),
+                endpoints: Vec::new(),
+                families: Vec::new(),
+                patients_simulated: 0,
+                failures: Vec::new(),
+                screened: 0,
+                stats: Default::default(),
+            },
+            None,
+        ),
+    }
+}
+
+/// Run `replicates` of one design point, continuing from `acc` (which
+/// already covers `replicates.start - first` replicates when resuming).
+/// Returns the accumulator and whether the run completed (false: stopped by
+/// the observer).
+pub fn run_design_point(
+    ctx: &TrialContext,
+    design_index: usize,
+    replicates: Range<u64>,
+    mut acc: DesignAcc,
+    covered_from: u64,
+    opts: &RunOptions,
+    observer: &mut dyn Observer,
+    exports: &mut Vec<ReplicateExport>,
+) -> Result<(DesignAcc, bool), RunError> {
+    let mut first_failure: Option<PatientFailure> = None;
+    let mut failed: u64 = acc.patients_failed.values().sum();
+    let mut start = replicates.start;
+    while start < replicates.end {
+        let end = (start + opts.chunk.max(1)).min(replicates.end);
+        let records: Vec<(ReplicateRecord, Option<ReplicateExport>)> = (start..end)
+            .into_par_iter()
+            .map_init(Workspace::default, |ws, r| run_replicate(ctx, r, ws, r < opts.export_replicates))
+            .collect();
+        for (rec, ex) in records {
+            acc.add(&rec);
+            failed += rec.failures.len() as u64;
+            if first_failure.is_none() {
+                first_failure = rec.failures.first().cloned();
+            }
+            if let Some(ex) = ex {
+                exports.push(ex);
+            }
+        }
+        if failed > opts.failures_allowed {
+            return Err(RunError::FailureBudget {
+                failed,
+                simulated: acc.patients_simulated,
+                allowed: opts.failures_allowed,
+                first: first_failure.expect("a failure was counted"),
+            });
+        }
+        start = end;
+        if !observer.chunk_done(design_index, &(covered_from..end), &acc) && start < replicates.end {
+            return Ok((acc, false));
+        }
+    }
+    Ok((acc, true))
+}

@@ -1,0 +1,439 @@
+//! Power and operating characteristics, reduced from replicate records.
+//!
+//! Accumulators use exact sums: counts are integers and real values are
+//! summed in 128-bit fixed point (resolution 2^-40), so the result does not
+//! depend on the order in which replicates are added. That makes
+//! `summary.json` byte-identical across thread counts, shards merged later
+//! and interrupted runs resumed from a checkpoint. Every power carries its
+//! Monte Carlo standard error, a 95% Wilson interval and its denominator.
+
+use crate::analysis::interval;
+use crate::analysis::power::{TKind, t_two_sample};
+use crate::evaluation::{ReplicateRecord, reason_key};
+use crate::scenario::Scenario;
+use crate::scenario::spec::{Measure, TestKind};
+use crate::solver::SolverStats;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Fixed-point scale of [`ExactSum`].
+const SCALE: f64 = (1u64 << 40) as f64;
+/// Values beyond this magnitude are not summed (counted as out of range).
+const LIMIT: f64 = 1e12;
+
+/// An order-independent sum of reals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExactSum(pub i128);
+
+impl ExactSum {
+    /// Add `x`; returns false (and adds nothing) if `x` is not finite or too large.
+    pub fn add(&mut self, x: f64) -> bool {
+        if !x.is_finite() || x.abs() > LIMIT {
+            return false;
+        }
+        self.0 += (x * SCALE).round() as i128;
+        true
+    }
+    pub fn merge(&mut self, o: ExactSum) {
+        self.0 += o.0;
+    }
+    pub fn value(&self) -> f64 {
+        self.0 as f64 / SCALE
+    }
+}
+
+impl Serialize for ExactSum {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExactSum {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<i128>().map(ExactSum).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Mean and SD from exact sums.
+fn mean_sd(sum: &ExactSum, sq: &ExactSum, n: u64) -> (Option<f64>, Option<f64>) {
+    if n == 0 {
+        return (None, None);
+    }
+    let m = sum.value() / n as f64;
+    let sd = if n > 1 { Some(((sq.value() - n as f64 * m * m) / (n - 1) as f64).max(0.0).sqrt()) } else { None };
+    (Some(m), sd)
+}
+
+/// Accumulated results of one endpoint.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EndpointAcc {
+    pub replicates: u64,
+    pub rejections: u64,
+    pub analysable: u64,
+    pub not_analysable: BTreeMap<String, u64>,
+    pub estimate_sum: ExactSum,
+    pub estimate_sq: ExactSum,
+    pub estimate_n: u64,
+    pub estimate_out_of_range: u64,
+    pub n_sum: [u64; 2],
+    pub events_sum: [u64; 2],
+    /// Sums of per-replicate arm means and SDs (continuous endpoints).
+    pub arm_mean_sum: [ExactSum; 2],
+    pub arm_sd_sum: [ExactSum; 2],
+    pub arm_stat_n: [u64; 2],
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FamilyAcc {
+    pub any: u64,
+    pub all: u64,
+    pub per_endpoint: Vec<u64>,
+}
+
+/// Accumulated results of one design point.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DesignAcc {
+    pub replicates: u64,
+    pub endpoints: Vec<EndpointAcc>,
+    pub families: Vec<FamilyAcc>,
+    pub replicates_failed: BTreeMap<String, u64>,
+    pub patients_simulated: u64,
+    pub patients_failed: BTreeMap<String, u64>,
+    pub screened: u64,
+    pub rhs_evaluations: u64,
+    pub accepted_steps: u64,
+    pub rejected_steps: u64,
+}
+
+impl DesignAcc {
+    pub fn new(s: &Scenario) -> DesignAcc {
+        DesignAcc {
+            endpoints: vec![EndpointAcc::default(); s.endpoints.len()],
+            families: s.families.iter().map(|f| FamilyAcc { per_endpoint: vec![0; f.endpoints.len()], ..Default::default() }).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Add one replicate.
+    pub fn add(&mut self, r: &ReplicateRecord) {
+        self.replicates += 1;
+        if let Some(reason) = &r.replicate_failure {
+            *self.replicates_failed.entry(reason.clone()).or_default() += 1;
+            for e in &mut self.endpoints {
+                e.replicates += 1;
+                *e.not_analysable.entry("replicate_failed".into()).or_default() += 1;
+            }
+            return;
+        }
+        self.patients_simulated += r.patients_simulated;
+        for f in &r.failures {
+            *self.patients_failed.entry(f.failure.key().to_string()).or_default() += 1;
+        }
+        self.screened += r.screened;
+        self.add_stats(&r.stats);
+        for (acc, o) in self.endpoints.iter_mut().zip(&r.endpoints) {
+            acc.replicates += 1;
+            acc.n_sum[0] += o.n[0] as u64;
+            acc.n_sum[1] += o.n[1] as u64;
+            if let Some(ev) = o.events {
+                acc.events_sum[0] += ev[0] as u64;
+                acc.events_sum[1] += ev[1] as u64;
+            }
+            if let Some(m) = &o.moments {
+                for a in 0..2 {
+                    if m[a].sd.is_finite() && acc.arm_mean_sum[a].add(m[a].mean) {
+                        if acc.arm_sd_sum[a].add(m[a].sd) {
+                            acc.arm_stat_n[a] += 1;
+                        } else {
+                            // keep mean and sd sums paired
+                            acc.arm_mean_sum[a].add(-m[a].mean);
+                        }
+                    }
+                }
+            }
+            match &o.outcome {
+                Ok(t) => {
+                    acc.analysable += 1;
+                    if o.reject {
+                        acc.rejections += 1;
+                    }
+                    let e = t.estimate;
+                    if e.is_finite() && e.abs() <= LIMIT.sqrt() {
+                        acc.estimate_sum.add(e);
+                        acc.estimate_sq.add(e * e);
+                        acc.estimate_n += 1;
+                    } else {
+                        acc.estimate_out_of_range += 1;
+                    }
+                }
+                Err(e) => *acc.not_analysable.entry(reason_key(e).to_string()).or_default() += 1,
+            }
+        }
+        for (acc, d) in self.families.iter_mut().zip(&r.families) {
+            if d.iter().any(|&x| x) {
+                acc.any += 1;
+            }
+            if !d.is_empty() && d.iter().all(|&x| x) {
+                acc.all += 1;
+            }
+            for (c, &x) in acc.per_endpoint.iter_mut().zip(d) {
+                *c += u64::from(x);
+            }
+        }
+    }
+
+    fn add_stats(&mut self, s: &SolverStats) {
+        self.rhs_evaluations += s.rhs_evaluations;
+        self.accepted_steps += s.accepted_steps;
+        self.rejected_steps += s.rejected_steps;
+    }
+
+    /// Add another accumulator (shards, chunks).
+    pub fn merge(&mut self, o: &DesignAcc) {
+        self.replicates += o.replicates;
+        for (k, v) in &o.replicates_failed {
+            *self.replicates_failed.entry(k.clone()).or_default() += v;
+        }
+        self.patients_simulated += o.patients_simulated;
+        for (k, v) in &o.patients_failed {
+            *self.patients_failed.entry(k.clone()).or_default() += v;
+        }
+        self.screened += o.screened;
+        self.rhs_evaluations += o.rhs_evaluations;
+        self.accepted_steps += o.accepted_steps;
+        self.rejected_steps += o.rejected_steps;
+        for (a, b) in self.endpoints.iter_mut().zip(&o.endpoints) {
+            a.replicates += b.replicates;
+            a.rejections += b.rejections;
+            a.analysable += b.analysable;
+            for (k, v) in &b.not_analysable {
+                *a.not_analysable.entry(k.clone()).or_default() += v;
+            }
+            a.estimate_sum.merge(b.estimate_sum);
+            a.estimate_sq.merge(b.estimate_sq);
+            a.estimate_n += b.estimate_n;
+            a.estimate_out_of_range += b.estimate_out_of_range;
+            for i in 0..2 {
+                a.n_sum[i] += b.n_sum[i];
+                a.events_sum[i] += b.events_sum[i];
+                a.arm_mean_sum[i].merge(b.arm_mean_sum[i]);
+                a.arm_sd_sum[i].merge(b.arm_sd_sum[i]);
+                a.arm_stat_n[i] += b.arm_stat_n[i];
+            }
+        }
+        for (a, b) in self.families.iter_mut().zip(&o.families) {
+            a.any += b.any;
+            a.all += b.all;
+            for (x, y) in a.per_endpoint.iter_mut().zip(&b.per_endpoint) {
+                *x += y;
+            }
+        }
+    }
+}
+
+/// Power with its Monte Carlo error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PowerEstimate {
+    pub power: f64,
+    pub power_mcse: f64,
+    pub power_ci_low: f64,
+    pub power_ci_high: f64,
+}
+
+impl PowerEstimate {
+    pub fn from_counts(successes: u64, n: u64) -> PowerEstimate {
+        if n == 0 {
+            return PowerEstimate { power: 0.0, power_mcse: 0.0, power_ci_low: 0.0, power_ci_high: 1.0 };
+        }
+        let p = successes as f64 / n as f64;
+        let (lo, hi) = interval::wilson(successes, n, 0.95);
+        PowerEstimate { power: p, power_mcse: (p * (1.0 - p) / n as f64).sqrt(), power_ci_low: lo, power_ci_high: hi }
+    }
+}
+
+/// One endpoint in `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointSummary {
+    pub name: String,
+    pub test: &'static str,
+    pub alpha: f64,
+    pub alternative: crate::analysis::Alternative,
+    #[serde(flatten)]
+    pub power: PowerEstimate,
+    /// Replicates in the denominator of `power`.
+    pub replicates: u64,
+    pub n_analysable: u64,
+    pub n_not_analysable: u64,
+    pub not_analysable: BTreeMap<String, u64>,
+    /// Power among replicates that could be analysed.
+    pub power_among_analysable: Option<f64>,
+    /// Mean and SD over replicates of the estimated treatment effect
+    /// (difference in means, ANCOVA coefficient, hazard ratio or difference in proportions).
+    pub effect_mean: Option<f64>,
+    pub effect_sd: Option<f64>,
+    pub effect_out_of_range: u64,
+    pub n_analyzed_mean: BTreeMap<String, f64>,
+    /// Mean events (or yes answers) per arm, and the share of analysed patients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_mean: Option<BTreeMap<String, f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_rate: Option<BTreeMap<String, f64>>,
+    /// Mean over replicates of each arm's mean and SD of the analysed values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm_mean: Option<BTreeMap<String, f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm_sd: Option<BTreeMap<String, f64>>,
+    /// Classical power of the same test from the arms' mean effect, mean SDs
+    /// and mean n (noncentral t; Welch df for Welch, pooled for Student).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analytic_power: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FamilySummary {
+    pub name: String,
+    pub procedure: crate::analysis::multiplicity::Procedure,
+    pub alpha: f64,
+    pub endpoints: Vec<String>,
+    /// At least one endpoint of the family rejects.
+    pub disjunctive: PowerEstimate,
+    /// Every endpoint of the family rejects.
+    pub conjunctive: PowerEstimate,
+    /// Per endpoint, after the multiplicity procedure.
+    pub adjusted_power: Vec<PowerEstimate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DesignSummary {
+    pub design: serde_json::Map<String, serde_json::Value>,
+    pub replicates: u64,
+    pub endpoints: Vec<EndpointSummary>,
+    pub families: Vec<FamilySummary>,
+    pub replicates_failed: BTreeMap<String, u64>,
+    pub patients_simulated: u64,
+    pub patients_failed: BTreeMap<String, u64>,
+    /// Mean candidates screened per replicate.
+    pub screened_mean: f64,
+    /// Mean solver work per simulated patient.
+    pub rhs_evaluations_per_patient: f64,
+}
+
+/// Summarize one design point.
+pub fn summarize(s: &Scenario, acc: &DesignAcc, design: serde_json::Map<String, serde_json::Value>) -> DesignSummary {
+    let arm_keys = [s.arms[0].key.clone(), s.arms[1].key.clone()];
+    let per_arm = |v: [f64; 2]| -> BTreeMap<String, f64> { arm_keys.iter().cloned().zip(v).collect() };
+    let mut endpoints = Vec::new();
+    for (ep, a) in s.endpoints.iter().zip(&acc.endpoints) {
+        let (effect_mean, effect_sd) = mean_sd(&a.estimate_sum, &a.estimate_sq, a.estimate_n);
+        let r = a.replicates.max(1) as f64;
+        let n_mean = [a.n_sum[0] as f64 / r, a.n_sum[1] as f64 / r];
+        let binaryish = !matches!(ep.measure, Measure::Continuous { .. });
+        let (arm_mean, arm_sd, analytic) = if let Measure::Continuous { .. } = ep.measure {
+            let m = [0, 1].map(|i| if a.arm_stat_n[i] > 0 { a.arm_mean_sum[i].value() / a.arm_stat_n[i] as f64 } else { f64::NAN });
+            let sd = [0, 1].map(|i| if a.arm_stat_n[i] > 0 { a.arm_sd_sum[i].value() / a.arm_stat_n[i] as f64 } else { f64::NAN });
+            let kind = match ep.test {
+                TestKind::Student => Some(TKind::Student),
+                TestKind::Welch => Some(TKind::Welch),
+                _ => None,
+            };
+            let analytic = kind.and_then(|k| t_two_sample(m[1] - m[0], sd[1], sd[0], n_mean[1], n_mean[0], ep.alpha, ep.alternative, k).ok());
+            let finite = |v: [f64; 2]| v.iter().all(|x| x.is_finite()).then(|| per_arm(v));
+            (finite(m), finite(sd), analytic)
+        } else {
+            (None, None, None)
+        };
+        let not_analysable_total: u64 = a.not_analysable.values().sum();
+        endpoints.push(EndpointSummary {
+            name: ep.name.clone(),
+            test: ep.test.key(),
+            alpha: ep.alpha,
+            alternative: ep.alternative,
+            power: PowerEstimate::from_counts(a.rejections, a.replicates),
+            replicates: a.replicates,
+            n_analysable: a.analysable,
+            n_not_analysable: not_analysable_total,
+            not_analysable: a.not_analysable.clone(),
+            power_among_analysable: (a.analysable > 0).then(|| a.rejections as f64 / a.analysable as f64),
+            effect_mean,
+            effect_sd,
+            effect_out_of_range: a.estimate_out_of_range,
+            n_analyzed_mean: per_arm(n_mean),
+            events_mean: binaryish.then(|| per_arm([a.events_sum[0] as f64 / r, a.events_sum[1] as f64 / r])),
+            event_rate: binaryish.then(|| {
+                per_arm([0, 1].map(|i| if a.n_sum[i] > 0 { a.events_sum[i] as f64 / a.n_sum[i] as f64 } else { 0.0 }))
+            }),
+            arm_mean,
+            arm_sd,
+            analytic_power: analytic,
+        });
+    }
+    let families = s
+        .families
+        .iter()
+        .zip(&acc.families)
+        .map(|(f, a)| FamilySummary {
+            name: f.name.clone(),
+            procedure: f.procedure,
+            alpha: f.alpha,
+            endpoints: f.endpoints.iter().map(|&k| s.endpoints[k].name.clone()).collect(),
+            disjunctive: PowerEstimate::from_counts(a.any, acc.replicates),
+            conjunctive: PowerEstimate::from_counts(a.all, acc.replicates),
+            adjusted_power: a.per_endpoint.iter().map(|&c| PowerEstimate::from_counts(c, acc.replicates)).collect(),
+        })
+        .collect();
+    let simulated = acc.patients_simulated.max(1) as f64;
+    DesignSummary {
+        design,
+        replicates: acc.replicates,
+        endpoints,
+        families,
+        replicates_failed: acc.replicates_failed.clone(),
+        patients_simulated: acc.patients_simulated,
+        patients_failed: acc.patients_failed.clone(),
+        screened_mean: acc.screened as f64 / acc.replicates.max(1) as f64,
+        rhs_evaluations_per_patient: acc.rhs_evaluations as f64 / simulated,
+    }
+}
+
+/// The whole `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub hfsim_version: &'static str,
+    pub scenario: String,
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub replicates: u64,
+    pub common_random_numbers: bool,
+    pub arms: BTreeMap<String, String>,
+    pub design_points: Vec<DesignSummary>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_sums_do_not_depend_on_order() {
+        let xs: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1000) as f64 * 0.001234567 - 0.3).collect();
+        let mut a = ExactSum::default();
+        let mut b = ExactSum::default();
+        xs.iter().for_each(|&x| {
+            a.add(x);
+        });
+        xs.iter().rev().for_each(|&x| {
+            b.add(x);
+        });
+        assert_eq!(a, b);
+        assert!((a.value() - xs.iter().sum::<f64>()).abs() < 1e-9);
+        assert!(!a.add(f64::NAN));
+    }
+
+    #[test]
+    fn power_estimate_carries_its_error() {
+        let p = PowerEstimate::from_counts(80, 100);
+        assert_eq!(p.power, 0.8);
+        assert!((p.power_mcse - 0.04).abs() < 1e-12);
+        assert!(p.power_ci_low < 0.8 && p.power_ci_high > 0.8);
+    }
+}
