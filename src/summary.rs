@@ -407,6 +407,17 @@ pub struct Summary {
     pub common_random_numbers: bool,
     pub arms: BTreeMap<String, String>,
     pub design_points: Vec<DesignSummary>,
+    /// Present when this summary covers one shard only (see `hfsim merge`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ShardInfo {
+    pub index: u64,
+    pub count: u64,
+    pub first_replicate: u64,
+    pub end_replicate: u64,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! scenario error (nothing was simulated); 130 interrupted by Ctrl-C (the
 //! finished work is kept; rerun with `--resume`).
 
+pub mod merge;
 pub mod output;
 pub mod patient;
 pub mod power;
@@ -100,6 +101,8 @@ pub enum Command {
     SimulatePatient(patient::SimulatePatientArgs),
     /// Classical (analytic) power or sample size from summary statistics, like pwr or G*Power.
     Power(power::PowerArgs),
+    /// Combine the output folders of `run --shard I/N` into one summary.
+    Merge(merge::MergeArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -138,6 +141,7 @@ fn dispatch(cli: Cli) -> CliResult {
         }
         Command::SimulatePatient(a) => patient::simulate_patient(a),
         Command::Power(a) => power::power(a),
+        Command::Merge(a) => merge::merge(a),
     }
 }
 

@@ -56,6 +56,9 @@ pub struct RunArgs {
     /// Replicates per chunk (reduction and checkpoint granularity).
     #[arg(long, default_value_t = 64, hide = true)]
     pub chunk: u64,
+    /// Testing aid: behave as if Ctrl-C was pressed after this many chunks.
+    #[arg(long, hide = true)]
+    pub stop_after_chunks: Option<u64>,
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -148,6 +151,7 @@ pub fn load_points(path: &Path, set: &[String], seed: Option<u64>, replicates: O
 
 struct Progress<'a> {
     bar: indicatif::ProgressBar,
+    chunks_left: Option<u64>,
     stop: Arc<AtomicBool>,
     state: &'a mut RunState,
     state_path: PathBuf,
@@ -163,6 +167,12 @@ impl Observer for Progress<'_> {
         d.acc = acc.clone();
         let done: u64 = self.state.design_points.iter().map(|d| d.covered.1 - d.covered.0).sum();
         self.bar.set_position(done - self.done_before.min(done));
+        if let Some(n) = self.chunks_left.as_mut() {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+        }
         let stopping = self.stop.load(Ordering::SeqCst);
         if stopping || self.last_save.elapsed().as_secs_f64() > 2.0 {
             if let Err(e) = write_json(&self.state_path, &*self.state) {
@@ -241,7 +251,7 @@ pub fn run(args: RunArgs) -> CliResult {
     let hidden = args.no_progress || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let bar = progress::bar(total - done_before.min(total), hidden);
     let mut exports: Vec<Vec<ReplicateExport>> = vec![Vec::new(); points.len()];
-    let mut observer = Progress { bar, stop: stop.clone(), state: &mut state, state_path: state_path.clone(), last_save: Instant::now(), done_before, save_error: None };
+    let mut observer = Progress { bar, chunks_left: args.stop_after_chunks, stop: stop.clone(), state: &mut state, state_path: state_path.clone(), last_save: Instant::now(), done_before, save_error: None };
     let mut interrupted = false;
     let mut method_desc = String::new();
     for (i, (_, l)) in points.iter().enumerate() {
@@ -292,7 +302,10 @@ pub fn run(args: RunArgs) -> CliResult {
         )));
     }
 
-    let summary = build_summary(&loaded, &points, &state);
+    let mut summary = build_summary(&loaded, &points, &state);
+    if let Some((i, n)) = args.shard {
+        summary.shard = Some(crate::summary::ShardInfo { index: i, count: n, first_replicate: range.start, end_replicate: range.end });
+    }
     write_outputs(&out, &loaded, &points, &summary, &exports, &state)?;
     let wall = started.elapsed().as_secs_f64();
     let patients: u64 = state.design_points.iter().map(|d| d.acc.patients_simulated).sum();
@@ -359,6 +372,7 @@ pub fn build_summary(loaded: &Loaded, points: &[(DesignPoint, Loaded)], state: &
         common_random_numbers: s.run.common_random_numbers,
         arms: s.arms.iter().map(|a| (a.key.clone(), a.label.clone())).collect::<BTreeMap<_, _>>(),
         design_points: points.iter().zip(&state.design_points).map(|((p, l), d)| summarize(&l.scenario, &d.acc, p.to_json())).collect(),
+        shard: None,
     }
 }
 
