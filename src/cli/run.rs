@@ -116,10 +116,10 @@ pub const STATE_FILE: &str = "state.json";
 
 /// Solver chosen by the scenario.
 pub fn method_of(l: &Loaded) -> Method {
+    let dopri = Dopri5 { rtol: l.scenario.run.rtol, atol: l.scenario.run.atol, ..Dopri5::default() };
     match l.scenario.run.solver {
-        SolverMethod::Reference => {
-            Method::Reference(Dopri5 { rtol: l.scenario.run.rtol, atol: l.scenario.run.atol, ..Dopri5::default() })
-        }
+        SolverMethod::Reference => Method::Reference(dopri),
+        SolverMethod::Fast => Method::Fast(crate::model::fast::FastOptions { fallback: dopri, ..Default::default() }),
     }
 }
 

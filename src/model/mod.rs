@@ -14,6 +14,7 @@
 pub mod biomarkers;
 pub mod coagulation;
 pub mod events;
+pub mod fast;
 pub mod gdmt;
 pub mod immune;
 pub mod kinetics;

@@ -14,6 +14,9 @@ use toml_edit::{DocumentMut, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SolverMethod {
+    /// Exact linear blocks, RK4 for the slow nonlinear states (see
+    /// `model::fast` and docs/performance.md).
+    Fast,
     /// `ode_solvers` Dopri5 on the full system.
     Reference,
 }
@@ -314,7 +317,7 @@ pub const ALTERNATIVES: &[(&str, Alternative)] =
     &[("two_sided", Alternative::TwoSided), ("greater", Alternative::Greater), ("less", Alternative::Less)];
 pub const PROCEDURES: &[(&str, Procedure)] =
     &[("bonferroni", Procedure::Bonferroni), ("holm", Procedure::Holm), ("fixed_sequence", Procedure::FixedSequence)];
-pub const SOLVERS: &[(&str, SolverMethod)] = &[("reference", SolverMethod::Reference)];
+pub const SOLVERS: &[(&str, SolverMethod)] = &[("fast", SolverMethod::Fast), ("reference", SolverMethod::Reference)];
 
 /// Every word accepted as an endpoint `quantity`.
 pub fn measure_words() -> Vec<&'static str> {

@@ -34,6 +34,7 @@ use rand_distr::{Exp1, StandardNormal};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Method {
     Reference(crate::solver::dopri5::Dopri5),
+    Fast(crate::model::fast::FastOptions),
 }
 
 impl Method {
@@ -41,6 +42,7 @@ impl Method {
         use crate::solver::Integrator;
         match self {
             Method::Reference(d) => d.describe(),
+            Method::Fast(f) => f.describe(),
         }
     }
 }
@@ -214,6 +216,7 @@ fn simulate_patient(ctx: &TrialContext, replicate: u64, cand: &Candidate, arm: u
     let plan = SimulationPlan { dose_days: &regimen.dose_days, sample_days: &ws.sample_days, end_day: s.run.follow_up_days };
     let result = match ctx.method {
         Method::Reference(d) => crate::model::simulate::simulate_with(&model, &plan, &d, &mut ws.trajectory),
+        Method::Fast(f) => crate::model::fast::simulate_fast(&model, &plan, &f, &mut ws.trajectory),
     };
     data.stats += ws.trajectory.stats;
     if let Err(failure) = result {
