@@ -19,7 +19,8 @@
 //! both arms have at most [`EXACT_MAX_PER_ARM`] observations, the normal
 //! approximation otherwise. [`Method::Exact`] with ties falls back to the
 //! normal approximation (the untied exact distribution does not apply and
-//! scipy's "exact" result for tied data is not a valid p-value).
+//! scipy's "exact" result for tied data is not a valid p-value), and so does
+//! an exact request beyond [`EXACT_MAX_WORK`].
 
 use super::{
     Alternative, ArmRole, NotAnalysable, TestOutcome, TestResult, all_finite, normal_p_value,
@@ -27,6 +28,11 @@ use super::{
 
 /// Largest arm size for which [`Method::Auto`] uses the exact distribution.
 pub const EXACT_MAX_PER_ARM: usize = 50;
+
+/// Work limit (min(n_t, n_c) · n_t n_c / 2 additions) above which even
+/// [`Method::Exact`] uses the normal approximation (about 0.1 s; reached at
+/// roughly 580 per arm).
+pub const EXACT_MAX_WORK: u128 = 100_000_000;
 
 /// How the p-value is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -124,7 +130,7 @@ pub fn rank_sum(
     let n_c = control.len();
     let use_exact = match method {
         Method::Normal => false,
-        Method::Exact => !ranks.has_ties,
+        Method::Exact => !ranks.has_ties && exact_is_affordable(n_t, n_c),
         Method::Auto => !ranks.has_ties && n_t <= EXACT_MAX_PER_ARM && n_c <= EXACT_MAX_PER_ARM,
     };
     let p_value = if use_exact {
@@ -138,6 +144,13 @@ pub fn rank_sum(
         p_value,
         df: None,
     })
+}
+
+/// Whether the exact distribution costs at most [`EXACT_MAX_WORK`] steps
+/// (min(n_t, n_c) · n_t n_c / 2).
+fn exact_is_affordable(n_t: usize, n_c: usize) -> bool {
+    let work = (n_t.min(n_c) as u128) * (n_t as u128) * (n_c as u128) / 2;
+    work <= EXACT_MAX_WORK
 }
 
 fn normal_p_value_with_corrections(
