@@ -102,7 +102,7 @@ fn rank_sum_rejects_at_its_exact_size_under_the_null() {
     // probability of the rejection region, computed from the same exact
     // distribution of U.
     let (m, n) = (10usize, 10usize);
-    let dist = wilcoxon::ExactU::new(m, n);
+    let dist = wilcoxon::ExactU::new(m, n).expect("small arms");
     let mn = m * n;
     let size: f64 = (0..=mn)
         .filter(|&u| 2.0 * dist.sf(u.max(mn - u)) <= ALPHA)

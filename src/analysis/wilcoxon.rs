@@ -133,11 +133,12 @@ pub fn rank_sum(
         Method::Exact => !ranks.has_ties && exact_is_affordable(n_t, n_c),
         Method::Auto => !ranks.has_ties && n_t <= EXACT_MAX_PER_ARM && n_c <= EXACT_MAX_PER_ARM,
     };
-    let p_value = if use_exact {
+    let exact = if use_exact {
         exact_p_value(ranks.u_treatment, n_t, n_c, alt)
     } else {
-        normal_p_value_with_corrections(&ranks, n_t, n_c, alt)
+        None
     };
+    let p_value = exact.unwrap_or_else(|| normal_p_value_with_corrections(&ranks, n_t, n_c, alt));
     Ok(TestResult {
         estimate,
         statistic: ranks.u_treatment,
@@ -174,8 +175,8 @@ fn normal_p_value_with_corrections(
 }
 
 /// Exact p-value from the null distribution of U (no ties).
-fn exact_p_value(u_treatment: f64, n_t: usize, n_c: usize, alt: Alternative) -> f64 {
-    let dist = ExactU::new(n_t, n_c);
+fn exact_p_value(u_treatment: f64, n_t: usize, n_c: usize, alt: Alternative) -> Option<f64> {
+    let dist = ExactU::new(n_t, n_c)?;
     let total_u = (n_t * n_c) as f64;
     // U values are integers without ties; round away representation noise.
     let u1 = u_treatment.round() as usize;
@@ -185,7 +186,7 @@ fn exact_p_value(u_treatment: f64, n_t: usize, n_c: usize, alt: Alternative) -> 
         Alternative::Less => dist.sf(u2),
         Alternative::TwoSided => 2.0 * dist.sf(u1.max(u2)),
     };
-    p.clamp(0.0, 1.0)
+    Some(p.clamp(0.0, 1.0))
 }
 
 /// Null distribution of U for sample sizes (m, n) without ties.
@@ -205,9 +206,13 @@ pub struct ExactU {
 }
 
 impl ExactU {
-    /// Builds the distribution for arm sizes `m` and `n`.
+    /// Builds the distribution for arm sizes `m` and `n`; `None` when that
+    /// would cost more than [`EXACT_MAX_WORK`] steps.
     #[must_use]
-    pub fn new(m: usize, n: usize) -> Self {
+    pub fn new(m: usize, n: usize) -> Option<Self> {
+        if !exact_is_affordable(m, n) {
+            return None;
+        }
         let mn = m * n;
         let half = mn / 2;
         let (small, large) = if m < n { (m, n) } else { (n, m) };
@@ -236,7 +241,7 @@ impl ExactU {
         } else {
             2.0 * lower
         };
-        ExactU { counts, total, mn }
+        Some(ExactU { counts, total, mn })
     }
 
     /// P(U ≤ k).
@@ -313,7 +318,7 @@ mod tests {
     #[test]
     fn exact_distribution_sums_to_one_and_is_symmetric() {
         for (m, n) in [(1, 1), (2, 3), (5, 5), (7, 12), (50, 50)] {
-            let d = ExactU::new(m, n);
+            let d = ExactU::new(m, n).unwrap();
             let mn = m * n;
             assert!((d.cdf(mn) - 1.0).abs() < 1e-15);
             for k in 0..=mn {
