@@ -22,6 +22,12 @@
 
 use super::{Alternative, ArmRole, NotAnalysable, TestOutcome, TestResult, t_p_value};
 
+/// Residual sum of squares, relative to the within-arm outcome sum of
+/// squares, at or below which the fit is perfect (zero residual variance:
+/// the residual SD is below 1e-10 of the outcome SD and the t statistic
+/// would only reflect rounding).
+pub const PERFECT_FIT_TOLERANCE: f64 = 1e-20;
+
 /// Relative size of the within-arm baseline sum of squares below which the
 /// design is treated as singular.
 pub const SINGULARITY_TOLERANCE: f64 = 1e-24;
@@ -92,16 +98,18 @@ pub fn treatment_effect(
     let slope = sxy / sxx;
 
     let mut rss = 0.0;
+    let mut syy = 0.0;
     for (pairs, m) in [(treatment, &mt), (control, &mc)] {
         for &(x, y) in pairs {
             let r = (y - m.mean_y) - slope * (x - m.mean_x);
             rss += r * r;
+            syy += (y - m.mean_y) * (y - m.mean_y);
         }
     }
-    if !rss.is_finite() {
+    if !rss.is_finite() || !syy.is_finite() {
         return Err(NotAnalysable::Overflow);
     }
-    if rss == 0.0 {
+    if rss <= PERFECT_FIT_TOLERANCE * syy {
         return Err(NotAnalysable::ZeroVariance);
     }
     let df = mt.n + mc.n - 3.0;

@@ -32,7 +32,7 @@ pub const TWO_SIDED_RELATIVE_TOLERANCE: f64 = 1e-14;
 
 /// Largest table (patients in both arms) the exact test accepts; larger
 /// tables are refused with [`NotAnalysable::Overflow`].
-pub const MAX_PATIENTS: u64 = 10_000_000;
+pub const MAX_PATIENTS: u64 = 1_000_000;
 
 /// Relative band around the observed probability inside which tables are
 /// compared exactly.
@@ -62,7 +62,7 @@ pub(crate) fn validate_counts(
             return Err(NotAnalysable::InvalidCounts { arm, events, n });
         }
     }
-    if treat_events + ctrl_events == 0 {
+    if treat_events == 0 && ctrl_events == 0 {
         return Err(NotAnalysable::NoEvents);
     }
     if treat_events == treat_n && ctrl_events == ctrl_n {
@@ -182,7 +182,7 @@ impl Hypergeometric {
         add_factorial_ratio(x, k, 1);
         add_factorial_ratio(big_k - x, big_k - k, 1);
         add_factorial_ratio(n - x, n - k, 1);
-        add_factorial_ratio(big_n - big_k - n + x, big_n - big_k - n + k, 1);
+        add_factorial_ratio(big_n + x - big_k - n, big_n + k - big_k - n, 1);
         exponents.iter().all(|&e| e == 0)
     }
 }

@@ -16,10 +16,11 @@
 //!
 //! `estimate` is the Cox partial-likelihood hazard ratio (Efron ties,
 //! [`cox_hazard_ratio`]) when its Newton–Raphson iteration converges; when
-//! the maximum likelihood estimate does not exist or is not found (all events
-//! in one arm: monotone likelihood, or |log HR| > [`COX_MAX_ABS_LOG_HR`]) it
+//! the maximum likelihood estimate does not exist (monotone likelihood: e.g.
+//! all events in one arm, or all events of one arm after the other arm has
+//! left the risk set) or is not found (|log HR| > [`COX_MAX_ABS_LOG_HR`]) it
 //! is the Pike estimate (O_t/E_t)/(O_c/E_c) ([`pike_hazard_ratio`]), which is
-//! then 0 or +∞.
+//! +∞ or 0 when all events are in one arm.
 //!
 //! Not analysable: an empty arm, a non-finite time, no events
 //! ([`NotAnalysable::NoEvents`]), or V = 0 ([`NotAnalysable::ZeroVariance`],
@@ -147,6 +148,23 @@ impl RiskTable {
         })
     }
 
+    /// Whether the Cox estimate is finite. With one binary covariate the
+    /// partial likelihood is monotone (the estimate is ±∞) unless some
+    /// control event happens while a treated patient is at risk and some
+    /// treatment event happens while a control patient is at risk.
+    #[must_use]
+    pub fn cox_estimate_exists(&self) -> bool {
+        let control_event_with_treated_at_risk = self
+            .rows
+            .iter()
+            .any(|r| r.events_c > 0.0 && r.at_risk_t > 0.0);
+        let treated_event_with_control_at_risk = self
+            .rows
+            .iter()
+            .any(|r| r.events_t > 0.0 && r.at_risk_c > 0.0);
+        control_event_with_treated_at_risk && treated_event_with_control_at_risk
+    }
+
     /// Efron log partial likelihood, score and information at log HR `beta`.
     fn efron(&self, beta: f64) -> (f64, f64, f64) {
         let r = beta.exp();
@@ -175,12 +193,12 @@ impl RiskTable {
     /// Cox proportional-hazards fit with the treatment indicator as the only
     /// covariate and Efron's method for ties, by damped Newton–Raphson from
     /// log HR = 0. `None` without events, when the likelihood is monotone
-    /// (the estimate is infinite) or when |log HR| would exceed
-    /// [`COX_MAX_ABS_LOG_HR`].
+    /// (the estimate is infinite, see [`RiskTable::cox_estimate_exists`]),
+    /// or, as a safeguard, when |log HR| would exceed [`COX_MAX_ABS_LOG_HR`]
+    /// or the iteration does not converge in 200 steps.
     #[must_use]
     pub fn cox_fit(&self) -> Option<CoxFit> {
-        let (o_t, o_c) = self.events();
-        if o_t + o_c == 0.0 {
+        if !self.cox_estimate_exists() {
             return None;
         }
         let mut beta = 0.0_f64;

@@ -21,8 +21,9 @@
 //! Validated against `scipy.stats.nct` (Boost) and against a 60-digit
 //! `mpmath` evaluation of the classical series; see `docs/statistics.md`.
 //!
-//! Invalid parameters (df ≤ 0, any NaN) give NaN; df = +∞ gives the normal
-//! distribution shifted by δ.
+//! Invalid parameters (df ≤ 0, any NaN, infinite δ) give NaN; df = +∞ gives
+//! the normal distribution shifted by δ, and so (as a limit, to avoid
+//! overflow) does |t| or |δ| > 1e150.
 
 use super::special::{inverse_mills, ln_chi_log_constant, ln_norm_sf, norm_sf, solve_monotone};
 
@@ -39,6 +40,9 @@ pub fn cdf(t: f64, df: f64, ncp: f64) -> f64 {
 pub fn sf(t: f64, df: f64, ncp: f64) -> f64 {
     tail(t, df, ncp, Tail::Upper)
 }
+
+/// |t| or |δ| beyond which the normal limit is returned.
+const HUGE: f64 = 1e150;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tail {
@@ -108,7 +112,9 @@ fn tail(t: f64, df: f64, ncp: f64, which: Tail) -> f64 {
     if t.is_infinite() {
         return if a > 0.0 { 0.0 } else { 1.0 };
     }
-    if df.is_infinite() {
+    if df.is_infinite() || t.abs() > HUGE || ncp.abs() > HUGE {
+        // Normal limit (S = 1): exact for df = ∞, and the only meaningful
+        // value when |t| or |δ| is astronomically large.
         return norm_sf(a - c);
     }
     let h = LogIntegrand { a, c, df };
@@ -123,29 +129,33 @@ fn tail(t: f64, df: f64, ncp: f64, which: Tail) -> f64 {
     let (lo, hi) = significant_range(&h, mode, h_mode, scale);
     let integral = adaptive_gauss_kronrod(|w| (h.value(w) - h_mode).exp(), lo, hi, scale);
     let result = (h_mode + ln_chi_log_constant(df)).exp() * integral;
+    if result.is_nan() {
+        return norm_sf(a - c);
+    }
     result.clamp(0.0, 1.0)
 }
 
 /// Root of h'(w) = 0: h' > 0 far left (→ ν), h' < 0 far right.
 fn find_mode(h: &LogIntegrand) -> f64 {
     let deriv = |w: f64| h.derivatives(w).0;
-    let mut lo = 0.0;
+    // e^{2w} stays finite for w ≤ 350; e^w > 0 for w ≥ −700.
+    let mut lo = 0.0_f64;
     let mut step = 1.0;
     for _ in 0..64 {
-        if deriv(lo) > 0.0 {
+        if deriv(lo) > 0.0 || lo <= -700.0 {
             break;
         }
-        lo -= step;
+        lo = (lo - step).max(-700.0);
         step *= 2.0;
     }
-    let mut hi = 0.0;
+    let mut hi = 0.0_f64;
     let mut step = 0.5;
     for _ in 0..64 {
         let d = deriv(hi);
-        if d < 0.0 || d.is_nan() {
+        if d < 0.0 || d.is_nan() || hi >= 350.0 {
             break;
         }
-        hi += step;
+        hi = (hi + step).min(350.0);
         step *= 2.0;
     }
     if deriv(lo) <= 0.0 {

@@ -19,7 +19,8 @@
 //! both arms have at most [`EXACT_MAX_PER_ARM`] observations, the normal
 //! approximation otherwise. [`Method::Exact`] with ties falls back to the
 //! normal approximation (the untied exact distribution does not apply and
-//! scipy's "exact" result for tied data is not a valid p-value).
+//! scipy's "exact" result for tied data is not a valid p-value), and so does
+//! an exact request beyond [`EXACT_MAX_WORK`].
 
 use super::{
     Alternative, ArmRole, NotAnalysable, TestOutcome, TestResult, all_finite, normal_p_value,
@@ -27,6 +28,11 @@ use super::{
 
 /// Largest arm size for which [`Method::Auto`] uses the exact distribution.
 pub const EXACT_MAX_PER_ARM: usize = 50;
+
+/// Work limit (min(n_t, n_c) · n_t n_c / 2 additions) above which even
+/// [`Method::Exact`] uses the normal approximation (about 0.1 s; reached at
+/// roughly 580 per arm).
+pub const EXACT_MAX_WORK: u128 = 100_000_000;
 
 /// How the p-value is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -124,20 +130,28 @@ pub fn rank_sum(
     let n_c = control.len();
     let use_exact = match method {
         Method::Normal => false,
-        Method::Exact => !ranks.has_ties,
+        Method::Exact => !ranks.has_ties && exact_is_affordable(n_t, n_c),
         Method::Auto => !ranks.has_ties && n_t <= EXACT_MAX_PER_ARM && n_c <= EXACT_MAX_PER_ARM,
     };
-    let p_value = if use_exact {
+    let exact = if use_exact {
         exact_p_value(ranks.u_treatment, n_t, n_c, alt)
     } else {
-        normal_p_value_with_corrections(&ranks, n_t, n_c, alt)
+        None
     };
+    let p_value = exact.unwrap_or_else(|| normal_p_value_with_corrections(&ranks, n_t, n_c, alt));
     Ok(TestResult {
         estimate,
         statistic: ranks.u_treatment,
         p_value,
         df: None,
     })
+}
+
+/// Whether the exact distribution costs at most [`EXACT_MAX_WORK`] steps
+/// (min(n_t, n_c) · n_t n_c / 2).
+fn exact_is_affordable(n_t: usize, n_c: usize) -> bool {
+    let work = (n_t.min(n_c) as u128) * (n_t as u128) * (n_c as u128) / 2;
+    work <= EXACT_MAX_WORK
 }
 
 fn normal_p_value_with_corrections(
@@ -161,8 +175,8 @@ fn normal_p_value_with_corrections(
 }
 
 /// Exact p-value from the null distribution of U (no ties).
-fn exact_p_value(u_treatment: f64, n_t: usize, n_c: usize, alt: Alternative) -> f64 {
-    let dist = ExactU::new(n_t, n_c);
+fn exact_p_value(u_treatment: f64, n_t: usize, n_c: usize, alt: Alternative) -> Option<f64> {
+    let dist = ExactU::new(n_t, n_c)?;
     let total_u = (n_t * n_c) as f64;
     // U values are integers without ties; round away representation noise.
     let u1 = u_treatment.round() as usize;
@@ -172,7 +186,7 @@ fn exact_p_value(u_treatment: f64, n_t: usize, n_c: usize, alt: Alternative) -> 
         Alternative::Less => dist.sf(u2),
         Alternative::TwoSided => 2.0 * dist.sf(u1.max(u2)),
     };
-    p.clamp(0.0, 1.0)
+    Some(p.clamp(0.0, 1.0))
 }
 
 /// Null distribution of U for sample sizes (m, n) without ties.
@@ -192,9 +206,13 @@ pub struct ExactU {
 }
 
 impl ExactU {
-    /// Builds the distribution for arm sizes `m` and `n`.
+    /// Builds the distribution for arm sizes `m` and `n`; `None` when that
+    /// would cost more than [`EXACT_MAX_WORK`] steps.
     #[must_use]
-    pub fn new(m: usize, n: usize) -> Self {
+    pub fn new(m: usize, n: usize) -> Option<Self> {
+        if !exact_is_affordable(m, n) {
+            return None;
+        }
         let mn = m * n;
         let half = mn / 2;
         let (small, large) = if m < n { (m, n) } else { (n, m) };
@@ -223,7 +241,7 @@ impl ExactU {
         } else {
             2.0 * lower
         };
-        ExactU { counts, total, mn }
+        Some(ExactU { counts, total, mn })
     }
 
     /// P(U ≤ k).
@@ -300,7 +318,7 @@ mod tests {
     #[test]
     fn exact_distribution_sums_to_one_and_is_symmetric() {
         for (m, n) in [(1, 1), (2, 3), (5, 5), (7, 12), (50, 50)] {
-            let d = ExactU::new(m, n);
+            let d = ExactU::new(m, n).unwrap();
             let mn = m * n;
             assert!((d.cdf(mn) - 1.0).abs() < 1e-15);
             for k in 0..=mn {
