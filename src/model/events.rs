@@ -39,6 +39,8 @@ pub struct Hazards {
     sae_thrombotic: f64,
     pub hfh_recurrence_hr: f64,
     pub death_after_hfh_hr: f64,
+    /// `h_death / h_HFH` when both baseline rates are positive.
+    death_ratio: Option<f64>,
 }
 
 impl Hazards {
@@ -49,9 +51,12 @@ impl Hazards {
         let offset = -b_ef * REFERENCE_LVEF_PERCENT - b_np * REFERENCE_NTPROBNP.ln() + nyha;
         let age = p.get(P::HazardAge) * (age_years - REFERENCE_AGE) / 10.0;
         let ln_or_neg_inf = |x: f64| if x > 0.0 { (x / DAYS_PER_YEAR).ln() } else { f64::NEG_INFINITY };
+        let log_hfh_const = ln_or_neg_inf(p.get(P::HfhRate)) + offset;
+        let log_death_const = ln_or_neg_inf(p.get(P::DeathRate)) + offset + age;
         Hazards {
-            log_hfh_const: ln_or_neg_inf(p.get(P::HfhRate)) + offset,
-            log_death_const: ln_or_neg_inf(p.get(P::DeathRate)) + offset + age,
+            log_hfh_const,
+            log_death_const,
+            death_ratio: (log_hfh_const.is_finite() && log_death_const.is_finite()).then(|| (log_death_const - log_hfh_const).exp()),
             b_lvef: b_ef,
             b_ntprobnp: b_np,
             sae_background: p.get(P::SaeRate) / DAYS_PER_YEAR * if anticoagulated { p.get(P::SaeAnticoagulantHr) } else { 1.0 },
@@ -59,6 +64,31 @@ impl Hazards {
             hfh_recurrence_hr: p.get(P::HfhRecurrenceHr),
             death_after_hfh_hr: p.get(P::DeathAfterHfhHr),
         }
+    }
+
+    /// `(h_HFH, h_death)` per day with one exponential (both hazards share
+    /// the time-varying linear predictor).
+    #[inline]
+    pub fn hfh_and_death(&self, lvef: f64, ln_ntprobnp: f64) -> (f64, f64) {
+        let lp = self.b_lvef * lvef * 100.0 + self.b_ntprobnp * ln_ntprobnp;
+        if let Some(ratio) = self.death_ratio {
+            let hfh = (self.log_hfh_const + lp).exp();
+            (hfh, hfh * ratio)
+        } else {
+            ((self.log_hfh_const + lp).exp(), (self.log_death_const + lp).exp())
+        }
+    }
+
+    /// Rate of change of the log hazard (HFH and death alike) given the
+    /// rates of change of LVEF (fraction per day) and ln NT-proBNP.
+    #[inline]
+    pub fn log_hazard_slope(&self, dlvef: f64, dln_ntprobnp: f64) -> f64 {
+        self.b_lvef * 100.0 * dlvef + self.b_ntprobnp * dln_ntprobnp
+    }
+
+    /// SAE hazard per day: `(background, per mg/L of procoagulant activity)`.
+    pub fn sae_parts(&self) -> (f64, f64) {
+        (self.sae_background, self.sae_thrombotic)
     }
 
     /// `(h_HFH, h_death, h_SAE)` per day.
@@ -200,6 +230,7 @@ mod tests {
             sae_thrombotic: 0.0,
             hfh_recurrence_hr: recurrence,
             death_after_hfh_hr: death_hr,
+            death_ratio: Some(1.0),
         }
     }
 

@@ -19,18 +19,18 @@
 //! Accuracy against tight-tolerance Dopri5 is checked by
 //! `tests/fast_path.rs` (tolerances in docs/performance.md).
 
-use super::patient::{DoseAmounts, InfusionInput, PatientModel};
-use super::remodelling::Ventricles;
+use super::patient::{DoseAmounts, PatientModel};
 use super::simulate::{HAZARD_GRID_STEP, SimulationPlan, Trajectory};
 use super::state::*;
 use crate::solver::dopri5::Dopri5;
-use crate::solver::expm::expm;
 use crate::solver::{SolveFailure, SolverStats};
 
 /// Options of the fast path.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct FastOptions {
-    /// RK4 step for the slow states (days); the linear states are exact.
+    /// Largest RK4 step for the slow states (days); halved (down to a
+    /// quarter) until every dose and the end of follow-up fall on the grid.
+    /// The linear states are exact whatever the step.
     pub step_days: f64,
     /// Reference integrator for patients the fast path cannot take.
     pub fallback: Dopri5,
@@ -38,7 +38,7 @@ pub struct FastOptions {
 
 impl Default for FastOptions {
     fn default() -> Self {
-        FastOptions { step_days: 1.0, fallback: Dopri5::default() }
+        FastOptions { step_days: 2.0, fallback: Dopri5::default() }
     }
 }
 
@@ -163,6 +163,14 @@ fn decay_bolus_factor(k: f64, t: f64) -> f64 {
 struct Propagators {
     half_a: [[f64; NA]; NA],
     half_p: [[f64; NP]; NP],
+    full_a: [[f64; NA]; NA],
+    full_p: [[f64; NP]; NP],
+    /// Full-step decay and integral factors of I and C, and injury per unit C.
+    di2: f64,
+    dc2: f64,
+    ii2: f64,
+    ic2: f64,
+    jc2: f64,
     /// Decay of I and C over a half step, the integrals of the decays, and
     /// the injury gained per unit of C over a half step.
     di: f64,
@@ -185,56 +193,292 @@ struct Fast {
     int_c: f64,
 }
 
+/// What the slow states need from the fast ones.
+#[derive(Clone, Copy)]
+struct Drivers {
+    p3: f64,
+    m3: f64,
+    gm: f64,
+    c: f64,
+    j: f64,
+}
+
+#[inline]
+fn row<const N: usize>(m: &[[f64; N]; N], i: usize, x: &[f64; N]) -> f64 {
+    let mut s = 0.0;
+    for j in 0..=i {
+        s += m[i][j] * x[j];
+    }
+    s
+}
+
 impl Fast {
     #[inline]
-    fn advance(&self, pr: &Propagators) -> Fast {
-        Fast {
-            xa: tri_mul(&pr.half_a, &self.xa),
-            xp: tri_mul(&pr.half_p, &self.xp),
-            i: self.i * pr.di,
+    fn drivers(&self) -> Drivers {
+        Drivers { p3: self.xp[3], m3: self.xa[7], gm: self.xa[3], c: self.c, j: self.j }
+    }
+
+    /// The drivers half a step ahead (only the rows that are needed).
+    #[inline]
+    fn midpoint(&self, pr: &Propagators) -> Drivers {
+        Drivers {
+            p3: row(&pr.half_p, 3, &self.xp),
+            m3: row(&pr.half_a, 7, &self.xa),
+            gm: row(&pr.half_a, 3, &self.xa),
             c: self.c * pr.dc,
             j: self.j + pr.jc * self.c,
-            int_i: self.int_i + pr.ii * self.i,
-            int_c: self.int_c + pr.ic * self.c,
         }
     }
+
+    /// A full step ahead.
+    #[inline]
+    fn step(&self, pr: &Propagators) -> Fast {
+        Fast {
+            xa: tri_mul(&pr.full_a, &self.xa),
+            xp: tri_mul(&pr.full_p, &self.xp),
+            i: self.i * pr.di2,
+            c: self.c * pr.dc2,
+            j: self.j + pr.jc2 * self.c,
+            int_i: self.int_i + pr.ii2 * self.i,
+            int_c: self.int_c + pr.ic2 * self.c,
+        }
+    }
+
 }
 
 /// Simulate with the fast path (falls back to the reference path when the
 /// plan has doses off the grid or long infusions).
 pub fn simulate_fast(model: &PatientModel, plan: &SimulationPlan, opts: &FastOptions, out: &mut Trajectory) -> Result<(), SolveFailure> {
-    let h = opts.step_days;
     let end = plan.end_day;
-    let n_steps = (end / h).round() as usize;
-    let on_grid = |t: f64| ((t / h) - (t / h).round()).abs() < 1e-9;
-    let usable = h > 0.0
-        && on_grid(end)
-        && (n_steps as f64 * h - end).abs() < 1e-9
-        && plan.dose_days.iter().all(|&d| on_grid(d) || d >= end || d < 0.0)
-        && model.infusion_days <= 0.5 * h
-        && on_grid(HAZARD_GRID_STEP);
-    if !usable {
+    let fits = |h: f64| {
+        let on_grid = |t: f64| ((t / h) - (t / h).round()).abs() < 1e-9;
+        h > 0.0 && end >= h && on_grid(end) && plan.dose_days.iter().all(|&d| on_grid(d) || d >= end || d < 0.0) && model.infusion_days <= 0.5 * h
+    };
+    let Some(h) = [opts.step_days, opts.step_days / 2.0, opts.step_days / 4.0].into_iter().find(|&h| fits(h)) else {
         return crate::model::simulate::simulate_with(model, plan, &opts.fallback, out);
+    };
+    let n_steps = (end / h).round() as usize;
+    if model.dose <= 0.0 || plan.dose_days.iter().all(|&d| d < 0.0 || d >= end) {
+        return run_cell_free(model, plan, h, n_steps, out);
     }
     run(model, plan, h, n_steps, out)
 }
 
-fn run(model: &PatientModel, plan: &SimulationPlan, h: f64, n_steps: usize, out: &mut Trajectory) -> Result<(), SolveFailure> {
+/// `x' = k (c + A - B e^{-mu t} + pi t - x)` from `x(0) = x0`, solved exactly:
+/// `x(t) = c + A + pi (t - 1/k) + (x0 - c - A + pi/k) e^{-kt} - B k (e^{-mu t} - e^{-k t}) / (k - mu)`
+/// (the last term as `B k t e^{-a t} phi((b-a) t)` with `a, b` the smaller
+/// and larger rate, exact when `k = mu`).
+#[derive(Clone, Copy)]
+struct Lagged {
+    k: f64,
+    mu: f64,
+    base: f64,
+    b: f64,
+    pi: f64,
+    d: f64,
+}
+
+impl Lagged {
+    fn new(k: f64, mu: f64, c_plus_a: f64, b: f64, pi: f64, x0: f64) -> Lagged {
+        Lagged { k, mu, base: c_plus_a, b, pi, d: x0 - c_plus_a + pi / k }
+    }
+    #[inline]
+    fn at(&self, t: f64) -> (f64, f64) {
+        self.at_with(t, (-self.k * t).exp(), (-self.mu * t).exp())
+    }
+
+    /// With `ek = exp(-k t)` and `emu = exp(-mu t)` supplied (recurrences).
+    #[inline]
+    fn at_with(&self, t: f64, ek: f64, emu: f64) -> (f64, f64) {
+        let gap = self.k - self.mu;
+        let lag = if gap.abs() * t > 1e-6 {
+            self.b * self.k * (emu - ek) / gap
+        } else {
+            // equal rates: B k t e^{-kt}, plus the first-order correction
+            self.b * self.k * t * ek * (1.0 + 0.5 * gap * t)
+        };
+        let x = self.base + self.pi * (t - 1.0 / self.k) + self.d * ek - lag;
+        let setpoint = self.base - self.b * emu + self.pi * t;
+        (x, self.k * (setpoint - x))
+    }
+}
+
+/// A patient given no cells: no repair, no injury, no procoagulant activity;
+/// the remodelling equations have a closed-form solution (GDMT lag and
+/// progression), and only the hazards are integrated.
+fn run_cell_free(model: &PatientModel, plan: &SimulationPlan, h: f64, n_steps: usize, out: &mut Trajectory) -> Result<(), SolveFailure> {
     let end = plan.end_day;
     let n_grid = end.floor() as usize + 1;
     out.samples.clear();
     out.samples.resize(plan.sample_days.len(), [0.0; N_STATES]);
     out.hazard_grid.clear();
     out.hazard_grid.resize(n_grid, [0.0; 3]);
-    out.stats = SolverStats::default();
+    let r = &model.remodelling;
+    let (a_ef, b_ef, a_edv, b_edv) = model.gdmt.exponential_form();
+    let mu = model.gdmt.rate;
+    let y0 = model.initial_state();
+    let c = r.rv_gdmt_coupling;
+    let lv_edv = Lagged::new(r.k_lv, mu, r.lv_log_edv_ref + a_edv, b_edv, r.lv_edv_progression, y0[LV_LOG_EDV]);
+    let lv_ef = Lagged::new(r.k_lv, mu, r.lv_logit_ef_ref + a_ef, b_ef, r.lv_ef_progression, y0[LV_LOGIT_EF]);
+    let rv_edv = Lagged::new(r.k_rv, mu, r.rv_log_edv_ref, 0.0, r.rv_edv_progression, y0[RV_LOG_EDV]);
+    let rv_ef = Lagged::new(r.k_rv, mu, r.rv_logit_ef_ref + c * a_ef, c * b_ef, 0.0, y0[RV_LOGIT_EF]);
+    let slow_at = |t: f64| -> ([f64; NS], [f64; NS]) {
+        let (a, da) = lv_edv.at(t);
+        let (b, db) = lv_ef.at(t);
+        let (e, de) = rv_edv.at(t);
+        let (f, df) = rv_ef.at(t);
+        ([0.0, 0.0, a, b, e, f], [0.0, 0.0, da, db, de, df])
+    };
+    // node values by recurrence: exp(-k_LV t), exp(-k_RV t), exp(-mu t)
+    let (step_lv, step_rv, step_mu) = ((-r.k_lv * h).exp(), (-r.k_rv * h).exp(), (-mu * h).exp());
+    let (mut e_lv, mut e_rv, mut e_mu) = (1.0f64, 1.0f64, 1.0f64);
+    let (sae_bg, _) = model.hazards.sae_parts();
+    let mut lam = [0.0f64; 2];
+    let (s0, d0) = slow_at(0.0);
+    let (mut prev_hz, mut prev_slope) = hazard_rates(model, &s0, &d0);
+    let mut prev_lam = lam;
+    let mut prev_t = 0.0;
+    // daily grid and node values of the cumulative hazards
+    out.hazard_grid[0] = [0.0, 0.0, 0.0];
+    let mut next_grid_day = 1usize;
+    let mut node_lam: [(f64, [f64; 2], (f64, f64)); 2] = [(0.0, lam, prev_hz); 2];
+    let mut order: Vec<usize> = (0..plan.sample_days.len()).collect();
+    order.sort_by(|&a, &b| plan.sample_days[a].total_cmp(&plan.sample_days[b]));
+    let mut next_sample = 0;
+    for n in 1..=n_steps {
+        let t = n as f64 * h;
+        e_lv *= step_lv;
+        e_rv *= step_rv;
+        e_mu *= step_mu;
+        let (a, da) = lv_edv.at_with(t, e_lv, e_mu);
+        let (b, db) = lv_ef.at_with(t, e_lv, e_mu);
+        let (e, de) = rv_edv.at_with(t, e_rv, e_mu);
+        let (f, df) = rv_ef.at_with(t, e_rv, e_mu);
+        let (s1, d1) = ([0.0, 0.0, a, b, e, f], [0.0, 0.0, da, db, de, df]);
+        let (hz, slope) = hazard_rates(model, &s1, &d1);
+        if !(hz.0.is_finite() && hz.1.is_finite()) {
+            return Err(SolveFailure::NonFinite { t });
+        }
+        let corr = h * h / 12.0;
+        lam[0] = prev_lam[0] + 0.5 * h * (prev_hz.0 + hz.0) + corr * (prev_hz.0 * prev_slope - hz.0 * slope);
+        lam[1] = prev_lam[1] + 0.5 * h * (prev_hz.1 + hz.1) + corr * (prev_hz.1 * prev_slope - hz.1 * slope);
+        node_lam = [(prev_t, prev_lam, prev_hz), (t, lam, hz)];
+        let interp = |td: f64| -> [f64; 2] {
+            let (t0, l0, h0) = node_lam[0];
+            let (_, l1, h1) = node_lam[1];
+            let s = (td - t0) / h;
+            let herm = |a: f64, da: f64, b: f64, db: f64| {
+                (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a + s * (1.0 - s) * (1.0 - s) * h * da + s * s * (3.0 - 2.0 * s) * b + s * s * (s - 1.0) * h * db
+            };
+            [herm(l0[0], h0.0, l1[0], h1.0), herm(l0[1], h0.1, l1[1], h1.1)]
+        };
+        while next_grid_day < n_grid && (next_grid_day as f64) * HAZARD_GRID_STEP <= t + 1e-9 {
+            let td = next_grid_day as f64 * HAZARD_GRID_STEP;
+            let l = if (td - t).abs() <= 1e-9 { lam } else { interp(td) };
+            out.hazard_grid[next_grid_day] = [l[0], l[1], sae_bg * td];
+            next_grid_day += 1;
+        }
+        while next_sample < order.len() {
+            let idx = order[next_sample];
+            let ts = plan.sample_days[idx].clamp(0.0, end);
+            if ts > t + 1e-9 {
+                break;
+            }
+            let l = if ts <= prev_t + 1e-12 { prev_lam } else if (ts - t).abs() <= 1e-9 { lam } else { interp(ts) };
+            out.samples[idx] = cell_free_state(&y0, &slow_at(ts).0, l, sae_bg * ts);
+            next_sample += 1;
+        }
+        prev_t = t;
+        prev_lam = lam;
+        prev_hz = hz;
+        prev_slope = slope;
+    }
+    let _ = node_lam;
+    // samples at day 0 are handled in the loop (ts <= prev_t); anything left is at the end
+    while next_sample < order.len() {
+        let idx = order[next_sample];
+        out.samples[idx] = cell_free_state(&y0, &slow_at(end).0, lam, sae_bg * end);
+        next_sample += 1;
+    }
+    out.final_state = cell_free_state(&y0, &slow_at(end).0, lam, sae_bg * end);
+    out.stats = SolverStats { rhs_evaluations: 0, accepted_steps: n_steps as u64, rejected_steps: 0, segments: 1 };
+    Ok(())
+}
+
+fn cell_free_state(y0: &State, slow: &[f64; NS], lam: [f64; 2], sae: f64) -> State {
+    let mut y = [0.0; N_STATES];
+    y[LV_LOG_EDV] = slow[2];
+    y[LV_LOGIT_EF] = slow[3];
+    y[RV_LOG_EDV] = slow[4];
+    y[RV_LOGIT_EF] = slow[5];
+    let _ = y0;
+    y[CUM_HAZARD_HFH] = lam[0];
+    y[CUM_HAZARD_DEATH] = lam[1];
+    y[CUM_HAZARD_SAE] = sae;
+    y
+}
+
+/// Integrals over `[0, T]` of a pure decay's effective bolus minus its true
+/// ramp (amount 1 infused over `T`): subtracted from cumulative integrals so
+/// that they are exact from the end of the infusion on.
+#[inline]
+fn ramp_overcount(k: f64, t: f64) -> f64 {
+    if t <= 0.0 {
+        return 0.0;
+    }
+    let kt = k * t;
+    if kt < 1e-6 {
+        return t / 2.0 - k * t * t / 12.0;
+    }
+    let a_eff = decay_bolus_factor(k, t);
+    let bolus = a_eff * (-(-kt).exp_m1()) / k;
+    let ramp = (t - (-(-kt).exp_m1()) / k) / kt;
+    bolus - ramp
+}
+
+/// Hazards `(h_HFH, h_death)` per day and the rate of change of their log,
+/// from the slow states and their derivatives.
+#[inline]
+fn hazard_rates(model: &PatientModel, slow: &[f64; NS], ds: &[f64; NS]) -> ((f64, f64), f64) {
+    // LVEF = logistic(zL); ln LVESV = yL + ln(1 - LVEF) = yL - ln(1 + e^zL)
+    let ez = slow[3].exp();
+    let lvef = ez / (1.0 + ez);
+    let ln_lvesv = slow[2] - ez.ln_1p();
+    let b = &model.biomarkers;
+    let ln_np = b.ln_ntprobnp0 + b.ntprobnp_lvesv * (ln_lvesv - b.ln_lvesv0) + b.ntprobnp_rvedv * (slow[4] - b.ln_rvedv0);
+    let dlvef = lvef * (1.0 - lvef) * ds[3];
+    let dln_np = b.ntprobnp_lvesv * (ds[2] - lvef * ds[3]) + b.ntprobnp_rvedv * ds[4];
+    (model.hazards.hfh_and_death(lvef, ln_np), model.hazards.log_hazard_slope(dlvef, dln_np))
+}
+
+/// GDMT set point from its exponential form at `e = exp(-mu t)`.
+#[inline]
+fn gdmt_from(form: &(f64, f64, f64, f64), e: f64) -> (f64, f64) {
+    (form.0 - form.1 * e, form.2 - form.3 * e)
+}
+
+/// Largest step of the tail, once the doses' cells and signals are gone (days).
+const MAX_TAIL_STEP: f64 = 8.0;
+
+fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, out: &mut Trajectory) -> Result<(), SolveFailure> {
+    let mut h = h0;
+    let end = plan.end_day;
+    let n_grid = end.floor() as usize + 1;
+    out.samples.clear();
+    out.samples.resize(plan.sample_days.len(), [0.0; N_STATES]);
+    out.hazard_grid.clear();
+    out.hazard_grid.resize(n_grid, [0.0; 3]);
 
     let aa = block_a(model);
     let ap = block_p(model);
-    let half_a = expm(&scaled(&aa, 0.5 * h));
-    let half_p = expm(&scaled(&ap, 0.5 * h));
     let coag = &model.coagulation;
     let ic = -(-coag.k_sustained * 0.5 * h).exp_m1() / coag.k_sustained;
-    let pr = Propagators {
+    let ic2 = -(-coag.k_sustained * h).exp_m1() / coag.k_sustained;
+    let half_a = expm_lower(&scaled(&aa, 0.5 * h));
+    let half_p = expm_lower(&scaled(&ap, 0.5 * h));
+    let mut pr = Propagators {
+        full_a: square_lower(&half_a),
+        full_p: square_lower(&half_p),
         half_a,
         half_p,
         di: (-coag.k_acute * 0.5 * h).exp(),
@@ -242,9 +486,18 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h: f64, n_steps: usize, out:
         ii: -(-coag.k_acute * 0.5 * h).exp_m1() / coag.k_acute,
         ic,
         jc: coag.injury_rate * ic,
+        di2: (-coag.k_acute * h).exp(),
+        dc2: (-coag.k_sustained * h).exp(),
+        ii2: -(-coag.k_acute * h).exp_m1() / coag.k_acute,
+        ic2,
+        jc2: coag.injury_rate * ic2,
     };
-    let sae_thr = hz_sae_parts(model);
-    let gd = &model.gdmt;
+    let (sae_bg, sae_thr) = model.hazards.sae_parts();
+    let form = model.gdmt.exponential_form();
+    let mut half_decay = (-model.gdmt.rate * 0.5 * h).exp();
+    let negligible = 1e-6 * model.paracrine.rv_ec50.min(model.paracrine.lv_ec50) / model.paracrine.k_transit.max(1.0);
+    let over_i = ramp_overcount(coag.k_acute, model.infusion_days);
+    let over_c = ramp_overcount(coag.k_sustained, model.infusion_days);
 
     let y0 = model.initial_state();
     let mut fast = Fast { xa: [0.0; NA], xp: [0.0; NP], i: 0.0, c: 0.0, j: 0.0, int_i: 0.0, int_c: 0.0 };
@@ -254,118 +507,285 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h: f64, n_steps: usize, out:
     }
     let mut cum_dose = 0.0;
     let mut lam = [0.0f64; 2];
+    let mut e_gdmt = 1.0; // exp(-mu t)
 
-    // Sample handling: sort sample indices by day.
+    // Samples sorted by day; doses on the grid.
     let mut order: Vec<usize> = (0..plan.sample_days.len()).collect();
     order.sort_by(|&a, &b| plan.sample_days[a].total_cmp(&plan.sample_days[b]));
     let mut next_sample = 0;
-
-    let mut doses: Vec<f64> = plan.dose_days.iter().copied().filter(|&d| d >= 0.0 && d < end).collect();
-    doses.sort_by(f64::total_cmp);
     let mut next_dose = 0;
-
+    let sorted_doses: Vec<f64>;
+    let dose_days: &[f64] = if plan.dose_days.windows(2).all(|w| w[0] <= w[1]) {
+        plan.dose_days
+    } else {
+        sorted_doses = {
+            let mut v = plan.dose_days.to_vec();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        &sorted_doses
+    };
+    let mut next_grid_day = 0usize;
     let mut stats = SolverStats { segments: 1, ..Default::default() };
-    let mut prev: Option<(f64, State, State)> = None; // (t, y, dy) after dose at the previous node
-    let mut hazard_prev = hazard_rates(model, &slow);
-    out.hazard_grid[0] = [0.0, 0.0, 0.0];
 
-    for n in 0..=n_steps {
-        let t = n as f64 * h;
-        // State at this node (before any dose at t).
-        let y = assemble(model, &fast, &slow, &lam, cum_dose, t, &sae_thr);
-        if !y.iter().all(|v| v.is_finite()) {
+    // Previous node: time, post-dose state pieces, hazards (for Hermite).
+    let mut prev_t = 0.0;
+    let mut prev_fast = fast;
+    let mut prev_slow = slow;
+    let mut prev_lam = lam;
+    let mut prev_hz = (0.0, 0.0);
+    let mut prev_slope = 0.0;
+    let mut prev_k1 = [0.0; NS];
+    let mut prev_cum = cum_dose;
+
+    let mut t = 0.0f64;
+    let mut first = true;
+    // Full step that `pr` propagates over.
+    let mut pr_step = h;
+    loop {
+        let g0 = gdmt_from(&form, e_gdmt);
+        let k1 = slow_rhs(model, t, &slow, &fast.drivers(), g0);
+        let (hz, slope) = hazard_rates(model, &slow, &k1);
+        if !(slow.iter().all(|v| v.is_finite()) && hz.0.is_finite() && hz.1.is_finite()) {
             return Err(SolveFailure::NonFinite { t });
         }
-        // Samples in (prev node, t]: exact at the node, interpolated before it.
-        let dy = derivative(model, t, &y);
-        while next_sample < order.len() {
-            let idx = order[next_sample];
-            let ts = plan.sample_days[idx].clamp(0.0, end);
-            if ts > t + 1e-9 {
-                break;
+        if !first {
+            // Cumulative hazards over the last step: trapezoid with the
+            // Hermite end correction (fourth order), h' = h (d log h / dt).
+            let h = t - prev_t;
+            let corr = h * h / 12.0;
+            lam[0] = prev_lam[0] + 0.5 * h * (prev_hz.0 + hz.0) + corr * (prev_hz.0 * prev_slope - hz.0 * slope);
+            lam[1] = prev_lam[1] + 0.5 * h * (prev_hz.1 + hz.1) + corr * (prev_hz.1 * prev_slope - hz.1 * slope);
+            // Daily hazard grid inside (prev_t, t]: Hermite with the rates as derivatives.
+            while next_grid_day < n_grid && (next_grid_day as f64) * HAZARD_GRID_STEP <= t + 1e-9 {
+                let td = next_grid_day as f64 * HAZARD_GRID_STEP;
+                let sae_at = |f: &Fast, tt: f64| sae_bg * tt + sae_thr * (f.int_i + f.int_c);
+                out.hazard_grid[next_grid_day] = if (td - t).abs() <= 1e-9 {
+                    [lam[0], lam[1], sae_at(&fast, t)]
+                } else {
+                    // I and C decay without input between nodes: their integrals are exact.
+                    let tau = td - prev_t;
+                    let (fi, fc) = if (tau - 0.5 * pr_step).abs() < 1e-12 {
+                        (pr.ii, pr.ic)
+                    } else {
+                        (-(-coag.k_acute * tau).exp_m1() / coag.k_acute, -(-coag.k_sustained * tau).exp_m1() / coag.k_sustained)
+                    };
+                    let int_i = prev_fast.int_i + prev_fast.i * fi;
+                    let int_c = prev_fast.int_c + prev_fast.c * fc;
+                    let s = (td - prev_t) / h;
+                    let hermite1 = |a: f64, da: f64, b: f64, db: f64| {
+                        (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a + s * (1.0 - s) * (1.0 - s) * h * da + s * s * (3.0 - 2.0 * s) * b + s * s * (s - 1.0) * h * db
+                    };
+                    [hermite1(prev_lam[0], prev_hz.0, lam[0], hz.0), hermite1(prev_lam[1], prev_hz.1, lam[1], hz.1), sae_bg * td + sae_thr * (int_i + int_c)]
+                };
+                next_grid_day += 1;
             }
-            out.samples[idx] = if (ts - t).abs() <= 1e-9 {
-                y
-            } else {
-                let (t0, y0p, dy0) = prev.as_ref().expect("samples before the first node are at day 0");
-                hermite(*t0, y0p, dy0, t, &y, &dy, ts)
-            };
-            next_sample += 1;
+        } else {
+            out.hazard_grid[0] = [0.0, 0.0, 0.0];
+            next_grid_day = 1;
         }
-        // Hazard grid (daily): nodes that are whole days.
-        let day = t / HAZARD_GRID_STEP;
-        if (day - day.round()).abs() < 1e-9 && (day.round() as usize) < n_grid {
-            out.hazard_grid[day.round() as usize] = [y[CUM_HAZARD_HFH], y[CUM_HAZARD_DEATH], y[CUM_HAZARD_SAE]];
+        // Samples in (prev_t, t]: exact at the node (before any dose); between
+        // nodes the linear block is propagated exactly and the slow states and
+        // cumulative hazards are Hermite-interpolated.
+        if next_sample < order.len() && plan.sample_days[order[next_sample]].clamp(0.0, end) <= t + 1e-9 {
+            let y = assemble(&fast, &slow, &lam, cum_dose, t, sae_bg, sae_thr);
+            while next_sample < order.len() {
+                let idx = order[next_sample];
+                let ts = plan.sample_days[idx].clamp(0.0, end);
+                if ts > t + 1e-9 {
+                    break;
+                }
+                out.samples[idx] = if (ts - t).abs() <= 1e-9 {
+                    y
+                } else {
+                    let dt = ts - prev_t;
+                    let hs = t - prev_t;
+                    let s = dt / hs;
+                    let herm = |a: f64, da: f64, b: f64, db: f64| {
+                        (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a + s * (1.0 - s) * (1.0 - s) * hs * da + s * s * (3.0 - 2.0 * s) * b + s * s * (s - 1.0) * hs * db
+                    };
+                    let mut slow_s = [0.0; NS];
+                    for k in 0..NS {
+                        slow_s[k] = herm(prev_slow[k], prev_k1[k], slow[k], k1[k]);
+                    }
+                    let lam_s = [herm(prev_lam[0], prev_hz.0, lam[0], hz.0), herm(prev_lam[1], prev_hz.1, lam[1], hz.1)];
+                    let fast_s = propagate_exact(&aa, &ap, coag, &prev_fast, dt);
+                    assemble(&fast_s, &slow_s, &lam_s, prev_cum, ts, sae_bg, sae_thr)
+                };
+                next_sample += 1;
+            }
         }
-        if n == n_steps {
-            out.final_state = y;
+        first = false;
+        if t >= end - 1e-9 {
+            out.final_state = assemble(&fast, &slow, &lam, cum_dose, t, sae_bg, sae_thr);
             break;
         }
-        // Dose at this node.
-        let mut y_after = y;
-        let mut dy_after = dy;
-        while next_dose < doses.len() && (doses[next_dose] - t).abs() < 1e-9 {
-            let d = model.dose_amounts(&y_after);
-            apply_dose(model, &aa, &ap, &d, &mut fast);
-            cum_dose += d.viable + d.lysed;
+        // Doses at this node (computed from the state before each).
+        let mut k1 = k1;
+        while next_dose < dose_days.len() && dose_days[next_dose] <= t + 1e-9 {
+            if dose_days[next_dose] >= t - 1e-9 {
+                let mut y = [0.0; N_STATES];
+                y[ANTIBODY] = fast.xa[9];
+                let d = model.dose_amounts(&y);
+                apply_dose(model, &aa, &ap, &d, &mut fast);
+                fast.int_i -= d.acute * over_i;
+                fast.int_c -= d.sustained * over_c;
+                fast.j -= coag.injury_rate * d.sustained * over_c;
+                cum_dose += d.viable + d.lysed;
+                k1 = slow_rhs(model, t, &slow, &fast.drivers(), g0);
+            }
             next_dose += 1;
-            y_after = assemble(model, &fast, &slow, &lam, cum_dose, t, &sae_thr);
-            dy_after = derivative(model, t, &y_after);
         }
-        prev = Some((t, y_after, dy_after));
+        prev_t = t;
+        prev_fast = fast;
+        prev_slow = slow;
+        prev_lam = lam;
+        prev_hz = hz;
+        prev_slope = slope;
+        prev_k1 = k1;
+        prev_cum = cum_dose;
 
-        // One RK4 step of the slow states with exact fast states at t, t+h/2, t+h.
-        let f0 = fast;
-        let f1 = f0.advance(&pr);
-        let f2 = f1.advance(&pr);
-        let g0 = gdmt_at(gd, t);
-        let g1 = gdmt_at(gd, t + 0.5 * h);
-        let g2 = gdmt_at(gd, t + h);
-        let k1 = slow_rhs(model, t, &slow, &f0, g0);
+        // RK4 for the slow states; fast states exact at t, t + h/2, t + h.
+        let d1 = fast.midpoint(&pr);
+        let f2 = fast.step(&pr);
+        let d2 = f2.drivers();
+        let e1 = e_gdmt * half_decay;
+        let e2 = e1 * half_decay;
+        let g1 = gdmt_from(&form, e1);
+        let g2 = gdmt_from(&form, e2);
         let s2 = add(&slow, &k1, 0.5 * h);
-        let k2 = slow_rhs(model, t + 0.5 * h, &s2, &f1, g1);
+        let k2 = slow_rhs(model, t + 0.5 * h, &s2, &d1, g1);
         let s3 = add(&slow, &k2, 0.5 * h);
-        let k3 = slow_rhs(model, t + 0.5 * h, &s3, &f1, g1);
+        let k3 = slow_rhs(model, t + 0.5 * h, &s3, &d1, g1);
         let s4 = add(&slow, &k3, h);
-        let k4 = slow_rhs(model, t + h, &s4, &f2, g2);
+        let k4 = slow_rhs(model, t + h, &s4, &d2, g2);
         for k in 0..NS {
             slow[k] += h / 6.0 * (k1[k] + 2.0 * k2[k] + 2.0 * k3[k] + k4[k]);
         }
         stats.rhs_evaluations += 4;
         stats.accepted_steps += 1;
         fast = f2;
-        let hz_new = hazard_rates(model, &slow);
-        lam[0] += 0.5 * h * (hazard_prev.0 + hz_new.0);
-        lam[1] += 0.5 * h * (hazard_prev.1 + hz_new.1);
-        hazard_prev = hz_new;
+        e_gdmt = e2;
+        t = prev_t + h;
+        // Tail: no doses left and the cells and signals are gone: the slow
+        // states only relax, so double the step (propagators by squaring).
+        let remaining = (end - t) / (2.0 * h);
+        if h < MAX_TAIL_STEP
+            && next_dose >= dose_days.len()
+            && remaining >= 1.0
+            && (remaining - remaining.round()).abs() < 1e-9
+            && fast.xa[..3].iter().chain(&fast.xa[5..8]).chain(&fast.xp).all(|v| v.abs() < negligible)
+        {
+            pr.half_a = pr.full_a;
+            pr.half_p = pr.full_p;
+            pr.full_a = square_lower(&pr.full_a);
+            pr.full_p = square_lower(&pr.full_p);
+            pr.di = pr.di2;
+            pr.dc = pr.dc2;
+            pr.ii = pr.ii2;
+            pr.ic = pr.ic2;
+            pr.jc = pr.jc2;
+            pr.ii2 *= 1.0 + pr.di2;
+            pr.ic2 *= 1.0 + pr.dc2;
+            pr.jc2 = coag.injury_rate * pr.ic2;
+            pr.di2 *= pr.di2;
+            pr.dc2 *= pr.dc2;
+            half_decay *= half_decay;
+            h *= 2.0;
+            pr_step = h;
+        }
     }
     out.stats = stats;
     Ok(())
 }
 
-/// SAE hazard parts `(background per day, thrombotic per day per mg/L)`.
-fn hz_sae_parts(model: &PatientModel) -> (f64, f64) {
-    let (_, _, h0) = model.hazards.rates(0.3, 1500f64.ln(), 0.0);
-    let (_, _, h1) = model.hazards.rates(0.3, 1500f64.ln(), 1.0);
-    (h0, h1 - h0)
+/// The fast states `dt` after `f` with no dose in between, exactly.
+fn propagate_exact(aa: &[[f64; NA]; NA], ap: &[[f64; NP]; NP], coag: &super::coagulation::Coagulation, f: &Fast, dt: f64) -> Fast {
+    let pa = expm_lower(&scaled(aa, dt));
+    let pp = expm_lower(&scaled(ap, dt));
+    let ei = (-coag.k_acute * dt).exp();
+    let ec = (-coag.k_sustained * dt).exp();
+    let ii = -(-coag.k_acute * dt).exp_m1() / coag.k_acute;
+    let ic = -(-coag.k_sustained * dt).exp_m1() / coag.k_sustained;
+    Fast {
+        xa: tri_mul(&pa, &f.xa),
+        xp: tri_mul(&pp, &f.xp),
+        i: f.i * ei,
+        c: f.c * ec,
+        j: f.j + coag.injury_rate * ic * f.c,
+        int_i: f.int_i + ii * f.i,
+        int_c: f.int_c + ic * f.c,
+    }
 }
 
-/// `(h_HFH, h_death)` per day from the slow state.
-#[inline]
-fn hazard_rates(model: &PatientModel, slow: &[f64; NS]) -> (f64, f64) {
-    let mut y = [0.0; N_STATES];
-    y[LV_LOG_EDV] = slow[2];
-    y[LV_LOGIT_EF] = slow[3];
-    y[RV_LOG_EDV] = slow[4];
-    y[RV_LOGIT_EF] = slow[5];
-    let v = Ventricles::from_state(&y);
-    let (a, b, _) = model.hazards.rates(v.lvef, model.biomarkers.ln_ntprobnp(&v), 0.0);
-    (a, b)
+/// `M M` for a lower-triangular matrix.
+fn square_lower<const N: usize>(m: &[[f64; N]; N]) -> [[f64; N]; N] {
+    let mut sq = [[0.0; N]; N];
+    for i in 0..N {
+        for j in 0..=i {
+            let mut v = 0.0;
+            for k in j..=i {
+                v += m[i][k] * m[k][j];
+            }
+            sq[i][j] = v;
+        }
+    }
+    sq
 }
 
-#[inline]
-fn gdmt_at(g: &super::gdmt::Gdmt, t: f64) -> (f64, f64) {
-    g.setpoint(t)
+/// `exp(A)` of a lower-triangular matrix (Taylor with scaling and squaring,
+/// products restricted to the triangle).
+fn expm_lower<const N: usize>(a: &[[f64; N]; N]) -> [[f64; N]; N] {
+    let norm = (0..N).map(|j| (j..N).map(|i| a[i][j].abs()).sum::<f64>()).fold(0.0, f64::max);
+    let s = if norm > 0.5 { (norm / 0.5).log2().ceil() as i32 } else { 0 };
+    let scale = 0.5f64.powi(s);
+    let mut b = [[0.0; N]; N];
+    for i in 0..N {
+        for j in 0..=i {
+            b[i][j] = a[i][j] * scale;
+        }
+    }
+    let mut result = [[0.0; N]; N];
+    let mut term = [[0.0; N]; N];
+    for i in 0..N {
+        result[i][i] = 1.0;
+        term[i][i] = 1.0;
+    }
+    for k in 1..=24 {
+        let mut next = [[0.0; N]; N];
+        let inv = 1.0 / k as f64;
+        let mut largest: f64 = 0.0;
+        for i in 0..N {
+            for j in 0..=i {
+                let mut v = 0.0;
+                for m in j..=i {
+                    v += term[i][m] * b[m][j];
+                }
+                v *= inv;
+                next[i][j] = v;
+                result[i][j] += v;
+                largest = largest.max(v.abs());
+            }
+        }
+        term = next;
+        if largest < 1e-18 {
+            break;
+        }
+    }
+    for _ in 0..s {
+        let mut sq = [[0.0; N]; N];
+        for i in 0..N {
+            for j in 0..=i {
+                let mut v = 0.0;
+                for m in j..=i {
+                    v += result[i][m] * result[m][j];
+                }
+                sq[i][j] = v;
+            }
+        }
+        result = sq;
+    }
+    result
 }
 
 #[inline]
@@ -377,27 +797,26 @@ fn add(s: &[f64; NS], k: &[f64; NS], h: f64) -> [f64; NS] {
     o
 }
 
-/// Right-hand side of the slow states given the fast states.
+/// Right-hand side of the slow states given the fast states (the same
+/// equations as `paracrine` and `remodelling`, written for the blocks).
 #[inline]
-fn slow_rhs(model: &PatientModel, t: f64, s: &[f64; NS], f: &Fast, gdmt: (f64, f64)) -> [f64; NS] {
+fn slow_rhs(model: &PatientModel, t: f64, s: &[f64; NS], f: &Drivers, gdmt: (f64, f64)) -> [f64; NS] {
     let p = &model.paracrine;
-    let s_rv = p.k_transit * f.xp[3];
-    let s_lv = p.k_transit * f.xa[7];
-    let (g_rv, g_lv) = p.drives(s_rv, s_lv, f.c);
-    let mut y = [0.0; N_STATES];
-    y[RV_REPAIR] = s[0];
-    y[LV_REPAIR] = s[1];
-    y[INJURY] = f.j;
-    y[GRAFT_MATURE] = f.xa[3];
-    let sp = model.remodelling.setpoints(t, &y, gdmt);
     let r = &model.remodelling;
+    let (g_rv, g_lv) = p.drives(p.k_transit * f.p3, p.k_transit * f.m3, f.c);
+    let (g_ef, g_edv) = gdmt;
+    let (q, rr) = (s[0], s[1]);
+    let yl = r.lv_log_edv_ref + g_edv + r.lv_edv_progression * t - r.lv_repair_edv * rr;
+    let zl = r.lv_logit_ef_ref + g_ef + r.lv_ef_progression * t + r.lv_repair_ef * rr - f.j + r.patch_gain * f.gm;
+    let yr = r.rv_log_edv_ref + r.rv_edv_progression * t - r.rv_repair_edv * q;
+    let zr = r.rv_logit_ef_ref + r.rv_gdmt_coupling * g_ef + r.rv_repair_ef * q;
     [
-        g_rv * (1.0 - s[0]) - p.k_rv_repair_off * s[0],
-        g_lv * (1.0 - s[1]) - p.k_lv_repair_off * s[1],
-        r.k_lv * (sp[0] - s[2]),
-        r.k_lv * (sp[1] - s[3]),
-        r.k_rv * (sp[2] - s[4]),
-        r.k_rv * (sp[3] - s[5]),
+        g_rv * (1.0 - q) - p.k_rv_repair_off * q,
+        g_lv * (1.0 - rr) - p.k_lv_repair_off * rr,
+        r.k_lv * (yl - s[2]),
+        r.k_lv * (zl - s[3]),
+        r.k_rv * (yr - s[4]),
+        r.k_rv * (zr - s[5]),
     ]
 }
 
@@ -430,7 +849,7 @@ fn apply_dose(model: &PatientModel, aa: &[[f64; NA]; NA], ap: &[[f64; NP]; NP], 
 
 /// The full state vector from the blocks.
 #[inline]
-fn assemble(_model: &PatientModel, f: &Fast, slow: &[f64; NS], lam: &[f64; 2], cum_dose: f64, _t: f64, sae: &(f64, f64)) -> State {
+fn assemble(f: &Fast, slow: &[f64; NS], lam: &[f64; 2], cum_dose: f64, t: f64, sae_bg: f64, sae_thr: f64) -> State {
     let mut y = [0.0; N_STATES];
     for (k, &s) in A_IDX.iter().enumerate() {
         y[s] = f.xa[k];
@@ -447,30 +866,7 @@ fn assemble(_model: &PatientModel, f: &Fast, slow: &[f64; NS], lam: &[f64; 2], c
     y[CLEARED] = (cum_dose - (y[LUNG] + y[HEART] + y[GRAFT] + y[GRAFT_MATURE] + y[DEBRIS])).max(0.0);
     y[CUM_HAZARD_HFH] = lam[0];
     y[CUM_HAZARD_DEATH] = lam[1];
-    y[CUM_HAZARD_SAE] = sae.0 * _t + sae.1 * (f.int_i + f.int_c);
+    y[CUM_HAZARD_SAE] = sae_bg * t + sae_thr * (f.int_i + f.int_c);
     y
 }
 
-#[inline]
-fn derivative(model: &PatientModel, t: f64, y: &State) -> State {
-    let mut dy = [0.0; N_STATES];
-    model.rhs(t, y, &mut dy, &InfusionInput::default());
-    dy
-}
-
-/// Cubic Hermite interpolation between two nodes.
-fn hermite(t0: f64, y0: &State, d0: &State, t1: f64, y1: &State, d1: &State, t: f64) -> State {
-    let h = t1 - t0;
-    let s = (t - t0) / h;
-    let (h00, h10, h01, h11) = ((1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s), s * (1.0 - s) * (1.0 - s), s * s * (3.0 - 2.0 * s), s * s * (s - 1.0));
-    let mut y = [0.0; N_STATES];
-    for i in 0..N_STATES {
-        // pure decays (no dose in between) are exact on the log scale
-        if (i == IBMIR || i == SUSTAINED) && y0[i] > 0.0 && y1[i] > 0.0 && y1[i] <= y0[i] {
-            y[i] = y0[i] * (y1[i] / y0[i]).powf(s);
-        } else {
-            y[i] = h00 * y0[i] + h10 * h * d0[i] + h01 * y1[i] + h11 * h * d1[i];
-        }
-    }
-    y
-}

@@ -123,6 +123,20 @@ impl Gdmt {
         (ef, edv)
     }
 
+    /// The set point as `(A_ef - B_ef e^{-mu t}, A_edv - B_edv e^{-mu t})`:
+    /// returns `(A_ef, B_ef, A_edv, B_edv)` (every class shares `mu`).
+    pub fn exponential_form(&self) -> (f64, f64, f64, f64) {
+        let mut out = (0.0, 0.0, 0.0, 0.0);
+        for term in &self.terms[..self.n] {
+            let e = (-self.rate * term.days_on).exp();
+            out.0 += term.ef;
+            out.1 += term.ef * e;
+            out.2 += term.edv;
+            out.3 += term.edv * e;
+        }
+        out
+    }
+
     /// Full effects summed over the classes taken `(logit EF, log EDV)`.
     pub fn full_effect(&self) -> (f64, f64) {
         self.terms[..self.n].iter().fold((0.0, 0.0), |(a, b), t| (a + t.ef, b + t.edv))

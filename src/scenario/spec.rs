@@ -373,7 +373,7 @@ fn read_run(t: Option<Reader>) -> RunSpec {
         replicates: 1000,
         follow_up_days: 360.0,
         common_random_numbers: true,
-        solver: SolverMethod::Reference,
+        solver: SolverMethod::Fast,
         rtol: 1e-8,
         atol: 1e-10,
         failure_budget: 0.001,

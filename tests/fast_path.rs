@@ -1,0 +1,151 @@
+//! The fast path agrees with the reference integration (Dopri5, rtol 1e-11)
+//! on every observable and on the cumulative hazards, for patients drawn
+//! from the PRIME-HFrEF cohort under every route and a range of regimens.
+//!
+//! Stated tolerance (docs/performance.md): relative 5e-5 on volumes, EFs,
+//! TAPSE, NT-proBNP, walk distance, D-dimer, INR and antibody at every
+//! sample day (absolute floor 1e-9), and on the daily cumulative hazards.
+
+use hfsim::model::fast::{FastOptions, simulate_fast};
+use hfsim::model::simulate::{SimulationPlan, Trajectory, simulate_with};
+use hfsim::model::*;
+use hfsim::rng::DesignSlot;
+use hfsim::solver::dopri5::Dopri5;
+
+const TOL: f64 = 5e-5;
+
+fn observables(o: &Observables) -> [(&'static str, f64); 12] {
+    [
+        ("lvef", o.lvef_percent),
+        ("lvedv", o.lvedv_ml),
+        ("lvesv", o.lvesv_ml),
+        ("rvef", o.rvef_percent),
+        ("rvedv", o.rvedv_ml),
+        ("rvesv", o.rvesv_ml),
+        ("tapse", o.tapse_mm),
+        ("nt_probnp", o.ntprobnp_ng_per_l),
+        ("walk", o.six_minute_walk_m),
+        ("d_dimer", o.ddimer_mg_per_l),
+        ("inr", o.inr),
+        ("antibody", o.antibody),
+    ]
+}
+
+fn regimens() -> Vec<(&'static str, Regimen)> {
+    let base = Regimen {
+        route: Route::Intravenous,
+        dose_cells_per_kg: 1.0e6,
+        dose_days: vec![0.0, 42.0, 84.0],
+        infusion_duration_days: 1.0 / 24.0,
+        premedication: Premedication::Methylprednisolone,
+        infusion_anticoagulation: InfusionAnticoagulation::None,
+        donor: Donor::Allogeneic,
+        immunosuppression: Immunosuppression::None,
+    };
+    let with = |f: &dyn Fn(&mut Regimen)| {
+        let mut r = base.clone();
+        f(&mut r);
+        r
+    };
+    vec![
+        ("prime", base.clone()),
+        ("placebo", with(&|r| r.dose_cells_per_kg = 0.0)),
+        ("bolus", with(&|r| r.infusion_duration_days = 0.0)),
+        ("heparin_high_dose", with(&|r| {
+            r.infusion_anticoagulation = InfusionAnticoagulation::Heparin;
+            r.dose_cells_per_kg = 4.0e6;
+        })),
+        ("six_doses_14_days", with(&|r| r.dose_days = (0..6).map(|i| 14.0 * i as f64).collect())),
+        ("odd_days_fallback", with(&|r| r.dose_days = vec![0.0, 21.0, 45.5])),
+        ("long_infusion_fallback", with(&|r| r.infusion_duration_days = 2.0)),
+        ("intracoronary", with(&|r| r.route = Route::Intracoronary)),
+        ("transendocardial", with(&|r| {
+            r.route = Route::Transendocardial;
+            r.dose_days = vec![0.0];
+        })),
+        ("patch_immunosuppressed", with(&|r| {
+            r.route = Route::EpicardialPatch;
+            r.dose_days = vec![0.0];
+            r.dose_cells_per_kg = 5.0e6;
+            r.immunosuppression = Immunosuppression::Standard;
+        })),
+        ("autologous", with(&|r| r.donor = Donor::Autologous)),
+    ]
+}
+
+#[test]
+fn fast_path_matches_reference_integration_on_every_observable() {
+    let loaded = hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[]).unwrap();
+    let s = &loaded.scenario;
+    let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
+    let cohort = sampler.enrol(3, 24).unwrap();
+    // visit days, plus days between grid nodes (visit windows)
+    let mut days: Vec<f64> = s.trial.visits.iter().map(|v| v.day).collect();
+    days.extend([0.5, 3.3, 43.7, 100.25, 359.9]);
+    let mut worst: (f64, String) = (0.0, String::new());
+    let mut compared = 0;
+    for (name, reg) in regimens() {
+        for (i, c) in cohort.iter().enumerate() {
+            if i % 3 != 0 && name != "prime" {
+                continue; // every patient for the PRIME regimen, a third for the others
+            }
+            let p = sampler.sample_params(&s.model, 3, c.index);
+            let model = PatientModel::new(&p, &sampler.baseline(c), &reg);
+            let plan = SimulationPlan { dose_days: &reg.dose_days, sample_days: &days, end_day: 360.0 };
+            let (mut r, mut f) = (Trajectory::default(), Trajectory::default());
+            simulate_with(&model, &plan, &Dopri5::tight(), &mut r).expect("reference");
+            simulate_fast(&model, &plan, &FastOptions::default(), &mut f).expect("fast");
+            for (k, &d) in days.iter().enumerate() {
+                let (a, b) = (observables(&model.observables(d, &r.samples[k])), observables(&model.observables(d, &f.samples[k])));
+                for ((q, x), (_, y)) in a.iter().zip(b.iter()) {
+                    let err = (x - y).abs() / x.abs().max(1e-9);
+                    if err > worst.0 {
+                        worst = (err, format!("{name}, patient {i}, {q} at day {d}: reference {x}, fast {y}"));
+                    }
+                    compared += 1;
+                }
+            }
+            for day in 0..=360 {
+                for c in 0..3 {
+                    let (x, y) = (r.hazard_grid[day][c], f.hazard_grid[day][c]);
+                    let err = (x - y).abs() / x.abs().max(1e-9);
+                    if err > worst.0 {
+                        worst = (err, format!("{name}, patient {i}, cumulative hazard {c} at day {day}: reference {x}, fast {y}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 10_000);
+    assert!(worst.0 < TOL, "largest relative difference {:.2e}: {}", worst.0, worst.1);
+}
+
+#[test]
+fn fast_path_conserves_cells_and_gives_placebo_for_zero_dose() {
+    let loaded = hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[]).unwrap();
+    let s = &loaded.scenario;
+    let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
+    let c = &sampler.enrol(0, 1).unwrap()[0];
+    let p = sampler.sample_params(&s.model, 0, c.index);
+    let days: Vec<f64> = (0..=36).map(|i| i as f64 * 10.0).collect();
+    let msc = &s.arms[1].regimen;
+    let model = PatientModel::new(&p, &sampler.baseline(c), msc);
+    let mut f = Trajectory::default();
+    simulate_fast(&model, &SimulationPlan { dose_days: &msc.dose_days, sample_days: &days, end_day: 360.0 }, &FastOptions::default(), &mut f).unwrap();
+    for (k, &d) in days.iter().enumerate() {
+        let given = msc.dose_days.iter().filter(|&&x| x < d).count() as f64;
+        let total = hfsim::model::kinetics::Kinetics::total_cells(&f.samples[k]);
+        assert!((total - given).abs() < 1e-9, "day {d}: {total} vs {given}");
+    }
+    let mut zero = msc.clone();
+    zero.dose_cells_per_kg = 0.0;
+    let placebo = &s.arms[0].regimen;
+    let (mut a, mut b) = (Trajectory::default(), Trajectory::default());
+    let run = |r: &Regimen, out: &mut Trajectory| {
+        simulate_fast(&PatientModel::new(&p, &sampler.baseline(c), r), &SimulationPlan { dose_days: &r.dose_days, sample_days: &days, end_day: 360.0 }, &FastOptions::default(), out).unwrap()
+    };
+    run(&zero, &mut a);
+    run(placebo, &mut b);
+    assert_eq!(a.samples, b.samples);
+    assert_eq!(a.hazard_grid, b.hazard_grid);
+}
