@@ -2,6 +2,7 @@
 //! reduced ejection fraction.
 
 pub mod analysis;
+pub mod calibration;
 pub mod cli;
 pub mod cohort;
 pub mod evaluation;

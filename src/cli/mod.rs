@@ -5,6 +5,7 @@
 //! scenario error (nothing was simulated); 130 interrupted by Ctrl-C (the
 //! finished work is kept; rerun with `--resume`).
 
+pub mod calibrate;
 pub mod merge;
 pub mod output;
 pub mod patient;
@@ -103,6 +104,8 @@ pub enum Command {
     Power(power::PowerArgs),
     /// Combine the output folders of `run --shard I/N` into one summary.
     Merge(merge::MergeArgs),
+    /// Compare a scenario with PRIME-HFrEF (check) or re-derive its free parameters (fit).
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -142,6 +145,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::SimulatePatient(a) => patient::simulate_patient(a),
         Command::Power(a) => power::power(a),
         Command::Merge(a) => merge::merge(a),
+        Command::Calibrate(a) => calibrate::calibrate(a),
     }
 }
 

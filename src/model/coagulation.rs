@@ -16,7 +16,7 @@
 //! dC/dt = a_C (b + A Ab(t_dose)) r(t) - k_C C
 //! dInjury/dt = kappa C
 //! a_I = gain_I (1 - block) susceptibility blood_contact      (a_C likewise)
-//! D-dimer(t) = DD_stable (1 + excess 2^(-t / t_half)) + I + C
+//! D-dimer(t) = DD_stable (1 + excess 2^(-t / t_half)) + I + C + g_J Injury
 //! INR(t) = INR(anticoagulant) - slope C
 //! ```
 
@@ -62,6 +62,8 @@ pub struct Coagulation {
     pub ddimer_stable: f64,
     pub enrolment_excess: f64,
     pub k_enrolment: f64,
+    /// Persistent D-dimer per unit of microvascular injury.
+    pub injury_ddimer: f64,
     pub inr_anticoagulant: f64,
     pub inr_slope: f64,
 }
@@ -82,6 +84,7 @@ impl Coagulation {
             ddimer_stable: ddimer_at_enrolment / (1.0 + excess),
             enrolment_excess: excess,
             k_enrolment: LN2 / p.get(P::DdimerEnrolmentHalfLife),
+            injury_ddimer: p.get(P::DdimerInjuryGain),
             inr_anticoagulant: match anticoagulant {
                 Anticoagulant::None => p.get(P::InrNone),
                 Anticoagulant::Vka => p.get(P::InrVka),
@@ -111,7 +114,10 @@ impl Coagulation {
     /// True D-dimer (mg/L FEU) at day `t`.
     #[inline]
     pub fn ddimer(&self, t: f64, y: &State) -> f64 {
-        self.ddimer_stable * (1.0 + self.enrolment_excess * (-self.k_enrolment * t).exp()) + y[IBMIR].max(0.0) + y[SUSTAINED].max(0.0)
+        self.ddimer_stable * (1.0 + self.enrolment_excess * (-self.k_enrolment * t).exp())
+            + y[IBMIR].max(0.0)
+            + y[SUSTAINED].max(0.0)
+            + self.injury_ddimer * y[INJURY].max(0.0)
     }
 
     /// True INR.

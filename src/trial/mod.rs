@@ -101,6 +101,9 @@ pub struct PatientRecord {
     /// Peak anti-donor antibody over attended lab visits (true value).
     pub peak_antibody: f64,
     pub ana_positive: bool,
+    /// True baseline covariates (scenario order) and anticoagulation.
+    pub covariates: Vec<f64>,
+    pub anticoagulated: bool,
 }
 
 impl PatientRecord {
@@ -205,6 +208,8 @@ fn simulate_patient(ctx: &TrialContext, replicate: u64, cand: &Candidate, arm: u
         measured: vec![f64::NAN; n_visits * N_SLOTS],
         peak_antibody: 0.0,
         ana_positive: false,
+        covariates: cand.covariates.clone(),
+        anticoagulated: cand.anticoagulant.is_anticoagulated(),
     };
     if conduct.withdrawn {
         return rec;

@@ -1,0 +1,584 @@
+//! Calibration to PRIME-HFrEF: is the published trial a typical draw from
+//! the simulated ones?
+//!
+//! Each target is a trial-level statistic (an arm's mean change, an SD, a
+//! count of patients with an event, the number with an MRI...). The trial
+//! is simulated as it was run (the scenario's n, imaging availability,
+//! visits) many times; the published value must lie within the central 95%
+//! of the simulated distribution (`check`). `fit` re-derives the parameters
+//! without direct evidence by Nelder–Mead on the standardized distance
+//! between the simulated means and the published values, with common random
+//! numbers (the same patients at every evaluation) so that the objective is
+//! smooth. Targets are Part A of `shared/evidence.md`.
+
+pub mod nelder_mead;
+
+use crate::evaluation::ArmMoments;
+use crate::model::observation::{Modality, Quantity};
+use crate::model::params::{P, PARAMS};
+use crate::rng::DesignSlot;
+use crate::scenario::Scenario;
+use crate::trial::measurement::slot;
+use crate::trial::{Method, PatientRecord, TrialContext, TrialData, Workspace, simulate_trial};
+use rayon::prelude::*;
+use serde::Serialize;
+use thiserror::Error;
+
+/// What a target is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Group {
+    /// Table 1 (pooled over arms).
+    Baseline,
+    /// Outcomes and laboratory course per arm.
+    Outcome,
+    /// Imaging availability (patients with a scan).
+    Imaging,
+}
+
+/// How a trial-level statistic is computed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statistic {
+    /// Mean or SD over both arms of a baseline measurement at day 0.
+    BaselineMeasured { quantity: Quantity, modality: Modality, day: f64, sd: bool },
+    /// Mean or SD over both arms of a true baseline covariate.
+    BaselineCovariate { name: &'static str, sd: bool },
+    /// Share of patients with a yes/no covariate.
+    BaselineShare { name: &'static str },
+    BaselineAnticoagulated,
+    /// Mean or SD in one arm of the change of a measurement from day 0 to `day`.
+    Change { arm: usize, quantity: Quantity, modality: Modality, day: f64, sd: bool },
+    /// Mean or SD in one arm of a lab value at `day`.
+    Value { arm: usize, quantity: Quantity, modality: Modality, day: f64, sd: bool },
+    /// Share with death or HF hospitalization by `day`.
+    DeathOrHfhShare { arm: usize, day: f64 },
+    Deaths { arm: usize, day: f64 },
+    /// Patients with a serious adverse event (non-HF SAE or death).
+    SaePatients { arm: usize, day: f64 },
+    AnaPositive { arm: usize },
+    /// Patients with a measurement at `day` (and at baseline).
+    Measured { arm: usize, quantity: Quantity, modality: Modality, day: f64 },
+}
+
+/// One calibration target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub name: String,
+    pub group: Group,
+    pub description: String,
+    pub published: f64,
+    pub unit: &'static str,
+    pub statistic: Statistic,
+    /// Used in the `fit` objective.
+    pub in_objective: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum CalibrationError {
+    #[error("the scenario lacks what calibration to PRIME-HFrEF needs: {0}")]
+    Incompatible(String),
+    #[error("{0}")]
+    Cohort(String),
+    #[error("unknown parameter `{0}` for --params (`hfsim model` lists them)")]
+    UnknownParameter(String),
+}
+
+/// The PRIME-HFrEF targets (Han et al. 2026; shared/evidence.md Part A).
+/// Arm 0 is placebo, arm 1 UC-MSC.
+pub fn prime_targets() -> Vec<Target> {
+    use Modality::*;
+    use Quantity::*;
+    use Statistic::*;
+    let mut t = Vec::new();
+    let mut add = |name: &str, group: Group, description: &str, published: f64, unit: &'static str, statistic: Statistic, fit: bool| {
+        t.push(Target { name: name.into(), group, description: description.into(), published, unit, statistic, in_objective: fit });
+    };
+    // Table 1, pooled over arms (n = 39): means and SDs.
+    let pooled = [
+        ("age", "age", 57.10, 12.31, "years"),
+        ("lvef", "LVEF (echo)", 26.08, 6.72, "%"),
+        ("lvedv", "LVEDV (echo)", 246.63, 98.33, "mL"),
+        ("lvesv", "LVESV (echo)", 185.56, 86.95, "mL"),
+        ("tapse", "TAPSE", 16.21, 4.50, "mm"),
+        ("walk", "6-minute walk", 410.67, 45.71, "m"),
+        ("egfr", "eGFR", 74.61, 26.26, "mL/min/1.73m2"),
+        ("ntprobnp", "NT-proBNP", 2969.3, 4250.8, "ng/L"),
+        ("ddimer", "D-dimer (day 1)", 0.45, 0.45, "mg/L"),
+    ];
+    for (key, label, mean, sd, unit) in pooled {
+        for (is_sd, value) in [(false, mean), (true, sd)] {
+            let stat = match key {
+                "age" => BaselineCovariate { name: "age_years", sd: is_sd },
+                "egfr" => BaselineCovariate { name: "egfr_ml_min_1_73m2", sd: is_sd },
+                "lvef" => BaselineMeasured { quantity: Lvef, modality: Echo, day: 0.0, sd: is_sd },
+                "lvedv" => BaselineMeasured { quantity: Lvedv, modality: Echo, day: 0.0, sd: is_sd },
+                "lvesv" => BaselineMeasured { quantity: Lvesv, modality: Echo, day: 0.0, sd: is_sd },
+                "tapse" => BaselineMeasured { quantity: Tapse, modality: Echo, day: 0.0, sd: is_sd },
+                "walk" => BaselineMeasured { quantity: SixMinuteWalk, modality: WalkTest, day: 0.0, sd: is_sd },
+                "ntprobnp" => BaselineMeasured { quantity: NtProbnp, modality: Lab, day: 0.0, sd: is_sd },
+                _ => BaselineMeasured { quantity: DDimer, modality: Lab, day: 1.0, sd: is_sd },
+            };
+            let name = format!("baseline_{key}_{}", if is_sd { "sd" } else { "mean" });
+            add(&name, Group::Baseline, &format!("{label}, {} over both arms (Table 1)", if is_sd { "SD" } else { "mean" }), value, unit, stat, false);
+        }
+    }
+    for (name, label, share) in [("male", "men", 28.0 / 39.0), ("diabetes", "diabetes", 9.0 / 39.0), ("ischaemic", "ischaemic heart disease", 16.0 / 39.0), ("atrial_fibrillation", "atrial fibrillation", 13.0 / 39.0)] {
+        add(&format!("baseline_{name}_share"), Group::Baseline, &format!("share with {label} (Table 1)"), share, "share", BaselineShare { name }, false);
+    }
+    add("baseline_anticoagulant_share", Group::Baseline, "share on VKA/NOAC (Table 1)", 13.0 / 39.0, "share", BaselineAnticoagulated, false);
+    // Outcomes per arm.
+    let arms = [(0usize, "placebo"), (1usize, "msc")];
+    let per_arm: [(&str, &str, [f64; 2], [f64; 2], Quantity, Modality, f64, &'static str); 3] = [
+        ("dlvef_mri_d360", "change in LVEF by MRI at day 360", [12.63, 8.73], [6.99, 8.81], Lvef, Mri, 360.0, "EF points"),
+        ("drvesv_mri_d180", "change in RVESV by MRI at day 180", [3.46, -39.46], [16.26, 59.85], Rvesv, Mri, 180.0, "mL"),
+        ("drvedv_mri_d180", "change in RVEDV by MRI at day 180", [20.00, -24.44], [34.13, 44.75], Rvedv, Mri, 180.0, "mL"),
+    ];
+    for (key, label, means, sds, q, m, day, unit) in per_arm {
+        for (a, arm) in arms {
+            add(&format!("{key}_{arm}_mean"), Group::Outcome, &format!("{label}, {arm} mean"), means[a], unit, Change { arm: a, quantity: q, modality: m, day, sd: false }, true);
+            add(&format!("{key}_{arm}_sd"), Group::Outcome, &format!("{label}, {arm} SD"), sds[a], unit, Change { arm: a, quantity: q, modality: m, day, sd: true }, true);
+        }
+    }
+    add("drvesv_mri_d360_msc_mean", Group::Outcome, "change in RVESV by MRI at day 360, MSC mean", -50.31, "mL", Change { arm: 1, quantity: Rvesv, modality: Mri, day: 360.0, sd: false }, true);
+    add("drvesv_mri_d360_msc_sd", Group::Outcome, "change in RVESV by MRI at day 360, MSC SD", 72.60, "mL", Change { arm: 1, quantity: Rvesv, modality: Mri, day: 360.0, sd: true }, true);
+    add("d6mwd_d360_msc_mean", Group::Outcome, "change in 6-minute walk at day 360, MSC mean", 41.86, "m", Change { arm: 1, quantity: SixMinuteWalk, modality: WalkTest, day: 360.0, sd: false }, true);
+    for (a, arm) in arms {
+        let (events, deaths, sae, ana) = if a == 0 { (5.0 / 19.0, 0.0, 2.0, 1.0) } else { (6.0 / 20.0, 2.0, 4.0, 6.0) };
+        add(&format!("death_or_hfh_{arm}_share"), Group::Outcome, &format!("share with death or HF hospitalization by day 360, {arm}"), events, "share", DeathOrHfhShare { arm: a, day: 360.0 }, true);
+        add(&format!("deaths_{arm}"), Group::Outcome, &format!("deaths by day 360, {arm}"), deaths, "patients", Deaths { arm: a, day: 360.0 }, true);
+        add(&format!("sae_patients_{arm}"), Group::Outcome, &format!("patients with a serious adverse event, {arm}"), sae, "patients", SaePatients { arm: a, day: 360.0 }, true);
+        add(&format!("ana_positive_{arm}"), Group::Outcome, &format!("ANA-positive patients, {arm}"), ana, "patients", AnaPositive { arm: a }, true);
+    }
+    let dd = [[0.50, 0.24, 0.32], [0.41, 0.75, 0.57]];
+    let dd_sd = [[0.46, 0.16, 0.21], [0.44, 1.32, 0.95]];
+    for (a, arm) in arms {
+        for (k, day) in [1.0, 91.0, 360.0].into_iter().enumerate() {
+            add(&format!("ddimer_d{day}_{arm}_mean"), Group::Outcome, &format!("D-dimer at day {day}, {arm} mean (Table 3)"), dd[a][k], "mg/L", Value { arm: a, quantity: DDimer, modality: Lab, day, sd: false }, true);
+        }
+        add(&format!("ddimer_d91_{arm}_sd"), Group::Outcome, &format!("D-dimer at day 91, {arm} SD (Table 3)"), dd_sd[a][1], "mg/L", Value { arm: a, quantity: DDimer, modality: Lab, day: 91.0, sd: true }, true);
+    }
+    // Imaging availability (patients with a scan at baseline and follow-up).
+    let counts = [
+        ("n_lv_mri_d360", Lvef, Mri, 360.0, [13.0, 14.0], "LV MRI at day 360"),
+        ("n_rv_mri_d180", Rvesv, Mri, 180.0, [12.0, 14.0], "RV MRI at day 180"),
+        ("n_rv_mri_d360", Rvesv, Mri, 360.0, [11.0, 14.0], "RV MRI at day 360"),
+        ("n_echo_d360", Lvef, Echo, 360.0, [19.0, 18.0], "echo at day 360"),
+    ];
+    for (key, q, m, day, n, label) in counts {
+        for (a, arm) in arms {
+            add(&format!("{key}_{arm}"), Group::Imaging, &format!("patients with {label}, {arm}"), n[a], "patients", Measured { arm: a, quantity: q, modality: m, day }, true);
+        }
+    }
+    t
+}
+
+fn visit_at(s: &Scenario, day: f64) -> Option<usize> {
+    s.trial.visits.iter().position(|v| (v.day - day).abs() < 0.5)
+}
+
+/// Compute one statistic on one simulated trial (None when it cannot be
+/// computed, e.g. fewer than two patients for an SD).
+pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
+    let fas = || data.patients.iter().filter(|p: &&PatientRecord| !p.withdrawn && !p.failed);
+    let moments = |vals: Vec<f64>, sd: bool| {
+        let m = ArmMoments::of(vals.into_iter());
+        let v = if sd { m.sd } else { m.mean };
+        v.is_finite().then_some(v)
+    };
+    let cov = |name: &str| s.population.covariates.iter().position(|c| c.name == name);
+    match *st {
+        Statistic::BaselineMeasured { quantity, modality, day, sd } => {
+            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
+            moments(fas().map(|p| p.value(v, k)).filter(|x| x.is_finite()).collect(), sd)
+        }
+        Statistic::BaselineCovariate { name, sd } => {
+            let i = cov(name)?;
+            moments(fas().map(|p| p.covariates[i]).collect(), sd)
+        }
+        Statistic::BaselineShare { name } => {
+            let i = cov(name)?;
+            moments(fas().map(|p| p.covariates[i]).collect(), false)
+        }
+        Statistic::BaselineAnticoagulated => moments(fas().map(|p| f64::from(u8::from(p.anticoagulated))).collect(), false),
+        Statistic::Change { arm, quantity, modality, day, sd } => {
+            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
+            let b = s.trial.baseline_visit(modality)?;
+            let vals = fas().filter(|p| p.arm as usize == arm).map(|p| p.value(v, k) - p.value(b, k)).filter(|x| x.is_finite()).collect();
+            moments(vals, sd)
+        }
+        Statistic::Value { arm, quantity, modality, day, sd } => {
+            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
+            moments(fas().filter(|p| p.arm as usize == arm).map(|p| p.value(v, k)).filter(|x| x.is_finite()).collect(), sd)
+        }
+        Statistic::DeathOrHfhShare { arm, day } => {
+            let v: Vec<f64> = fas()
+                .filter(|p| p.arm as usize == arm)
+                .map(|p| {
+                    let (_, e) = crate::trial::endpoints::event_observation(p, crate::scenario::spec::EventKind::DeathOrHfHospitalization, day);
+                    f64::from(u8::from(e))
+                })
+                .collect();
+            moments(v, false)
+        }
+        Statistic::Deaths { arm, day } => Some(
+            fas()
+                .filter(|p| p.arm as usize == arm)
+                .filter(|p| crate::trial::endpoints::event_observation(p, crate::scenario::spec::EventKind::Death, day).1)
+                .count() as f64,
+        ),
+        Statistic::SaePatients { arm, day } => Some(
+            fas()
+                .filter(|p| p.arm as usize == arm)
+                .filter(|p| crate::trial::endpoints::event_observation(p, crate::scenario::spec::EventKind::SeriousAdverseEvent, day).1)
+                .count() as f64,
+        ),
+        Statistic::AnaPositive { arm } => Some(fas().filter(|p| p.arm as usize == arm && p.ana_positive).count() as f64),
+        Statistic::Measured { arm, quantity, modality, day } => {
+            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
+            let b = s.trial.baseline_visit(modality)?;
+            Some(fas().filter(|p| p.arm as usize == arm && p.value(v, k).is_finite() && p.value(b, k).is_finite()).count() as f64)
+        }
+    }
+}
+
+/// Check that a scenario can be compared with PRIME-HFrEF.
+pub fn check_compatible(s: &Scenario) -> Result<(), CalibrationError> {
+    for day in [0.0, 1.0, 91.0, 180.0, 360.0] {
+        if visit_at(s, day).is_none() {
+            return Err(CalibrationError::Incompatible(format!("a visit at day {day} (PRIME-HFrEF V0, V2, V10, V11, V12)")));
+        }
+    }
+    if s.run.follow_up_days < 360.0 {
+        return Err(CalibrationError::Incompatible("360 days of follow-up".into()));
+    }
+    Ok(())
+}
+
+/// The simulated distribution of every target.
+#[derive(Debug, Clone)]
+pub struct Simulated {
+    /// `values[k]`: the statistic of target k in every replicate where it could be computed.
+    pub values: Vec<Vec<f64>>,
+    pub replicates: u64,
+    pub failed_replicates: u64,
+}
+
+/// Simulate `replicates` trials (in parallel, results in replicate order).
+pub fn simulate_targets(s: &Scenario, targets: &[Target], method: Method, replicates: u64, seed_offset: u64) -> Simulated {
+    let mut scenario = s.clone();
+    scenario.run.seed = s.run.seed.wrapping_add(seed_offset);
+    let ctx = TrialContext::new(scenario, DesignSlot::Shared, method);
+    let rows: Vec<Option<Vec<Option<f64>>>> = (0..replicates)
+        .into_par_iter()
+        .map_init(Workspace::default, |ws, r| simulate_trial(&ctx, r, ws).ok().map(|d| targets.iter().map(|t| compute(&ctx.scenario, &d, &t.statistic)).collect()))
+        .collect();
+    let mut values = vec![Vec::with_capacity(replicates as usize); targets.len()];
+    let mut failed = 0;
+    for row in rows {
+        match row {
+            Some(r) => {
+                for (k, v) in r.into_iter().enumerate() {
+                    if let Some(x) = v {
+                        values[k].push(x);
+                    }
+                }
+            }
+            None => failed += 1,
+        }
+    }
+    Simulated { values, replicates, failed_replicates: failed }
+}
+
+/// Where the published value falls in a simulated distribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetResult {
+    pub name: String,
+    pub group: Group,
+    pub description: String,
+    pub unit: &'static str,
+    pub published: f64,
+    pub simulated_median: f64,
+    pub simulated_mean: f64,
+    pub simulated_low: f64,
+    pub simulated_high: f64,
+    /// Mid-rank percentile of the published value (0-100).
+    pub percentile: f64,
+    pub pass: bool,
+    /// Replicates in which the statistic could be computed.
+    pub n: usize,
+    #[serde(skip)]
+    pub values: Vec<f64>,
+}
+
+/// Quantile by linear interpolation of the sorted sample.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (i, f) = (pos.floor() as usize, pos.fract());
+    if i + 1 < sorted.len() { sorted[i] + f * (sorted[i + 1] - sorted[i]) } else { sorted[i] }
+}
+
+/// Compare each target with its simulated distribution. A target passes if
+/// the published value is not in either 2.5% tail: `P(X <= published) >=
+/// 0.025` and `P(X >= published) >= 0.025` (works for counts too).
+pub fn assess(targets: &[Target], sim: &Simulated) -> Vec<TargetResult> {
+    targets
+        .iter()
+        .zip(&sim.values)
+        .map(|(t, v)| {
+            let mut s = v.clone();
+            s.sort_by(f64::total_cmp);
+            let n = s.len();
+            let below = s.iter().filter(|&&x| x < t.published).count() as f64;
+            let equal = s.iter().filter(|&&x| x == t.published).count() as f64;
+            let nf = n.max(1) as f64;
+            let p_le = (below + equal) / nf;
+            let p_ge = (nf - below) / nf;
+            TargetResult {
+                name: t.name.clone(),
+                group: t.group,
+                description: t.description.clone(),
+                unit: t.unit,
+                published: t.published,
+                simulated_median: quantile(&s, 0.5),
+                simulated_mean: s.iter().sum::<f64>() / nf,
+                simulated_low: quantile(&s, 0.025),
+                simulated_high: quantile(&s, 0.975),
+                percentile: 100.0 * (below + 0.5 * equal) / nf,
+                pass: n >= 20 && p_le >= 0.025 && p_ge >= 0.025,
+                n,
+                values: s,
+            }
+        })
+        .collect()
+}
+
+/// A qualitative pattern the model has to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternResult {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub value: f64,
+    pub criterion: &'static str,
+    pub pass: bool,
+}
+
+/// The qualitative patterns of PRIME-HFrEF, on the mean over replicates.
+pub fn patterns(s: &Scenario, method: Method, replicates: u64) -> Vec<PatternResult> {
+    let ctx = TrialContext::new(s.clone(), DesignSlot::Shared, method);
+    let k = slot(Quantity::DDimer, Modality::Lab).expect("slot");
+    let lab_days: Vec<(usize, f64)> = s.trial.visits.iter().enumerate().filter(|(_, v)| v.measures(Modality::Lab)).map(|(i, v)| (i, v.day)).collect();
+    // per replicate: mean D-dimer of non-anticoagulated MSC patients per lab visit; RV and LV differences
+    let rows: Vec<Option<(Vec<f64>, f64, f64, Vec<f64>)>> = (0..replicates)
+        .into_par_iter()
+        .map_init(Workspace::default, |ws, r| {
+            let d = simulate_trial(&ctx, r, ws).ok()?;
+            let per_visit: Vec<Vec<f64>> = lab_days
+                .iter()
+                .map(|&(v, _)| {
+                    let mut x: Vec<f64> = d.patients.iter().filter(|p| !p.withdrawn && !p.failed && p.arm == 1 && !p.anticoagulated).map(|p| p.value(v, k)).filter(|x| x.is_finite()).collect();
+                    x.sort_by(f64::total_cmp);
+                    x
+                })
+                .collect();
+            let dd: Vec<f64> = per_visit.iter().map(|x| if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 }).collect();
+            let med: Vec<f64> = per_visit.iter().map(|x| quantile(x, 0.5)).collect();
+            let ch = |arm: usize, q: Quantity, day: f64| compute(&ctx.scenario, &d, &Statistic::Change { arm, quantity: q, modality: Modality::Mri, day, sd: false });
+            let rv = ch(1, Quantity::Rvesv, 360.0)? - ch(0, Quantity::Rvesv, 360.0)?;
+            let lv = ch(1, Quantity::Lvef, 360.0)? - ch(0, Quantity::Lvef, 360.0)?;
+            Some((dd, rv, lv, med))
+        })
+        .collect();
+    let ok: Vec<&(Vec<f64>, f64, f64, Vec<f64>)> = rows.iter().flatten().collect();
+    let mean_at = |day_lo: f64, day_hi: f64| -> f64 {
+        let mut vals = Vec::new();
+        for (i, &(_, day)) in lab_days.iter().enumerate() {
+            if day >= day_lo && day <= day_hi {
+                let xs: Vec<f64> = ok.iter().map(|r| r.0[i]).filter(|x| x.is_finite()).collect();
+                if !xs.is_empty() {
+                    vals.push(xs.iter().sum::<f64>() / xs.len() as f64);
+                }
+            }
+        }
+        if vals.is_empty() { f64::NAN } else { vals.iter().cloned().fold(f64::INFINITY, f64::min) }
+    };
+    let high = mean_at(43.0, 91.0);
+    // "back in the normal range": the typical (median) patient, averaged over replicates
+    let late = {
+        let xs: Vec<f64> = lab_days
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.1 >= 180.0)
+            .map(|(i, _)| {
+                let v: Vec<f64> = ok.iter().map(|r| r.3[i]).filter(|x| x.is_finite()).collect();
+                v.iter().sum::<f64>() / v.len().max(1) as f64
+            })
+            .collect();
+        xs.into_iter().fold(f64::NEG_INFINITY, f64::max)
+    };
+    let rv: Vec<f64> = {
+        let mut v: Vec<f64> = ok.iter().map(|r| r.1).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let lv: Vec<f64> = {
+        let mut v: Vec<f64> = ok.iter().map(|r| r.2).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let uln = 0.5;
+    vec![
+        PatternResult {
+            name: "ddimer_raised_after_second_infusion",
+            description: "mean D-dimer of MSC patients without anticoagulants above the upper limit of normal at every lab visit from the 2nd infusion through day 91",
+            value: high,
+            criterion: "lowest visit mean > 0.5 mg/L",
+            pass: high > uln,
+        },
+        PatternResult {
+            name: "ddimer_normal_by_day_180",
+            description: "median D-dimer of MSC patients without anticoagulants back in the normal range at days 180 and 360",
+            value: late,
+            criterion: "highest visit median < 0.5 mg/L",
+            pass: late < uln,
+        },
+        PatternResult {
+            name: "rv_benefit_persists_at_day_360",
+            description: "median difference (MSC - placebo) in mean change of RVESV at day 360",
+            value: quantile(&rv, 0.5),
+            criterion: "< 0 mL",
+            pass: quantile(&rv, 0.5) < 0.0,
+        },
+        PatternResult {
+            name: "no_lv_benefit",
+            description: "median difference (MSC - placebo) in mean change of LVEF by MRI at day 360",
+            value: quantile(&lv, 0.5),
+            criterion: "< +2 EF points",
+            pass: quantile(&lv, 0.5) < 2.0,
+        },
+    ]
+}
+
+/// A parameter being fitted (on the log scale for positive parameters).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FreeParameter {
+    pub param: P,
+    pub log_scale: bool,
+}
+
+impl FreeParameter {
+    pub fn parse(names: &str) -> Result<Vec<FreeParameter>, CalibrationError> {
+        names
+            .split(',')
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                let p = P::from_name(n).ok_or_else(|| CalibrationError::UnknownParameter(n.to_string()))?;
+                Ok(FreeParameter { param: p, log_scale: p.info().min >= 0.0 })
+            })
+            .collect()
+    }
+    fn to_internal(self, v: f64) -> f64 {
+        if self.log_scale { v.max(1e-12).ln() } else { v }
+    }
+    fn to_value(self, x: f64) -> f64 {
+        let info = self.param.info();
+        let v = if self.log_scale { x.exp() } else { x };
+        v.clamp(info.min, info.max)
+    }
+}
+
+/// Outcome of a fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FitResult {
+    pub parameters: Vec<(String, f64)>,
+    pub start: Vec<(String, f64)>,
+    pub distance: f64,
+    pub start_distance: f64,
+    pub evaluations: usize,
+    pub converged: bool,
+    pub replicates: u64,
+}
+
+/// The standardized distance: sum over objective targets of
+/// `((simulated mean - published) / simulated SD)^2`, SDs fixed at `scale`.
+pub fn distance(targets: &[Target], sim: &Simulated, scale: &[f64]) -> f64 {
+    targets
+        .iter()
+        .zip(&sim.values)
+        .zip(scale)
+        .filter(|((t, _), _)| t.in_objective)
+        .map(|((t, v), &sd)| {
+            if v.is_empty() {
+                return 1e6;
+            }
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            ((m - t.published) / sd.max(1e-9)).powi(2)
+        })
+        .sum()
+}
+
+/// Fit `free` parameters of `s` to the targets. `replicates` per evaluation,
+/// the same simulated patients at every evaluation (common random numbers).
+pub fn fit(s: &Scenario, targets: &[Target], free: &[FreeParameter], method: Method, replicates: u64, max_evaluations: usize, progress: &mut dyn FnMut(usize, f64)) -> FitResult {
+    let x0: Vec<f64> = free.iter().map(|f| f.to_internal(s.model.get(f.param))).collect();
+    // Scales: the spread of each statistic at the starting point.
+    let start_sim = simulate_targets(s, targets, method, replicates, 0);
+    let scale: Vec<f64> = start_sim
+        .values
+        .iter()
+        .map(|v| {
+            let m = ArmMoments::of(v.iter().copied());
+            if m.sd.is_finite() && m.sd > 0.0 { m.sd } else { 1.0 }
+        })
+        .collect();
+    let start_distance = distance(targets, &start_sim, &scale);
+    let mut evals = 0;
+    let mut objective = |x: &[f64]| -> f64 {
+        let mut sc = s.clone();
+        for (f, &xi) in free.iter().zip(x) {
+            sc.model.set(f.param, f.to_value(xi));
+        }
+        let sim = simulate_targets(&sc, targets, method, replicates, 0);
+        let d = distance(targets, &sim, &scale);
+        evals += 1;
+        progress(evals, d);
+        d
+    };
+    let step: Vec<f64> = free.iter().map(|f| if f.log_scale { 0.3 } else { 0.1 * s.model.get(f.param).abs().max(0.05) }).collect();
+    let m = nelder_mead::minimize(&mut objective, &x0, &step, 1e-3, max_evaluations);
+    FitResult {
+        parameters: free.iter().zip(&m.x).map(|(f, &x)| (f.param.info().name.to_string(), f.to_value(x))).collect(),
+        start: free.iter().map(|f| (f.param.info().name.to_string(), s.model.get(f.param))).collect(),
+        distance: m.value,
+        start_distance,
+        evaluations: m.evaluations,
+        converged: m.converged,
+        replicates,
+    }
+}
+
+/// Parameters without direct evidence, freed by the default calibration.
+pub const DEFAULT_FREE: &[&str] = &[
+    "gdmt_response",
+    "rv_repair_emax_per_day",
+    "rv_repair_half_life_days",
+    "rv_progression_log_edv_per_year",
+    "microvascular_injury_rate",
+    "ibmir_ddimer_gain",
+    "sustained_ddimer_gain",
+    "ddimer_injury_gain",
+    "ddimer_enrolment_excess",
+    "hfh_rate_per_year",
+    "death_rate_per_year",
+    "sae_rate_per_year",
+    "walk_per_rvef_point_m",
+    "ana_threshold_antibody",
+];
+
+/// Sanity: every default free parameter exists.
+pub fn default_free_exist() -> bool {
+    DEFAULT_FREE.iter().all(|n| PARAMS.iter().any(|p| p.name == *n))
+}
