@@ -182,3 +182,26 @@ fn power_command_reproduces_the_prime_post_hoc_power() {
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.starts_with("power = 0.8393"), "{s}");
 }
+
+#[test]
+fn a_scenario_can_extend_a_base_and_errors_point_to_the_right_file() {
+    let dir = tmp("base");
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::canonicalize(SMALL).unwrap();
+    let derived = dir.join("derived.toml");
+    std::fs::write(&derived, format!("[scenario]\nbase = \"{}\"\nname = \"derived\"\n\n[arms.msc]\ninterval_days = 28\n", base.display())).unwrap();
+    let out = hfsim().args(["validate", derived.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let short = dir.join("short.toml");
+    std::fs::write(&short, format!("[scenario]\nbase = \"{}\"\nname = \"short\"\n\n[run]\nfollow_up_days = 100\n", base.display())).unwrap();
+    let out = hfsim().args(["validate", short.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(msg.contains(&format!("{}:", base.display())) && msg.contains("(base of") && msg.contains("must be within follow-up"), "{msg}");
+    let missing = dir.join("orphan.toml");
+    std::fs::write(&missing, "[scenario]\nbase = \"nope.toml\"\nname = \"x\"\n").unwrap();
+    let out = hfsim().args(["validate", missing.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the base scenario"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -19,6 +19,8 @@ pub enum IssueKind {
 pub enum Location {
     /// In the scenario file.
     File { line: usize, column: usize },
+    /// In another file (the scenario's `base`).
+    OtherFile { file: String, line: usize, column: usize },
     /// In a `--set` override given on the command line.
     Override(String),
     /// In a sweep design point (the sweep assignment that produced it).
@@ -57,6 +59,7 @@ impl fmt::Display for ScenarioErrors {
         for issue in &self.issues {
             let at = match &issue.location {
                 Location::File { line, column } => format!("{}:{}:{}", self.file, line, column),
+                Location::OtherFile { file, line, column } => format!("{file}:{line}:{column} (base of {})", self.file),
                 Location::Override(s) => format!("--set {s}"),
                 Location::DesignPoint(s) => format!("{} (sweep point {s})", self.file),
                 Location::Unknown => self.file.clone(),

@@ -47,15 +47,59 @@ pub fn read_file(path: &Path) -> Result<String, ScenarioErrors> {
     })
 }
 
-/// Load and check a scenario file with overrides.
+/// Load and check a scenario file with overrides. A file with
+/// `[scenario] base = "other.toml"` (relative to its folder) is merged over
+/// that base (bases may themselves have a base, up to 4 levels).
 pub fn load_file(path: &Path, overrides: &[Override]) -> Result<Loaded, ScenarioErrors> {
+    let source = read_with_bases(path, 0)?;
+    finish_load(source, overrides)
+}
+
+fn read_with_bases(path: &Path, depth: usize) -> Result<Source, ScenarioErrors> {
+    let file = path.display().to_string();
     let text = read_file(path)?;
-    load_str(&path.display().to_string(), &text, overrides)
+    let source = Source::parse(&file, &text).map_err(|issue| ScenarioErrors { file: file.clone(), issues: vec![issue] })?;
+    let base = source.doc.get("scenario").and_then(|t| t.get("base")).map(|b| (b.as_str().map(String::from), source.locate("scenario.base")));
+    match base {
+        None => Ok(source),
+        Some((None, location)) => Err(ScenarioErrors {
+            file,
+            issues: vec![Issue { kind: IssueKind::WrongType, path: "scenario.base".into(), message: "expected the path of the base scenario file (a string)".into(), location }],
+        }),
+        Some((Some(rel), location)) => {
+            if depth >= 4 {
+                return Err(ScenarioErrors {
+                    file,
+                    issues: vec![Issue { kind: IssueKind::Inconsistent, path: "scenario.base".into(), message: "more than 4 levels of base scenarios (a cycle?)".into(), location }],
+                });
+            }
+            let base_path = path.parent().unwrap_or(Path::new(".")).join(&rel);
+            let base = read_with_bases(&base_path, depth + 1).map_err(|mut e| {
+                if e.issues.iter().all(|i| i.kind == IssueKind::Io) {
+                    e.issues = vec![Issue {
+                        kind: IssueKind::Io,
+                        path: "scenario.base".into(),
+                        message: format!("cannot read the base scenario {}: {}", base_path.display(), e.issues.first().map(|i| i.message.clone()).unwrap_or_default()),
+                        location: location.clone(),
+                    }];
+                    e.file = file.clone();
+                }
+                e
+            })?;
+            Ok(source.with_base(base))
+        }
+    }
 }
 
 /// Load and check scenario text. `file` names it in messages.
 pub fn load_str(file: &str, text: &str, overrides: &[Override]) -> Result<Loaded, ScenarioErrors> {
-    let mut source = Source::parse(file, text).map_err(|issue| ScenarioErrors { file: file.to_string(), issues: vec![issue] })?;
+    let source = Source::parse(file, text).map_err(|issue| ScenarioErrors { file: file.to_string(), issues: vec![issue] })?;
+    finish_load(source, overrides)
+}
+
+fn finish_load(mut source: Source, overrides: &[Override]) -> Result<Loaded, ScenarioErrors> {
+    let file = source.file.clone();
+    let file = file.as_str();
     let mut pre = source.apply_overrides(overrides);
     let loaded = check(source.clone());
     match loaded {

@@ -113,6 +113,8 @@ pub struct Source {
     pub overridden: Vec<(String, String)>,
     /// Set when the document is a sweep design point.
     pub design_label: Option<String>,
+    /// The scenario this one is based on (`[scenario] base`), merged under it.
+    pub base: Option<Box<Source>>,
 }
 
 impl Source {
@@ -138,6 +140,7 @@ impl Source {
             doc,
             overridden: Vec::new(),
             design_label: None,
+            base: None,
         })
     }
 
@@ -169,18 +172,41 @@ impl Source {
                 return Location::DesignPoint(label.clone());
             }
         }
-        // Walk up the path until something is found in the original file.
+        // Walk up the path until something is found in the original file
+        // (or, for keys inherited from the base, in the base file).
         let mut p = path.to_string();
         loop {
             if let Some(offset) = self.span_of(&p) {
                 let (line, column) = offset_to_line_col(&self.line_starts, &self.text, offset);
                 return Location::File { line, column };
             }
+            if let Some(b) = &self.base {
+                if b.span_of(&p).is_some() {
+                    return match b.locate(&p) {
+                        Location::File { line, column } => Location::OtherFile { file: b.file.clone(), line, column },
+                        other => other,
+                    };
+                }
+            }
             match p.rfind(['.', '[']) {
                 Some(i) => p.truncate(i),
                 None => return Location::Unknown,
             }
         }
+    }
+
+    /// Merge `over` into this scenario's base: `self` becomes the derived
+    /// scenario with `base` underneath (tables merge key by key, anything else
+    /// in `over` replaces the base's value; arrays of tables are replaced whole).
+    pub fn with_base(mut self, base: Source) -> Source {
+        let mut merged = base.doc.clone();
+        merge_tables(merged.as_table_mut(), self.doc.as_table());
+        if let Some(t) = merged.get_mut("scenario").and_then(|i| i.as_table_like_mut()) {
+            t.remove("base");
+        }
+        self.doc = merged;
+        self.base = Some(Box::new(base));
+        self
     }
 
     /// Byte offset of a key path in the original document.
@@ -218,6 +244,18 @@ fn find_in_item(item: &Item, steps: &[Step], best: Option<usize>) -> Option<usiz
                     (false, None) => None,
                 }
             }
+        }
+    }
+}
+
+fn merge_tables(base: &mut dyn toml_edit::TableLike, over: &dyn toml_edit::TableLike) {
+    for (k, item) in over.iter() {
+        let both_tables = item.as_table_like().is_some() && base.get(k).is_some_and(|b| b.as_table_like().is_some());
+        if both_tables {
+            let b = base.get_mut(k).and_then(|b| b.as_table_like_mut()).expect("checked");
+            merge_tables(b, item.as_table_like().expect("checked"));
+        } else {
+            base.insert(k, item.clone());
         }
     }
 }

@@ -339,7 +339,8 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
                 t.issue(IssueKind::OutOfRange, "name", "use letters, digits, '_' and '-' only (it names the output folder)");
             }
             let d = t.string("description").unwrap_or_default();
-            t.finish(&["name", "description"]);
+            let _ = t.item("base"); // resolved when the file is loaded
+            t.finish(&["name", "description", "base"]);
             (n, d)
         }
         None => (String::new(), String::new()),
