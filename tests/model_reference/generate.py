@@ -75,11 +75,14 @@ def cases() -> list[dict]:
          "(antibody lysis and amplification of the sustained response matter)",
          {"immunogenicity": 2.0, "ibmir_susceptibility": 1.5},
          base(ischaemic=False), regimen(dose_cells_per_kg=1.5e6, dose_days=[0.0, 14.0, 28.0, 42.0, 56.0, 70.0]), 360.0),
-        ("intracoronary_two_doses_noac", "intracoronary, 2 doses 90 days apart infused over 30 minutes, on a NOAC", {},
+        ("intracoronary_two_doses_noac_heparin", "intracoronary, 2 doses 90 days apart infused over 30 minutes, "
+         "on a NOAC, heparin with the infusion (no lung-extraction change: that is intravenous only)", {},
          base(anticoagulant="noac"),
-         regimen(route="intracoronary", dose_days=[0.0, 90.0], infusion_duration_days=HOUR / 2.0), 360.0),
+         regimen(route="intracoronary", dose_days=[0.0, 90.0], infusion_duration_days=HOUR / 2.0, heparin=True), 360.0),
         ("transendocardial_nyha_iii", "transendocardial injection of 1.5e6 cells/kg, NYHA III", {},
          base(nyha_iii=True), regimen(route="transendocardial", dose_cells_per_kg=1.5e6), 360.0),
+        ("transendocardial_heparin", "transendocardial injection with heparin (heparin factor in u for an injection)", {},
+         base(), regimen(route="transendocardial", dose_cells_per_kg=1.5e6, heparin=True), 360.0),
         ("epicardial_patch_immunosuppressed", "epicardial patch (5.7e6 cells/kg) with immunosuppression", {},
          base(), regimen(route="epicardial_patch", dose_cells_per_kg=5.7e6, immunosuppression=True), 360.0),
         ("epicardial_patch_no_immunosuppression", "epicardial patch (5.7e6 cells/kg) without immunosuppression", {},
@@ -110,6 +113,12 @@ def cases() -> list[dict]:
          base(lvedv_ml=140.0, lvef_percent=38.0, rvedv_ml=120.0, tapse_mm=34.0), regimen(**prime), 360.0),
         ("iv_bolus_heparin_noac", "IV bolus with heparin in a patient on a NOAC", {},
          base(anticoagulant="noac"), regimen(infusion_duration_days=0.0, heparin=True, dose_days=[0.0, 42.0]), 360.0),
+        ("arni_and_acei_arb_recent", "ARNI and ACEi/ARB both in the history and recent (both terms summed), "
+         "beta-blocker and SGLT2i recent, non-ischaemic", {},
+         base(gdmt_days_on=[20.0, 60.0, 100.0, None, 15.0], ischaemic=False), regimen(), 360.0),
+        ("iv_allogeneic_immunosuppressed", "PRIME schedule without premedication under immunosuppression "
+         "(immune damping on an intravenous route)", {},
+         base(), regimen(dose_days=PRIME_DAYS, immunosuppression=True), 360.0),
         ("late_non_integer_doses_end_200_5", "IV doses at days 7.5 and 37.5 over 2 hours, follow-up ends at day 200.5",
          {"sustained_antibody_amplification": 3.0},
          base(gdmt_days_on=[None, None, 45.0, None, 10.0]),
@@ -150,6 +159,7 @@ def main() -> None:
         "specification": "docs/model.md",
         "method": f"scipy {scipy.__version__} solve_ivp Radau, rtol {RTOL:g}, atol {ATOL:g}, t_eval at requested days, "
                   f"restarted at every dose start and infusion end (numpy {np.__version__})",
+        "documented_defaults": params,
         "state_names": rm.STATE_NAMES,
         "observable_names": rm.OBSERVABLE_NAMES,
         "cases": [],
