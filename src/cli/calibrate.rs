@@ -39,7 +39,7 @@ pub enum CalibrateCommand {
         #[arg(long, short = 'r', default_value_t = 300)]
         replicates: u64,
         /// Most evaluations of the objective.
-        #[arg(long, default_value_t = 600)]
+        #[arg(long, default_value_t = 800)]
         max_evaluations: usize,
         /// Write the scenario with the fitted values (comments kept) to this file.
         #[arg(long)]
@@ -185,7 +185,7 @@ fn fit(path: PathBuf, params: Option<String>, replicates: u64, max_evaluations: 
     if let Some(w) = write {
         let mut doc = loaded.source.doc.clone();
         for (name, v) in &result.parameters {
-            let rounded = (v * 1e6).round() / 1e6;
+            let rounded = if *v == 0.0 { 0.0 } else { let mag = 10f64.powi(5 - v.abs().log10().floor() as i32); (v * mag).round() / mag };
             crate::scenario::source::set_path(&mut doc, &format!("model.{name}"), toml_edit::Value::from(rounded)).map_err(|e| CliError::Runtime(anyhow::anyhow!(e)))?;
         }
         let mut text = doc.to_string();

@@ -370,7 +370,8 @@ class PatientModel:
         e = p["ddimer_enrolment_excess"]
         dd_stable = self.b.ddimer / (1.0 + e)
         ddimer = (dd_stable * (1.0 + e * math.exp(-LN2 * t / p["ddimer_enrolment_half_life_days"]))
-                  + max(y[I_], 0.0) + max(y[C_], 0.0))
+                  + max(y[I_], 0.0) + max(y[C_], 0.0)
+                  + p["ddimer_injury_gain"] * max(y[J_], 0.0))
         inr_a = {"none": p["inr_none"], "vka": p["inr_vka"], "noac": p["inr_noac"]}[self.b.anticoagulant]
         inr = max(0.5, inr_a - p["inr_procoagulant_slope"] * max(y[C_], 0.0))
         tapse = max(0.0, self.b.tapse_mm + p["tapse_per_rvef_point_mm"] * 100.0 * (rvef - self.rvef0))
