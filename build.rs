@@ -14,7 +14,13 @@ fn main() {
         .filter(|o| o.status.success())
         .map(|o| !o.stdout.is_empty())
         .unwrap_or(false);
-    let value = if commit.is_empty() { String::new() } else if dirty { format!("{commit}-dirty") } else { commit };
+    let value = if commit.is_empty() {
+        String::new()
+    } else if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    };
     println!("cargo:rustc-env=HFSIM_GIT_COMMIT={value}");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/index");

@@ -9,9 +9,9 @@ use crate::analysis::{self, Alternative, NotAnalysable, TestOutcome, TestResult}
 use crate::scenario::Scenario;
 use crate::scenario::spec::TestKind;
 use crate::scenario::validate::Endpoint;
+use crate::solver::SolverStats;
 use crate::trial::endpoints::{EndpointData, extract};
 use crate::trial::{PatientFailure, TrialData};
-use crate::solver::SolverStats;
 
 /// Per-arm summary of continuous data (for analytic power and calibration).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -27,10 +27,18 @@ impl ArmMoments {
         let v: Vec<f64> = values.collect();
         let n = v.len();
         if n == 0 {
-            return ArmMoments { n, mean: f64::NAN, sd: f64::NAN };
+            return ArmMoments {
+                n,
+                mean: f64::NAN,
+                sd: f64::NAN,
+            };
         }
         let mean = v.iter().sum::<f64>() / n as f64;
-        let sd = if n > 1 { (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { f64::NAN };
+        let sd = if n > 1 {
+            (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            f64::NAN
+        };
         ArmMoments { n, mean, sd }
     }
 }
@@ -74,7 +82,9 @@ pub fn run_test(ep: &Endpoint, data: &EndpointData) -> TestOutcome {
             match test {
                 TestKind::Welch => analysis::ttest::welch(&t, &c, alt),
                 TestKind::Student => analysis::ttest::student(&t, &c, alt),
-                TestKind::Wilcoxon => analysis::wilcoxon::rank_sum(&t, &c, alt, analysis::wilcoxon::Method::Auto),
+                TestKind::Wilcoxon => {
+                    analysis::wilcoxon::rank_sum(&t, &c, alt, analysis::wilcoxon::Method::Auto)
+                }
                 TestKind::Ancova => {
                     let tp: Vec<(f64, f64)> = a[1].iter().map(|o| (o.baseline, o.value)).collect();
                     let cp: Vec<(f64, f64)> = a[0].iter().map(|o| (o.baseline, o.value)).collect();
@@ -83,7 +93,9 @@ pub fn run_test(ep: &Endpoint, data: &EndpointData) -> TestOutcome {
                 _ => unreachable!("validated: continuous endpoints use t, Wilcoxon or ANCOVA"),
             }
         }
-        (EndpointData::Survival(_), _) => analysis::logrank::test(&data.survival_obs(1), &data.survival_obs(0), alt),
+        (EndpointData::Survival(_), _) => {
+            analysis::logrank::test(&data.survival_obs(1), &data.survival_obs(0), alt)
+        }
         (EndpointData::Binary(_), test) => {
             let ev = data.events().expect("binary data has events");
             let n = data.n_analyzed();
@@ -103,23 +115,40 @@ pub fn rejects(outcome: &TestOutcome, alpha: f64) -> bool {
 
 /// Evaluate every endpoint and family of one simulated trial. `keep` is
 /// called with each endpoint's data (for exports); pass a no-op otherwise.
-pub fn evaluate(s: &Scenario, data: &TrialData, keep: &mut dyn FnMut(usize, &EndpointData, &TestOutcome)) -> ReplicateRecord {
+pub fn evaluate(
+    s: &Scenario,
+    data: &TrialData,
+    keep: &mut dyn FnMut(usize, &EndpointData, &TestOutcome),
+) -> ReplicateRecord {
     let mut endpoints = Vec::with_capacity(s.endpoints.len());
     for (i, ep) in s.endpoints.iter().enumerate() {
         let d = extract(ep, s, data);
         let outcome = run_test(ep, &d);
         keep(i, &d, &outcome);
         let moments = match &d {
-            EndpointData::Continuous(a) => Some([ArmMoments::of(a[0].iter().map(|o| o.value)), ArmMoments::of(a[1].iter().map(|o| o.value))]),
+            EndpointData::Continuous(a) => Some([
+                ArmMoments::of(a[0].iter().map(|o| o.value)),
+                ArmMoments::of(a[1].iter().map(|o| o.value)),
+            ]),
             _ => None,
         };
-        endpoints.push(EndpointOutcome { reject: rejects(&outcome, ep.alpha), n: d.n_analyzed(), events: d.events(), moments, outcome });
+        endpoints.push(EndpointOutcome {
+            reject: rejects(&outcome, ep.alpha),
+            n: d.n_analyzed(),
+            events: d.events(),
+            moments,
+            outcome,
+        });
     }
     let families = s
         .families
         .iter()
         .map(|f| {
-            let p: Vec<f64> = f.endpoints.iter().map(|&k| analysis::p_value_or_one(&endpoints[k].outcome)).collect();
+            let p: Vec<f64> = f
+                .endpoints
+                .iter()
+                .map(|&k| analysis::p_value_or_one(&endpoints[k].outcome))
+                .collect();
             analysis::multiplicity::reject(&p, f.alpha, f.procedure)
         })
         .collect();

@@ -19,7 +19,8 @@ use rand_chacha::ChaCha8Rng;
 pub type StreamRng = ChaCha8Rng;
 
 /// Name of the generator, recorded in `manifest.json`.
-pub const GENERATOR_NAME: &str = "ChaCha8 (rand_chacha 0.10), key = SplitMix64(seed, design, replicate, patient, purpose)";
+pub const GENERATOR_NAME: &str =
+    "ChaCha8 (rand_chacha 0.10), key = SplitMix64(seed, design, replicate, patient, purpose)";
 
 /// What a stream is used for. The discriminant is part of the key, so the
 /// values must never be renumbered (doing so changes every result).
@@ -85,7 +86,12 @@ impl StreamKey {
         ];
         let mut state: u64 = 0x6866_7369_6d5f_7631; // "hfsim_v1"
         for (i, f) in fields.iter().enumerate() {
-            state = splitmix64(state ^ splitmix64(f.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))));
+            state = splitmix64(
+                state
+                    ^ splitmix64(
+                        f.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                    ),
+            );
         }
         let mut out = [0u8; 32];
         for chunk in out.chunks_exact_mut(8) {
@@ -116,13 +122,29 @@ mod tests {
     use rand::Rng;
 
     fn key(seed: u64, rep: u64, patient: u64, purpose: Purpose) -> StreamKey {
-        StreamKey { seed, design: DesignSlot::Shared, replicate: rep, patient, purpose }
+        StreamKey {
+            seed,
+            design: DesignSlot::Shared,
+            replicate: rep,
+            patient,
+            purpose,
+        }
     }
 
     #[test]
     fn same_key_gives_same_stream() {
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(key(7, 3, 11, Purpose::Measurement).rng(), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(key(7, 3, 11, Purpose::Measurement).rng(), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(key(7, 3, 11, Purpose::Measurement).rng(), |r, _| {
+                Some(r.next_u64())
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(key(7, 3, 11, Purpose::Measurement).rng(), |r, _| {
+                Some(r.next_u64())
+            })
+            .collect();
         assert_eq!(a, b);
     }
 
@@ -132,13 +154,43 @@ mod tests {
         let first = |k: StreamKey| k.rng().next_u64();
         let v0 = first(base);
         assert_ne!(v0, first(StreamKey { seed: 8, ..base }));
-        assert_ne!(v0, first(StreamKey { replicate: 4, ..base }));
-        assert_ne!(v0, first(StreamKey { patient: 12, ..base }));
-        assert_ne!(v0, first(StreamKey { purpose: Purpose::Events, ..base }));
-        assert_ne!(v0, first(StreamKey { design: DesignSlot::Independent(0), ..base }));
         assert_ne!(
-            first(StreamKey { design: DesignSlot::Independent(0), ..base }),
-            first(StreamKey { design: DesignSlot::Independent(1), ..base })
+            v0,
+            first(StreamKey {
+                replicate: 4,
+                ..base
+            })
+        );
+        assert_ne!(
+            v0,
+            first(StreamKey {
+                patient: 12,
+                ..base
+            })
+        );
+        assert_ne!(
+            v0,
+            first(StreamKey {
+                purpose: Purpose::Events,
+                ..base
+            })
+        );
+        assert_ne!(
+            v0,
+            first(StreamKey {
+                design: DesignSlot::Independent(0),
+                ..base
+            })
+        );
+        assert_ne!(
+            first(StreamKey {
+                design: DesignSlot::Independent(0),
+                ..base
+            }),
+            first(StreamKey {
+                design: DesignSlot::Independent(1),
+                ..base
+            })
         );
     }
 

@@ -56,7 +56,12 @@ pub enum RunError {
         "{failed} of {simulated} simulated patients failed to integrate, more than the failure budget allows ({allowed}); first failure: replicate {} patient {} ({})",
         first.replicate, first.patient, first.failure
     )]
-    FailureBudget { failed: u64, simulated: u64, allowed: u64, first: PatientFailure },
+    FailureBudget {
+        failed: u64,
+        simulated: u64,
+        allowed: u64,
+        first: PatientFailure,
+    },
 }
 
 /// What the runner reports after each chunk.
@@ -85,7 +90,12 @@ pub struct RunOptions {
 }
 
 /// Simulate and evaluate one replicate.
-pub fn run_replicate(ctx: &TrialContext, replicate: u64, ws: &mut Workspace, export: bool) -> (ReplicateRecord, Option<ReplicateExport>) {
+pub fn run_replicate(
+    ctx: &TrialContext,
+    replicate: u64,
+    ws: &mut Workspace,
+    export: bool,
+) -> (ReplicateRecord, Option<ReplicateExport>) {
     let s = &ctx.scenario;
     match simulate_trial(ctx, replicate, ws) {
         Ok(data) => {
@@ -146,7 +156,12 @@ pub fn run_replicate(ctx: &TrialContext, replicate: u64, ws: &mut Workspace, exp
                 }
                 let (estimate, statistic, p_value, na) = match outcome {
                     Ok(t) => (Some(t.estimate), Some(t.statistic), Some(t.p_value), None),
-                    Err(e) => (None, None, None, Some(crate::evaluation::reason_key(e).to_string())),
+                    Err(e) => (
+                        None,
+                        None,
+                        None,
+                        Some(crate::evaluation::reason_key(e).to_string()),
+                    ),
                 };
                 ex.tests.push(TestRow {
                     replicate,
@@ -177,20 +192,31 @@ pub fn run_replicate(ctx: &TrialContext, replicate: u64, ws: &mut Workspace, exp
     }
 }
 
-/// Run `replicates` of one design point, continuing from `acc` (which
-/// already covers `replicates.start - first` replicates when resuming).
+/// Where a design point's run starts: the accumulator of the replicates
+/// already done (empty for a fresh run), which cover `covered_from..` up to
+/// the first replicate still to run.
+#[derive(Debug, Clone)]
+pub struct Resume {
+    pub acc: DesignAcc,
+    pub covered_from: u64,
+}
+
+/// Run `replicates` of one design point, continuing from `resume`.
 /// Returns the accumulator and whether the run completed (false: stopped by
 /// the observer).
 pub fn run_design_point(
     ctx: &TrialContext,
     design_index: usize,
     replicates: Range<u64>,
-    mut acc: DesignAcc,
-    covered_from: u64,
+    resume: Resume,
     opts: &RunOptions,
     observer: &mut dyn Observer,
     exports: &mut Vec<ReplicateExport>,
 ) -> Result<(DesignAcc, bool), RunError> {
+    let Resume {
+        mut acc,
+        covered_from,
+    } = resume;
     let mut first_failure: Option<PatientFailure> = None;
     let mut failed: u64 = acc.patients_failed.values().sum();
     let mut start = replicates.start;
@@ -198,7 +224,9 @@ pub fn run_design_point(
         let end = (start + opts.chunk.max(1)).min(replicates.end);
         let records: Vec<(ReplicateRecord, Option<ReplicateExport>)> = (start..end)
             .into_par_iter()
-            .map_init(Workspace::default, |ws, r| run_replicate(ctx, r, ws, r < opts.export_replicates))
+            .map_init(Workspace::default, |ws, r| {
+                run_replicate(ctx, r, ws, r < opts.export_replicates)
+            })
             .collect();
         for (rec, ex) in records {
             acc.add(&rec);
@@ -219,7 +247,8 @@ pub fn run_design_point(
             });
         }
         start = end;
-        if !observer.chunk_done(design_index, &(covered_from..end), &acc) && start < replicates.end {
+        if !observer.chunk_done(design_index, &(covered_from..end), &acc) && start < replicates.end
+        {
             return Ok((acc, false));
         }
     }

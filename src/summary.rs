@@ -51,7 +51,9 @@ impl Serialize for ExactSum {
 impl<'de> Deserialize<'de> for ExactSum {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse::<i128>().map(ExactSum).map_err(serde::de::Error::custom)
+        s.parse::<i128>()
+            .map(ExactSum)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -61,7 +63,15 @@ fn mean_sd(sum: &ExactSum, sq: &ExactSum, n: u64) -> (Option<f64>, Option<f64>) 
         return (None, None);
     }
     let m = sum.value() / n as f64;
-    let sd = if n > 1 { Some(((sq.value() - n as f64 * m * m) / (n - 1) as f64).max(0.0).sqrt()) } else { None };
+    let sd = if n > 1 {
+        Some(
+            ((sq.value() - n as f64 * m * m) / (n - 1) as f64)
+                .max(0.0)
+                .sqrt(),
+        )
+    } else {
+        None
+    };
     (Some(m), sd)
 }
 
@@ -110,7 +120,14 @@ impl DesignAcc {
     pub fn new(s: &Scenario) -> DesignAcc {
         DesignAcc {
             endpoints: vec![EndpointAcc::default(); s.endpoints.len()],
-            families: s.families.iter().map(|f| FamilyAcc { per_endpoint: vec![0; f.endpoints.len()], ..Default::default() }).collect(),
+            families: s
+                .families
+                .iter()
+                .map(|f| FamilyAcc {
+                    per_endpoint: vec![0; f.endpoints.len()],
+                    ..Default::default()
+                })
+                .collect(),
             ..Default::default()
         }
     }
@@ -122,13 +139,18 @@ impl DesignAcc {
             *self.replicates_failed.entry(reason.clone()).or_default() += 1;
             for e in &mut self.endpoints {
                 e.replicates += 1;
-                *e.not_analysable.entry("replicate_failed".into()).or_default() += 1;
+                *e.not_analysable
+                    .entry("replicate_failed".into())
+                    .or_default() += 1;
             }
             return;
         }
         self.patients_simulated += r.patients_simulated;
         for f in &r.failures {
-            *self.patients_failed.entry(f.failure.key().to_string()).or_default() += 1;
+            *self
+                .patients_failed
+                .entry(f.failure.key().to_string())
+                .or_default() += 1;
         }
         self.screened += r.screened;
         self.add_stats(&r.stats);
@@ -167,7 +189,11 @@ impl DesignAcc {
                         acc.estimate_out_of_range += 1;
                     }
                 }
-                Err(e) => *acc.not_analysable.entry(reason_key(e).to_string()).or_default() += 1,
+                Err(e) => {
+                    *acc.not_analysable
+                        .entry(reason_key(e).to_string())
+                        .or_default() += 1
+                }
             }
         }
         for (acc, d) in self.families.iter_mut().zip(&r.families) {
@@ -244,11 +270,21 @@ pub struct PowerEstimate {
 impl PowerEstimate {
     pub fn from_counts(successes: u64, n: u64) -> PowerEstimate {
         if n == 0 {
-            return PowerEstimate { power: 0.0, power_mcse: 0.0, power_ci_low: 0.0, power_ci_high: 1.0 };
+            return PowerEstimate {
+                power: 0.0,
+                power_mcse: 0.0,
+                power_ci_low: 0.0,
+                power_ci_high: 1.0,
+            };
         }
         let p = successes as f64 / n as f64;
         let (lo, hi) = interval::wilson(successes, n, 0.95);
-        PowerEstimate { power: p, power_mcse: (p * (1.0 - p) / n as f64).sqrt(), power_ci_low: lo, power_ci_high: hi }
+        PowerEstimate {
+            power: p,
+            power_mcse: (p * (1.0 - p) / n as f64).sqrt(),
+            power_ci_low: lo,
+            power_ci_high: hi,
+        }
     }
 }
 
@@ -320,9 +356,14 @@ pub struct DesignSummary {
 }
 
 /// Summarize one design point.
-pub fn summarize(s: &Scenario, acc: &DesignAcc, design: serde_json::Map<String, serde_json::Value>) -> DesignSummary {
+pub fn summarize(
+    s: &Scenario,
+    acc: &DesignAcc,
+    design: serde_json::Map<String, serde_json::Value>,
+) -> DesignSummary {
     let arm_keys = [s.arms[0].key.clone(), s.arms[1].key.clone()];
-    let per_arm = |v: [f64; 2]| -> BTreeMap<String, f64> { arm_keys.iter().cloned().zip(v).collect() };
+    let per_arm =
+        |v: [f64; 2]| -> BTreeMap<String, f64> { arm_keys.iter().cloned().zip(v).collect() };
     let mut endpoints = Vec::new();
     for (ep, a) in s.endpoints.iter().zip(&acc.endpoints) {
         let (effect_mean, effect_sd) = mean_sd(&a.estimate_sum, &a.estimate_sq, a.estimate_n);
@@ -330,14 +371,38 @@ pub fn summarize(s: &Scenario, acc: &DesignAcc, design: serde_json::Map<String, 
         let n_mean = [a.n_sum[0] as f64 / r, a.n_sum[1] as f64 / r];
         let binaryish = !matches!(ep.measure, Measure::Continuous { .. });
         let (arm_mean, arm_sd, analytic) = if let Measure::Continuous { .. } = ep.measure {
-            let m = [0, 1].map(|i| if a.arm_stat_n[i] > 0 { a.arm_mean_sum[i].value() / a.arm_stat_n[i] as f64 } else { f64::NAN });
-            let sd = [0, 1].map(|i| if a.arm_stat_n[i] > 0 { a.arm_sd_sum[i].value() / a.arm_stat_n[i] as f64 } else { f64::NAN });
+            let m = [0, 1].map(|i| {
+                if a.arm_stat_n[i] > 0 {
+                    a.arm_mean_sum[i].value() / a.arm_stat_n[i] as f64
+                } else {
+                    f64::NAN
+                }
+            });
+            let sd = [0, 1].map(|i| {
+                if a.arm_stat_n[i] > 0 {
+                    a.arm_sd_sum[i].value() / a.arm_stat_n[i] as f64
+                } else {
+                    f64::NAN
+                }
+            });
             let kind = match ep.test {
                 TestKind::Student => Some(TKind::Student),
                 TestKind::Welch => Some(TKind::Welch),
                 _ => None,
             };
-            let analytic = kind.and_then(|k| t_two_sample(m[1] - m[0], sd[1], sd[0], n_mean[1], n_mean[0], ep.alpha, ep.alternative, k).ok());
+            let analytic = kind.and_then(|k| {
+                t_two_sample(
+                    m[1] - m[0],
+                    sd[1],
+                    sd[0],
+                    n_mean[1],
+                    n_mean[0],
+                    ep.alpha,
+                    ep.alternative,
+                    k,
+                )
+                .ok()
+            });
             let finite = |v: [f64; 2]| v.iter().all(|x| x.is_finite()).then(|| per_arm(v));
             (finite(m), finite(sd), analytic)
         } else {
@@ -354,14 +419,22 @@ pub fn summarize(s: &Scenario, acc: &DesignAcc, design: serde_json::Map<String, 
             n_analysable: a.analysable,
             n_not_analysable: not_analysable_total,
             not_analysable: a.not_analysable.clone(),
-            power_among_analysable: (a.analysable > 0).then(|| a.rejections as f64 / a.analysable as f64),
+            power_among_analysable: (a.analysable > 0)
+                .then(|| a.rejections as f64 / a.analysable as f64),
             effect_mean,
             effect_sd,
             effect_out_of_range: a.estimate_out_of_range,
             n_analyzed_mean: per_arm(n_mean),
-            events_mean: binaryish.then(|| per_arm([a.events_sum[0] as f64 / r, a.events_sum[1] as f64 / r])),
+            events_mean: binaryish
+                .then(|| per_arm([a.events_sum[0] as f64 / r, a.events_sum[1] as f64 / r])),
             event_rate: binaryish.then(|| {
-                per_arm([0, 1].map(|i| if a.n_sum[i] > 0 { a.events_sum[i] as f64 / a.n_sum[i] as f64 } else { 0.0 }))
+                per_arm([0, 1].map(|i| {
+                    if a.n_sum[i] > 0 {
+                        a.events_sum[i] as f64 / a.n_sum[i] as f64
+                    } else {
+                        0.0
+                    }
+                }))
             }),
             arm_mean,
             arm_sd,
@@ -376,10 +449,18 @@ pub fn summarize(s: &Scenario, acc: &DesignAcc, design: serde_json::Map<String, 
             name: f.name.clone(),
             procedure: f.procedure,
             alpha: f.alpha,
-            endpoints: f.endpoints.iter().map(|&k| s.endpoints[k].name.clone()).collect(),
+            endpoints: f
+                .endpoints
+                .iter()
+                .map(|&k| s.endpoints[k].name.clone())
+                .collect(),
             disjunctive: PowerEstimate::from_counts(a.any, acc.replicates),
             conjunctive: PowerEstimate::from_counts(a.all, acc.replicates),
-            adjusted_power: a.per_endpoint.iter().map(|&c| PowerEstimate::from_counts(c, acc.replicates)).collect(),
+            adjusted_power: a
+                .per_endpoint
+                .iter()
+                .map(|&c| PowerEstimate::from_counts(c, acc.replicates))
+                .collect(),
         })
         .collect();
     let simulated = acc.patients_simulated.max(1) as f64;
@@ -426,7 +507,9 @@ mod tests {
 
     #[test]
     fn exact_sums_do_not_depend_on_order() {
-        let xs: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1000) as f64 * 0.001234567 - 0.3).collect();
+        let xs: Vec<f64> = (0..1000)
+            .map(|i| ((i * 7919) % 1000) as f64 * 0.001234567 - 0.3)
+            .collect();
         let mut a = ExactSum::default();
         let mut b = ExactSum::default();
         xs.iter().for_each(|&x| {

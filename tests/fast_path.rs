@@ -51,31 +51,51 @@ fn regimens() -> Vec<(&'static str, Regimen)> {
         ("prime", base.clone()),
         ("placebo", with(&|r| r.dose_cells_per_kg = 0.0)),
         ("bolus", with(&|r| r.infusion_duration_days = 0.0)),
-        ("heparin_high_dose", with(&|r| {
-            r.infusion_anticoagulation = InfusionAnticoagulation::Heparin;
-            r.dose_cells_per_kg = 4.0e6;
-        })),
-        ("six_doses_14_days", with(&|r| r.dose_days = (0..6).map(|i| 14.0 * i as f64).collect())),
-        ("odd_days_fallback", with(&|r| r.dose_days = vec![0.0, 21.0, 45.5])),
-        ("long_infusion_fallback", with(&|r| r.infusion_duration_days = 2.0)),
+        (
+            "heparin_high_dose",
+            with(&|r| {
+                r.infusion_anticoagulation = InfusionAnticoagulation::Heparin;
+                r.dose_cells_per_kg = 4.0e6;
+            }),
+        ),
+        (
+            "six_doses_14_days",
+            with(&|r| r.dose_days = (0..6).map(|i| 14.0 * i as f64).collect()),
+        ),
+        (
+            "odd_days_fallback",
+            with(&|r| r.dose_days = vec![0.0, 21.0, 45.5]),
+        ),
+        (
+            "long_infusion_fallback",
+            with(&|r| r.infusion_duration_days = 2.0),
+        ),
         ("intracoronary", with(&|r| r.route = Route::Intracoronary)),
-        ("transendocardial", with(&|r| {
-            r.route = Route::Transendocardial;
-            r.dose_days = vec![0.0];
-        })),
-        ("patch_immunosuppressed", with(&|r| {
-            r.route = Route::EpicardialPatch;
-            r.dose_days = vec![0.0];
-            r.dose_cells_per_kg = 5.0e6;
-            r.immunosuppression = Immunosuppression::Standard;
-        })),
+        (
+            "transendocardial",
+            with(&|r| {
+                r.route = Route::Transendocardial;
+                r.dose_days = vec![0.0];
+            }),
+        ),
+        (
+            "patch_immunosuppressed",
+            with(&|r| {
+                r.route = Route::EpicardialPatch;
+                r.dose_days = vec![0.0];
+                r.dose_cells_per_kg = 5.0e6;
+                r.immunosuppression = Immunosuppression::Standard;
+            }),
+        ),
         ("autologous", with(&|r| r.donor = Donor::Autologous)),
     ]
 }
 
 #[test]
 fn fast_path_matches_reference_integration_on_every_observable() {
-    let loaded = hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[]).unwrap();
+    let loaded =
+        hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[])
+            .unwrap();
     let s = &loaded.scenario;
     let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
     let cohort = sampler.enrol(3, 24).unwrap();
@@ -91,16 +111,26 @@ fn fast_path_matches_reference_integration_on_every_observable() {
             }
             let p = sampler.sample_params(&s.model, 3, c.index);
             let model = PatientModel::new(&p, &sampler.baseline(c), &reg);
-            let plan = SimulationPlan { dose_days: &reg.dose_days, sample_days: &days, end_day: 360.0 };
+            let plan = SimulationPlan {
+                dose_days: &reg.dose_days,
+                sample_days: &days,
+                end_day: 360.0,
+            };
             let (mut r, mut f) = (Trajectory::default(), Trajectory::default());
             simulate_with(&model, &plan, &Dopri5::tight(), &mut r).expect("reference");
             simulate_fast(&model, &plan, &FastOptions::default(), &mut f).expect("fast");
             for (k, &d) in days.iter().enumerate() {
-                let (a, b) = (observables(&model.observables(d, &r.samples[k])), observables(&model.observables(d, &f.samples[k])));
+                let (a, b) = (
+                    observables(&model.observables(d, &r.samples[k])),
+                    observables(&model.observables(d, &f.samples[k])),
+                );
                 for ((q, x), (_, y)) in a.iter().zip(b.iter()) {
                     let err = (x - y).abs() / x.abs().max(1e-9);
                     if err > worst.0 {
-                        worst = (err, format!("{name}, patient {i}, {q} at day {d}: reference {x}, fast {y}"));
+                        worst = (
+                            err,
+                            format!("{name}, patient {i}, {q} at day {d}: reference {x}, fast {y}"),
+                        );
                     }
                     compared += 1;
                 }
@@ -110,19 +140,31 @@ fn fast_path_matches_reference_integration_on_every_observable() {
                     let (x, y) = (r.hazard_grid[day][c], f.hazard_grid[day][c]);
                     let err = (x - y).abs() / x.abs().max(1e-9);
                     if err > worst.0 {
-                        worst = (err, format!("{name}, patient {i}, cumulative hazard {c} at day {day}: reference {x}, fast {y}"));
+                        worst = (
+                            err,
+                            format!(
+                                "{name}, patient {i}, cumulative hazard {c} at day {day}: reference {x}, fast {y}"
+                            ),
+                        );
                     }
                 }
             }
         }
     }
     assert!(compared > 10_000);
-    assert!(worst.0 < TOL, "largest relative difference {:.2e}: {}", worst.0, worst.1);
+    assert!(
+        worst.0 < TOL,
+        "largest relative difference {:.2e}: {}",
+        worst.0,
+        worst.1
+    );
 }
 
 #[test]
 fn fast_path_conserves_cells_and_gives_placebo_for_zero_dose() {
-    let loaded = hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[]).unwrap();
+    let loaded =
+        hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[])
+            .unwrap();
     let s = &loaded.scenario;
     let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
     let c = &sampler.enrol(0, 1).unwrap()[0];
@@ -131,7 +173,17 @@ fn fast_path_conserves_cells_and_gives_placebo_for_zero_dose() {
     let msc = &s.arms[1].regimen;
     let model = PatientModel::new(&p, &sampler.baseline(c), msc);
     let mut f = Trajectory::default();
-    simulate_fast(&model, &SimulationPlan { dose_days: &msc.dose_days, sample_days: &days, end_day: 360.0 }, &FastOptions::default(), &mut f).unwrap();
+    simulate_fast(
+        &model,
+        &SimulationPlan {
+            dose_days: &msc.dose_days,
+            sample_days: &days,
+            end_day: 360.0,
+        },
+        &FastOptions::default(),
+        &mut f,
+    )
+    .unwrap();
     for (k, &d) in days.iter().enumerate() {
         let given = msc.dose_days.iter().filter(|&&x| x < d).count() as f64;
         let total = hfsim::model::kinetics::Kinetics::total_cells(&f.samples[k]);
@@ -142,7 +194,17 @@ fn fast_path_conserves_cells_and_gives_placebo_for_zero_dose() {
     let placebo = &s.arms[0].regimen;
     let (mut a, mut b) = (Trajectory::default(), Trajectory::default());
     let run = |r: &Regimen, out: &mut Trajectory| {
-        simulate_fast(&PatientModel::new(&p, &sampler.baseline(c), r), &SimulationPlan { dose_days: &r.dose_days, sample_days: &days, end_day: 360.0 }, &FastOptions::default(), out).unwrap()
+        simulate_fast(
+            &PatientModel::new(&p, &sampler.baseline(c), r),
+            &SimulationPlan {
+                dose_days: &r.dose_days,
+                sample_days: &days,
+                end_day: 360.0,
+            },
+            &FastOptions::default(),
+            out,
+        )
+        .unwrap()
     };
     run(&zero, &mut a);
     run(placebo, &mut b);

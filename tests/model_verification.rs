@@ -47,10 +47,25 @@ fn regimen(dose: f64, days: &[f64], infusion_days: f64) -> Regimen {
     }
 }
 
-fn simulate(params: &PatientParams, b: &Baseline, r: &Regimen, days: &[f64]) -> (PatientModel, Trajectory) {
+fn simulate(
+    params: &PatientParams,
+    b: &Baseline,
+    r: &Regimen,
+    days: &[f64],
+) -> (PatientModel, Trajectory) {
     let m = PatientModel::new(params, b, r);
     let mut t = Trajectory::default();
-    simulate_with(&m, &SimulationPlan { dose_days: &r.dose_days, sample_days: days, end_day: 360.0 }, &Dopri5::tight(), &mut t).expect("solve");
+    simulate_with(
+        &m,
+        &SimulationPlan {
+            dose_days: &r.dose_days,
+            sample_days: days,
+            end_day: 360.0,
+        },
+        &Dopri5::tight(),
+        &mut t,
+    )
+    .expect("solve");
     (m, t)
 }
 
@@ -84,7 +99,9 @@ fn linear_subsystem_matches_the_matrix_exponential() {
     let k_i = LN2 / g(P::IbmirHalfLife);
     let k_c = LN2 / g(P::SustainedProcoagHalfLife);
     let kappa = g(P::MicrovascularInjuryRate);
-    let gamma = g(P::ImmunePrimingGain) * g(P::Immunogenicity) * (1.0 - g(P::MethylprednisoloneImmuneDamping));
+    let gamma = g(P::ImmunePrimingGain)
+        * g(P::Immunogenicity)
+        * (1.0 - g(P::MethylprednisoloneImmuneDamping));
     let k_b = 1.0 / g(P::ImmuneDelay);
     let k_ab = LN2 / g(P::AntibodyHalfLife);
     const N: usize = 17;
@@ -141,7 +158,13 @@ fn linear_subsystem_matches_the_matrix_exponential() {
         for s in 0..N {
             let got = traj.samples[i][s];
             let tol = 1e-7 * exact[s].abs().max(1e-6);
-            assert!((got - exact[s]).abs() <= tol, "state {} ({}) at day {t}: model {got:e}, exact {:e}", s, STATE_INFO[s].0, exact[s]);
+            assert!(
+                (got - exact[s]).abs() <= tol,
+                "state {} ({}) at day {t}: model {got:e}, exact {:e}",
+                s,
+                STATE_INFO[s].0,
+                exact[s]
+            );
         }
     }
 }
@@ -163,12 +186,24 @@ fn delay_chain_matches_its_closed_form() {
     let m = model.paracrine.premedication_factor;
     let d = k - a;
     for (i, &t) in days.iter().enumerate() {
-        let exact = m * l0 * k * k * ((-a * t).exp() / d.powi(3) - (-k * t).exp() * (1.0 / d.powi(3) + t / d.powi(2) + t * t / (2.0 * d)));
+        let exact = m
+            * l0
+            * k
+            * k
+            * ((-a * t).exp() / d.powi(3)
+                - (-k * t).exp() * (1.0 / d.powi(3) + t / d.powi(2) + t * t / (2.0 * d)));
         let got = traj.samples[i][RV_CHAIN_3];
-        assert!((got - exact).abs() <= 1e-8 * exact.abs().max(1e-9), "day {t}: {got} vs {exact}");
+        assert!(
+            (got - exact).abs() <= 1e-8 * exact.abs().max(1e-9),
+            "day {t}: {got} vs {exact}"
+        );
     }
     // peak of the signal about two weeks after the dose, a few percent left at 8 weeks
-    let s: Vec<f64> = days.iter().enumerate().map(|(i, _)| traj.samples[i][RV_CHAIN_3]).collect();
+    let s: Vec<f64> = days
+        .iter()
+        .enumerate()
+        .map(|(i, _)| traj.samples[i][RV_CHAIN_3])
+        .collect();
     assert!(s[2] > s[1] && s[2] > s[4], "peak near day 14: {s:?}");
     assert!(s[5] < 0.2 * s[2], "mostly gone by day 56: {s:?}");
 }
@@ -185,12 +220,23 @@ fn cells_are_conserved_and_states_stay_non_negative() {
         let y = &traj.samples[i];
         let given = [0.0, 42.0, 84.0].iter().filter(|&&d| d < t).count() as f64 * 1.0;
         let total = hfsim::model::kinetics::Kinetics::total_cells(y);
-        assert!((total - given).abs() < 1e-8, "day {t}: {total} cells accounted, {given} given");
+        assert!(
+            (total - given).abs() < 1e-8,
+            "day {t}: {total} cells accounted, {given} given"
+        );
         for s in 0..=INJURY {
-            assert!(y[s] >= -1e-10, "state {} negative at day {t}: {}", STATE_INFO[s].0, y[s]);
+            assert!(
+                y[s] >= -1e-10,
+                "state {} negative at day {t}: {}",
+                STATE_INFO[s].0,
+                y[s]
+            );
         }
     }
-    let g = traj.hazard_grid.windows(2).all(|w| (0..3).all(|c| w[1][c] >= w[0][c]));
+    let g = traj
+        .hazard_grid
+        .windows(2)
+        .all(|w| (0..3).all(|c| w[1][c] >= w[0][c]));
     assert!(g, "cumulative hazards never decrease");
 }
 
@@ -210,9 +256,22 @@ fn extreme_parameters_keep_the_heart_physiological() {
     for (i, &t) in days.iter().enumerate() {
         let o = model.observables(t, &traj.samples[i]);
         for (name, v) in [("LVEF", o.lvef_percent), ("RVEF", o.rvef_percent)] {
-            assert!((0.0..=100.0).contains(&v) && v.is_finite(), "{name} {v} at day {t}");
+            assert!(
+                (0.0..=100.0).contains(&v) && v.is_finite(),
+                "{name} {v} at day {t}"
+            );
         }
-        for v in [o.lvedv_ml, o.lvesv_ml, o.rvedv_ml, o.rvesv_ml, o.ntprobnp_ng_per_l, o.ddimer_mg_per_l, o.inr, o.tapse_mm, o.six_minute_walk_m] {
+        for v in [
+            o.lvedv_ml,
+            o.lvesv_ml,
+            o.rvedv_ml,
+            o.rvesv_ml,
+            o.ntprobnp_ng_per_l,
+            o.ddimer_mg_per_l,
+            o.inr,
+            o.tapse_mm,
+            o.six_minute_walk_m,
+        ] {
             assert!(v.is_finite() && v >= 0.0, "{o:?} at day {t}");
         }
         assert!(o.lvesv_ml <= o.lvedv_ml && o.rvesv_ml <= o.rvedv_ml);
@@ -237,7 +296,12 @@ fn zero_dose_is_identical_to_placebo() {
     let (_, n) = simulate(&p, &b, &none, &days);
     for (x, y) in a.samples.iter().zip(&n.samples) {
         for s in 0..N_STATES {
-            assert!((x[s] - y[s]).abs() <= 1e-9 * x[s].abs().max(1.0), "state {s}: {} vs {}", x[s], y[s]);
+            assert!(
+                (x[s] - y[s]).abs() <= 1e-9 * x[s].abs().max(1.0),
+                "state {s}: {} vs {}",
+                x[s],
+                y[s]
+            );
         }
     }
 }
@@ -251,11 +315,22 @@ fn rv_benefit_grows_with_dose_over_the_tested_range() {
     let mut last_q = -1.0;
     let mut last_rvesv = f64::INFINITY;
     for dose in [0.0, 1.0e5, 2.5e5, 5.0e5, 1.0e6, 2.0e6, 4.0e6] {
-        let (m, t) = simulate(&p, &b, &regimen(dose, &[0.0, 42.0, 84.0], 1.0 / 24.0), &days);
+        let (m, t) = simulate(
+            &p,
+            &b,
+            &regimen(dose, &[0.0, 42.0, 84.0], 1.0 / 24.0),
+            &days,
+        );
         let q = t.samples[1][RV_REPAIR];
         let rvesv = m.observables(180.0, &t.samples[1]).rvesv_ml;
-        assert!(q > last_q, "Q at day 180 not increasing at dose {dose}: {q} <= {last_q}");
-        assert!(rvesv < last_rvesv, "RVESV at day 180 not decreasing at dose {dose}");
+        assert!(
+            q > last_q,
+            "Q at day 180 not increasing at dose {dose}: {q} <= {last_q}"
+        );
+        assert!(
+            rvesv < last_rvesv,
+            "RVESV at day 180 not decreasing at dose {dose}"
+        );
         last_q = q;
         last_rvesv = rvesv;
     }
@@ -273,7 +348,10 @@ fn a_stable_untreated_patient_stays_put() {
     let (m, t) = simulate(&p, &b, &regimen(0.0, &[0.0], 0.0), &[0.0, 180.0, 360.0]);
     let o0 = m.observables(0.0, &t.samples[0]);
     let o1 = m.observables(360.0, &t.samples[2]);
-    assert!((o0.lvef_percent - o1.lvef_percent).abs() < 1e-9 && (o0.rvesv_ml - o1.rvesv_ml).abs() < 1e-9);
+    assert!(
+        (o0.lvef_percent - o1.lvef_percent).abs() < 1e-9
+            && (o0.rvesv_ml - o1.rvesv_ml).abs() < 1e-9
+    );
     // a long-stable GDMT patient hardly moves; a recently started one improves
     let mut stable = baseline();
     stable.gdmt.days_on = [Some(3000.0), None, Some(3000.0), Some(3000.0), Some(3000.0)];
@@ -281,7 +359,8 @@ fn a_stable_untreated_patient_stays_put() {
     recent.gdmt.days_on = [Some(30.0), None, Some(3000.0), Some(3000.0), Some(30.0)];
     let gain = |b: &Baseline| {
         let (m, t) = simulate(&p, b, &regimen(0.0, &[0.0], 0.0), &[0.0, 360.0]);
-        m.observables(360.0, &t.samples[1]).lvef_percent - m.observables(0.0, &t.samples[0]).lvef_percent
+        m.observables(360.0, &t.samples[1]).lvef_percent
+            - m.observables(0.0, &t.samples[0]).lvef_percent
     };
     let (gs, gr) = (gain(&stable), gain(&recent));
     assert!(gs.abs() < 0.2, "long-stable GDMT: dLVEF {gs}");
@@ -291,6 +370,13 @@ fn a_stable_untreated_patient_stays_put() {
 #[test]
 fn every_parameter_is_documented() {
     let doc = std::fs::read_to_string("docs/model.md").expect("docs/model.md");
-    let missing: Vec<&str> = hfsim::model::params::PARAMS.iter().map(|p| p.name).filter(|n| !doc.contains(&format!("`{n}`"))).collect();
-    assert!(missing.is_empty(), "parameters missing from docs/model.md (regenerate the table with `hfsim model --format markdown`): {missing:?}");
+    let missing: Vec<&str> = hfsim::model::params::PARAMS
+        .iter()
+        .map(|p| p.name)
+        .filter(|n| !doc.contains(&format!("`{n}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "parameters missing from docs/model.md (regenerate the table with `hfsim model --format markdown`): {missing:?}"
+    );
 }

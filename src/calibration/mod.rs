@@ -40,27 +40,70 @@ pub enum Group {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statistic {
     /// Mean or SD over both arms of a baseline measurement at day 0.
-    BaselineMeasured { quantity: Quantity, modality: Modality, day: f64, sd: bool },
+    BaselineMeasured {
+        quantity: Quantity,
+        modality: Modality,
+        day: f64,
+        sd: bool,
+    },
     /// Mean or SD over both arms of a true baseline covariate.
-    BaselineCovariate { name: &'static str, sd: bool },
+    BaselineCovariate {
+        name: &'static str,
+        sd: bool,
+    },
     /// Share of patients with a yes/no covariate.
-    BaselineShare { name: &'static str },
+    BaselineShare {
+        name: &'static str,
+    },
     BaselineAnticoagulated,
     /// Mean or SD in one arm of the change of a measurement from day 0 to `day`.
-    Change { arm: usize, quantity: Quantity, modality: Modality, day: f64, sd: bool },
+    Change {
+        arm: usize,
+        quantity: Quantity,
+        modality: Modality,
+        day: f64,
+        sd: bool,
+    },
     /// Mean or SD in one arm of a lab value at `day`.
-    Value { arm: usize, quantity: Quantity, modality: Modality, day: f64, sd: bool },
+    Value {
+        arm: usize,
+        quantity: Quantity,
+        modality: Modality,
+        day: f64,
+        sd: bool,
+    },
     /// Share with death or HF hospitalization by `day`.
-    DeathOrHfhShare { arm: usize, day: f64 },
-    Deaths { arm: usize, day: f64 },
+    DeathOrHfhShare {
+        arm: usize,
+        day: f64,
+    },
+    Deaths {
+        arm: usize,
+        day: f64,
+    },
     /// Patients with a serious adverse event (non-HF SAE or death).
-    SaePatients { arm: usize, day: f64 },
-    AnaPositive { arm: usize },
+    SaePatients {
+        arm: usize,
+        day: f64,
+    },
+    AnaPositive {
+        arm: usize,
+    },
     /// Patients with a measurement at `day` (and at baseline).
-    Measured { arm: usize, quantity: Quantity, modality: Modality, day: f64 },
+    Measured {
+        arm: usize,
+        quantity: Quantity,
+        modality: Modality,
+        day: f64,
+    },
     /// Median in one arm of a lab value at `day`, among patients without
     /// background anticoagulation.
-    MedianUnanticoagulated { arm: usize, quantity: Quantity, modality: Modality, day: f64 },
+    MedianUnanticoagulated {
+        arm: usize,
+        quantity: Quantity,
+        modality: Modality,
+        day: f64,
+    },
 }
 
 /// How the published value constrains the simulation.
@@ -97,6 +140,22 @@ pub enum CalibrationError {
     UnknownParameter(String),
 }
 
+/// (key, label, published means, published SDs, quantity, modality, day, unit)
+type PerArmRow = (
+    &'static str,
+    &'static str,
+    [f64; 2],
+    [f64; 2],
+    Quantity,
+    Modality,
+    f64,
+    &'static str,
+);
+
+/// Per replicate: mean and median D-dimer of unanticoagulated MSC patients
+/// per lab visit, and the MSC - placebo differences in dRVESV and dLVEF.
+type PatternRow = (Vec<f64>, f64, f64, Vec<f64>);
+
 /// The PRIME-HFrEF targets (Han et al. 2026; shared/evidence.md Part A).
 /// Arm 0 is placebo, arm 1 UC-MSC.
 pub fn prime_targets() -> Vec<Target> {
@@ -104,8 +163,23 @@ pub fn prime_targets() -> Vec<Target> {
     use Quantity::*;
     use Statistic::*;
     let mut t = Vec::new();
-    let mut add = |name: &str, group: Group, description: &str, published: f64, unit: &'static str, statistic: Statistic, fit: bool| {
-        t.push(Target { name: name.into(), group, description: description.into(), published, unit, statistic, in_objective: fit, kind: Kind::Typical });
+    let mut add = |name: &str,
+                   group: Group,
+                   description: &str,
+                   published: f64,
+                   unit: &'static str,
+                   statistic: Statistic,
+                   fit: bool| {
+        t.push(Target {
+            name: name.into(),
+            group,
+            description: description.into(),
+            published,
+            unit,
+            statistic,
+            in_objective: fit,
+            kind: Kind::Typical,
+        });
     };
     // Table 1, pooled over arms (n = 39): means and SDs.
     let pooled = [
@@ -122,54 +196,288 @@ pub fn prime_targets() -> Vec<Target> {
     for (key, label, mean, sd, unit) in pooled {
         for (is_sd, value) in [(false, mean), (true, sd)] {
             let stat = match key {
-                "age" => BaselineCovariate { name: "age_years", sd: is_sd },
-                "egfr" => BaselineCovariate { name: "egfr_ml_min_1_73m2", sd: is_sd },
-                "lvef" => BaselineMeasured { quantity: Lvef, modality: Echo, day: 0.0, sd: is_sd },
-                "lvedv" => BaselineMeasured { quantity: Lvedv, modality: Echo, day: 0.0, sd: is_sd },
-                "lvesv" => BaselineMeasured { quantity: Lvesv, modality: Echo, day: 0.0, sd: is_sd },
-                "tapse" => BaselineMeasured { quantity: Tapse, modality: Echo, day: 0.0, sd: is_sd },
-                "walk" => BaselineMeasured { quantity: SixMinuteWalk, modality: WalkTest, day: 0.0, sd: is_sd },
-                "ntprobnp" => BaselineMeasured { quantity: NtProbnp, modality: Lab, day: 0.0, sd: is_sd },
-                _ => BaselineMeasured { quantity: DDimer, modality: Lab, day: 1.0, sd: is_sd },
+                "age" => BaselineCovariate {
+                    name: "age_years",
+                    sd: is_sd,
+                },
+                "egfr" => BaselineCovariate {
+                    name: "egfr_ml_min_1_73m2",
+                    sd: is_sd,
+                },
+                "lvef" => BaselineMeasured {
+                    quantity: Lvef,
+                    modality: Echo,
+                    day: 0.0,
+                    sd: is_sd,
+                },
+                "lvedv" => BaselineMeasured {
+                    quantity: Lvedv,
+                    modality: Echo,
+                    day: 0.0,
+                    sd: is_sd,
+                },
+                "lvesv" => BaselineMeasured {
+                    quantity: Lvesv,
+                    modality: Echo,
+                    day: 0.0,
+                    sd: is_sd,
+                },
+                "tapse" => BaselineMeasured {
+                    quantity: Tapse,
+                    modality: Echo,
+                    day: 0.0,
+                    sd: is_sd,
+                },
+                "walk" => BaselineMeasured {
+                    quantity: SixMinuteWalk,
+                    modality: WalkTest,
+                    day: 0.0,
+                    sd: is_sd,
+                },
+                "ntprobnp" => BaselineMeasured {
+                    quantity: NtProbnp,
+                    modality: Lab,
+                    day: 0.0,
+                    sd: is_sd,
+                },
+                _ => BaselineMeasured {
+                    quantity: DDimer,
+                    modality: Lab,
+                    day: 1.0,
+                    sd: is_sd,
+                },
             };
             let name = format!("baseline_{key}_{}", if is_sd { "sd" } else { "mean" });
-            add(&name, Group::Baseline, &format!("{label}, {} over both arms (Table 1)", if is_sd { "SD" } else { "mean" }), value, unit, stat, false);
+            add(
+                &name,
+                Group::Baseline,
+                &format!(
+                    "{label}, {} over both arms (Table 1)",
+                    if is_sd { "SD" } else { "mean" }
+                ),
+                value,
+                unit,
+                stat,
+                false,
+            );
         }
     }
-    for (name, label, share) in [("male", "men", 28.0 / 39.0), ("diabetes", "diabetes", 9.0 / 39.0), ("ischaemic", "ischaemic heart disease", 16.0 / 39.0), ("atrial_fibrillation", "atrial fibrillation", 13.0 / 39.0)] {
-        add(&format!("baseline_{name}_share"), Group::Baseline, &format!("share with {label} (Table 1)"), share, "share", BaselineShare { name }, false);
+    for (name, label, share) in [
+        ("male", "men", 28.0 / 39.0),
+        ("diabetes", "diabetes", 9.0 / 39.0),
+        ("ischaemic", "ischaemic heart disease", 16.0 / 39.0),
+        ("atrial_fibrillation", "atrial fibrillation", 13.0 / 39.0),
+    ] {
+        add(
+            &format!("baseline_{name}_share"),
+            Group::Baseline,
+            &format!("share with {label} (Table 1)"),
+            share,
+            "share",
+            BaselineShare { name },
+            false,
+        );
     }
-    add("baseline_anticoagulant_share", Group::Baseline, "share on VKA/NOAC (Table 1)", 13.0 / 39.0, "share", BaselineAnticoagulated, false);
+    add(
+        "baseline_anticoagulant_share",
+        Group::Baseline,
+        "share on VKA/NOAC (Table 1)",
+        13.0 / 39.0,
+        "share",
+        BaselineAnticoagulated,
+        false,
+    );
     // Outcomes per arm.
     let arms = [(0usize, "placebo"), (1usize, "msc")];
-    let per_arm: [(&str, &str, [f64; 2], [f64; 2], Quantity, Modality, f64, &'static str); 3] = [
-        ("dlvef_mri_d360", "change in LVEF by MRI at day 360", [12.63, 8.73], [6.99, 8.81], Lvef, Mri, 360.0, "EF points"),
-        ("drvesv_mri_d180", "change in RVESV by MRI at day 180", [3.46, -39.46], [16.26, 59.85], Rvesv, Mri, 180.0, "mL"),
-        ("drvedv_mri_d180", "change in RVEDV by MRI at day 180", [20.00, -24.44], [34.13, 44.75], Rvedv, Mri, 180.0, "mL"),
+    let per_arm: [PerArmRow; 3] = [
+        (
+            "dlvef_mri_d360",
+            "change in LVEF by MRI at day 360",
+            [12.63, 8.73],
+            [6.99, 8.81],
+            Lvef,
+            Mri,
+            360.0,
+            "EF points",
+        ),
+        (
+            "drvesv_mri_d180",
+            "change in RVESV by MRI at day 180",
+            [3.46, -39.46],
+            [16.26, 59.85],
+            Rvesv,
+            Mri,
+            180.0,
+            "mL",
+        ),
+        (
+            "drvedv_mri_d180",
+            "change in RVEDV by MRI at day 180",
+            [20.00, -24.44],
+            [34.13, 44.75],
+            Rvedv,
+            Mri,
+            180.0,
+            "mL",
+        ),
     ];
     for (key, label, means, sds, q, m, day, unit) in per_arm {
         for (a, arm) in arms {
-            add(&format!("{key}_{arm}_mean"), Group::Outcome, &format!("{label}, {arm} mean"), means[a], unit, Change { arm: a, quantity: q, modality: m, day, sd: false }, true);
-            add(&format!("{key}_{arm}_sd"), Group::Outcome, &format!("{label}, {arm} SD"), sds[a], unit, Change { arm: a, quantity: q, modality: m, day, sd: true }, true);
+            add(
+                &format!("{key}_{arm}_mean"),
+                Group::Outcome,
+                &format!("{label}, {arm} mean"),
+                means[a],
+                unit,
+                Change {
+                    arm: a,
+                    quantity: q,
+                    modality: m,
+                    day,
+                    sd: false,
+                },
+                true,
+            );
+            add(
+                &format!("{key}_{arm}_sd"),
+                Group::Outcome,
+                &format!("{label}, {arm} SD"),
+                sds[a],
+                unit,
+                Change {
+                    arm: a,
+                    quantity: q,
+                    modality: m,
+                    day,
+                    sd: true,
+                },
+                true,
+            );
         }
     }
-    add("drvesv_mri_d360_msc_mean", Group::Outcome, "change in RVESV by MRI at day 360, MSC mean", -50.31, "mL", Change { arm: 1, quantity: Rvesv, modality: Mri, day: 360.0, sd: false }, true);
-    add("drvesv_mri_d360_msc_sd", Group::Outcome, "change in RVESV by MRI at day 360, MSC SD", 72.60, "mL", Change { arm: 1, quantity: Rvesv, modality: Mri, day: 360.0, sd: true }, true);
-    add("d6mwd_d360_msc_mean", Group::Outcome, "change in 6-minute walk at day 360, MSC mean", 41.86, "m", Change { arm: 1, quantity: SixMinuteWalk, modality: WalkTest, day: 360.0, sd: false }, true);
+    add(
+        "drvesv_mri_d360_msc_mean",
+        Group::Outcome,
+        "change in RVESV by MRI at day 360, MSC mean",
+        -50.31,
+        "mL",
+        Change {
+            arm: 1,
+            quantity: Rvesv,
+            modality: Mri,
+            day: 360.0,
+            sd: false,
+        },
+        true,
+    );
+    add(
+        "drvesv_mri_d360_msc_sd",
+        Group::Outcome,
+        "change in RVESV by MRI at day 360, MSC SD",
+        72.60,
+        "mL",
+        Change {
+            arm: 1,
+            quantity: Rvesv,
+            modality: Mri,
+            day: 360.0,
+            sd: true,
+        },
+        true,
+    );
+    add(
+        "d6mwd_d360_msc_mean",
+        Group::Outcome,
+        "change in 6-minute walk at day 360, MSC mean",
+        41.86,
+        "m",
+        Change {
+            arm: 1,
+            quantity: SixMinuteWalk,
+            modality: WalkTest,
+            day: 360.0,
+            sd: false,
+        },
+        true,
+    );
     for (a, arm) in arms {
-        let (events, deaths, sae, ana) = if a == 0 { (5.0 / 19.0, 0.0, 2.0, 1.0) } else { (6.0 / 20.0, 2.0, 4.0, 6.0) };
-        add(&format!("death_or_hfh_{arm}_share"), Group::Outcome, &format!("share with death or HF hospitalization by day 360, {arm}"), events, "share", DeathOrHfhShare { arm: a, day: 360.0 }, true);
-        add(&format!("deaths_{arm}"), Group::Outcome, &format!("deaths by day 360, {arm}"), deaths, "patients", Deaths { arm: a, day: 360.0 }, true);
-        add(&format!("sae_patients_{arm}"), Group::Outcome, &format!("patients with a serious adverse event, {arm}"), sae, "patients", SaePatients { arm: a, day: 360.0 }, true);
-        add(&format!("ana_positive_{arm}"), Group::Outcome, &format!("ANA-positive patients, {arm}"), ana, "patients", AnaPositive { arm: a }, true);
+        let (events, deaths, sae, ana) = if a == 0 {
+            (5.0 / 19.0, 0.0, 2.0, 1.0)
+        } else {
+            (6.0 / 20.0, 2.0, 4.0, 6.0)
+        };
+        add(
+            &format!("death_or_hfh_{arm}_share"),
+            Group::Outcome,
+            &format!("share with death or HF hospitalization by day 360, {arm}"),
+            events,
+            "share",
+            DeathOrHfhShare { arm: a, day: 360.0 },
+            true,
+        );
+        add(
+            &format!("deaths_{arm}"),
+            Group::Outcome,
+            &format!("deaths by day 360, {arm}"),
+            deaths,
+            "patients",
+            Deaths { arm: a, day: 360.0 },
+            true,
+        );
+        add(
+            &format!("sae_patients_{arm}"),
+            Group::Outcome,
+            &format!("patients with a serious adverse event, {arm}"),
+            sae,
+            "patients",
+            SaePatients { arm: a, day: 360.0 },
+            true,
+        );
+        add(
+            &format!("ana_positive_{arm}"),
+            Group::Outcome,
+            &format!("ANA-positive patients, {arm}"),
+            ana,
+            "patients",
+            AnaPositive { arm: a },
+            true,
+        );
     }
     let dd = [[0.50, 0.24, 0.32], [0.41, 0.75, 0.57]];
     let dd_sd = [[0.46, 0.16, 0.21], [0.44, 1.32, 0.95]];
     for (a, arm) in arms {
         for (k, day) in [1.0, 91.0, 360.0].into_iter().enumerate() {
-            add(&format!("ddimer_d{day}_{arm}_mean"), Group::Outcome, &format!("D-dimer at day {day}, {arm} mean (Table 3)"), dd[a][k], "mg/L", Value { arm: a, quantity: DDimer, modality: Lab, day, sd: false }, true);
+            add(
+                &format!("ddimer_d{day}_{arm}_mean"),
+                Group::Outcome,
+                &format!("D-dimer at day {day}, {arm} mean (Table 3)"),
+                dd[a][k],
+                "mg/L",
+                Value {
+                    arm: a,
+                    quantity: DDimer,
+                    modality: Lab,
+                    day,
+                    sd: false,
+                },
+                true,
+            );
         }
-        add(&format!("ddimer_d91_{arm}_sd"), Group::Outcome, &format!("D-dimer at day 91, {arm} SD (Table 3)"), dd_sd[a][1], "mg/L", Value { arm: a, quantity: DDimer, modality: Lab, day: 91.0, sd: true }, true);
+        add(
+            &format!("ddimer_d91_{arm}_sd"),
+            Group::Outcome,
+            &format!("D-dimer at day 91, {arm} SD (Table 3)"),
+            dd_sd[a][1],
+            "mg/L",
+            Value {
+                arm: a,
+                quantity: DDimer,
+                modality: Lab,
+                day: 91.0,
+                sd: true,
+            },
+            true,
+        );
     }
     // "Back in the normal range by day 180" (the typical patient without anticoagulants).
     let mut bounds = Vec::new();
@@ -187,14 +495,55 @@ pub fn prime_targets() -> Vec<Target> {
     }
     // Imaging availability (patients with a scan at baseline and follow-up).
     let counts = [
-        ("n_lv_mri_d360", Lvef, Mri, 360.0, [13.0, 14.0], "LV MRI at day 360"),
-        ("n_rv_mri_d180", Rvesv, Mri, 180.0, [12.0, 14.0], "RV MRI at day 180"),
-        ("n_rv_mri_d360", Rvesv, Mri, 360.0, [11.0, 14.0], "RV MRI at day 360"),
-        ("n_echo_d360", Lvef, Echo, 360.0, [19.0, 18.0], "echo at day 360"),
+        (
+            "n_lv_mri_d360",
+            Lvef,
+            Mri,
+            360.0,
+            [13.0, 14.0],
+            "LV MRI at day 360",
+        ),
+        (
+            "n_rv_mri_d180",
+            Rvesv,
+            Mri,
+            180.0,
+            [12.0, 14.0],
+            "RV MRI at day 180",
+        ),
+        (
+            "n_rv_mri_d360",
+            Rvesv,
+            Mri,
+            360.0,
+            [11.0, 14.0],
+            "RV MRI at day 360",
+        ),
+        (
+            "n_echo_d360",
+            Lvef,
+            Echo,
+            360.0,
+            [19.0, 18.0],
+            "echo at day 360",
+        ),
     ];
     for (key, q, m, day, n, label) in counts {
         for (a, arm) in arms {
-            add(&format!("{key}_{arm}"), Group::Imaging, &format!("patients with {label}, {arm}"), n[a], "patients", Measured { arm: a, quantity: q, modality: m, day }, true);
+            add(
+                &format!("{key}_{arm}"),
+                Group::Imaging,
+                &format!("patients with {label}, {arm}"),
+                n[a],
+                "patients",
+                Measured {
+                    arm: a,
+                    quantity: q,
+                    modality: m,
+                    day,
+                },
+                true,
+            );
         }
     }
     t.extend(bounds);
@@ -202,13 +551,20 @@ pub fn prime_targets() -> Vec<Target> {
 }
 
 fn visit_at(s: &Scenario, day: f64) -> Option<usize> {
-    s.trial.visits.iter().position(|v| (v.day - day).abs() < 0.5)
+    s.trial
+        .visits
+        .iter()
+        .position(|v| (v.day - day).abs() < 0.5)
 }
 
 /// Compute one statistic on one simulated trial (None when it cannot be
 /// computed, e.g. fewer than two patients for an SD).
 pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
-    let fas = || data.patients.iter().filter(|p: &&PatientRecord| !p.withdrawn && !p.failed);
+    let fas = || {
+        data.patients
+            .iter()
+            .filter(|p: &&PatientRecord| !p.withdrawn && !p.failed)
+    };
     let moments = |vals: Vec<f64>, sd: bool| {
         let m = ArmMoments::of(vals.into_iter());
         let v = if sd { m.sd } else { m.mean };
@@ -216,9 +572,20 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
     };
     let cov = |name: &str| s.population.covariates.iter().position(|c| c.name == name);
     match *st {
-        Statistic::BaselineMeasured { quantity, modality, day, sd } => {
+        Statistic::BaselineMeasured {
+            quantity,
+            modality,
+            day,
+            sd,
+        } => {
             let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
-            moments(fas().map(|p| p.value(v, k)).filter(|x| x.is_finite()).collect(), sd)
+            moments(
+                fas()
+                    .map(|p| p.value(v, k))
+                    .filter(|x| x.is_finite())
+                    .collect(),
+                sd,
+            )
         }
         Statistic::BaselineCovariate { name, sd } => {
             let i = cov(name)?;
@@ -228,22 +595,54 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
             let i = cov(name)?;
             moments(fas().map(|p| p.covariates[i]).collect(), false)
         }
-        Statistic::BaselineAnticoagulated => moments(fas().map(|p| f64::from(u8::from(p.anticoagulated))).collect(), false),
-        Statistic::Change { arm, quantity, modality, day, sd } => {
+        Statistic::BaselineAnticoagulated => moments(
+            fas()
+                .map(|p| f64::from(u8::from(p.anticoagulated)))
+                .collect(),
+            false,
+        ),
+        Statistic::Change {
+            arm,
+            quantity,
+            modality,
+            day,
+            sd,
+        } => {
             let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
             let b = s.trial.baseline_visit(modality)?;
-            let vals = fas().filter(|p| p.arm as usize == arm).map(|p| p.value(v, k) - p.value(b, k)).filter(|x| x.is_finite()).collect();
+            let vals = fas()
+                .filter(|p| p.arm as usize == arm)
+                .map(|p| p.value(v, k) - p.value(b, k))
+                .filter(|x| x.is_finite())
+                .collect();
             moments(vals, sd)
         }
-        Statistic::Value { arm, quantity, modality, day, sd } => {
+        Statistic::Value {
+            arm,
+            quantity,
+            modality,
+            day,
+            sd,
+        } => {
             let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
-            moments(fas().filter(|p| p.arm as usize == arm).map(|p| p.value(v, k)).filter(|x| x.is_finite()).collect(), sd)
+            moments(
+                fas()
+                    .filter(|p| p.arm as usize == arm)
+                    .map(|p| p.value(v, k))
+                    .filter(|x| x.is_finite())
+                    .collect(),
+                sd,
+            )
         }
         Statistic::DeathOrHfhShare { arm, day } => {
             let v: Vec<f64> = fas()
                 .filter(|p| p.arm as usize == arm)
                 .map(|p| {
-                    let (_, e) = crate::trial::endpoints::event_observation(p, crate::scenario::spec::EventKind::DeathOrHfHospitalization, day);
+                    let (_, e) = crate::trial::endpoints::event_observation(
+                        p,
+                        crate::scenario::spec::EventKind::DeathOrHfHospitalization,
+                        day,
+                    );
                     f64::from(u8::from(e))
                 })
                 .collect();
@@ -252,26 +651,66 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
         Statistic::Deaths { arm, day } => Some(
             fas()
                 .filter(|p| p.arm as usize == arm)
-                .filter(|p| crate::trial::endpoints::event_observation(p, crate::scenario::spec::EventKind::Death, day).1)
+                .filter(|p| {
+                    crate::trial::endpoints::event_observation(
+                        p,
+                        crate::scenario::spec::EventKind::Death,
+                        day,
+                    )
+                    .1
+                })
                 .count() as f64,
         ),
         Statistic::SaePatients { arm, day } => Some(
             fas()
                 .filter(|p| p.arm as usize == arm)
-                .filter(|p| crate::trial::endpoints::event_observation(p, crate::scenario::spec::EventKind::SeriousAdverseEvent, day).1)
+                .filter(|p| {
+                    crate::trial::endpoints::event_observation(
+                        p,
+                        crate::scenario::spec::EventKind::SeriousAdverseEvent,
+                        day,
+                    )
+                    .1
+                })
                 .count() as f64,
         ),
-        Statistic::AnaPositive { arm } => Some(fas().filter(|p| p.arm as usize == arm && p.ana_positive).count() as f64),
-        Statistic::MedianUnanticoagulated { arm, quantity, modality, day } => {
+        Statistic::AnaPositive { arm } => Some(
+            fas()
+                .filter(|p| p.arm as usize == arm && p.ana_positive)
+                .count() as f64,
+        ),
+        Statistic::MedianUnanticoagulated {
+            arm,
+            quantity,
+            modality,
+            day,
+        } => {
             let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
-            let mut x: Vec<f64> = fas().filter(|p| p.arm as usize == arm && !p.anticoagulated).map(|p| p.value(v, k)).filter(|x| x.is_finite()).collect();
+            let mut x: Vec<f64> = fas()
+                .filter(|p| p.arm as usize == arm && !p.anticoagulated)
+                .map(|p| p.value(v, k))
+                .filter(|x| x.is_finite())
+                .collect();
             x.sort_by(f64::total_cmp);
             (!x.is_empty()).then(|| quantile(&x, 0.5))
         }
-        Statistic::Measured { arm, quantity, modality, day } => {
+        Statistic::Measured {
+            arm,
+            quantity,
+            modality,
+            day,
+        } => {
             let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
             let b = s.trial.baseline_visit(modality)?;
-            Some(fas().filter(|p| p.arm as usize == arm && p.value(v, k).is_finite() && p.value(b, k).is_finite()).count() as f64)
+            Some(
+                fas()
+                    .filter(|p| {
+                        p.arm as usize == arm
+                            && p.value(v, k).is_finite()
+                            && p.value(b, k).is_finite()
+                    })
+                    .count() as f64,
+            )
         }
     }
 }
@@ -280,11 +719,15 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
 pub fn check_compatible(s: &Scenario) -> Result<(), CalibrationError> {
     for day in [0.0, 1.0, 91.0, 180.0, 360.0] {
         if visit_at(s, day).is_none() {
-            return Err(CalibrationError::Incompatible(format!("a visit at day {day} (PRIME-HFrEF V0, V2, V10, V11, V12)")));
+            return Err(CalibrationError::Incompatible(format!(
+                "a visit at day {day} (PRIME-HFrEF V0, V2, V10, V11, V12)"
+            )));
         }
     }
     if s.run.follow_up_days < 360.0 {
-        return Err(CalibrationError::Incompatible("360 days of follow-up".into()));
+        return Err(CalibrationError::Incompatible(
+            "360 days of follow-up".into(),
+        ));
     }
     Ok(())
 }
@@ -299,13 +742,26 @@ pub struct Simulated {
 }
 
 /// Simulate `replicates` trials (in parallel, results in replicate order).
-pub fn simulate_targets(s: &Scenario, targets: &[Target], method: Method, replicates: u64, seed_offset: u64) -> Simulated {
+pub fn simulate_targets(
+    s: &Scenario,
+    targets: &[Target],
+    method: Method,
+    replicates: u64,
+    seed_offset: u64,
+) -> Simulated {
     let mut scenario = s.clone();
     scenario.run.seed = s.run.seed.wrapping_add(seed_offset);
     let ctx = TrialContext::new(scenario, DesignSlot::Shared, method);
     let rows: Vec<Option<Vec<Option<f64>>>> = (0..replicates)
         .into_par_iter()
-        .map_init(Workspace::default, |ws, r| simulate_trial(&ctx, r, ws).ok().map(|d| targets.iter().map(|t| compute(&ctx.scenario, &d, &t.statistic)).collect()))
+        .map_init(Workspace::default, |ws, r| {
+            simulate_trial(&ctx, r, ws).ok().map(|d| {
+                targets
+                    .iter()
+                    .map(|t| compute(&ctx.scenario, &d, &t.statistic))
+                    .collect()
+            })
+        })
         .collect();
     let mut values = vec![Vec::with_capacity(replicates as usize); targets.len()];
     let mut failed = 0;
@@ -321,7 +777,11 @@ pub fn simulate_targets(s: &Scenario, targets: &[Target], method: Method, replic
             None => failed += 1,
         }
     }
-    Simulated { values, replicates, failed_replicates: failed }
+    Simulated {
+        values,
+        replicates,
+        failed_replicates: failed,
+    }
 }
 
 /// Where the published value falls in a simulated distribution.
@@ -353,7 +813,11 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     }
     let pos = q * (sorted.len() - 1) as f64;
     let (i, f) = (pos.floor() as usize, pos.fract());
-    if i + 1 < sorted.len() { sorted[i] + f * (sorted[i + 1] - sorted[i]) } else { sorted[i] }
+    if i + 1 < sorted.len() {
+        sorted[i] + f * (sorted[i + 1] - sorted[i])
+    } else {
+        sorted[i]
+    }
 }
 
 /// Compare each target with its simulated distribution. A target passes if
@@ -411,40 +875,82 @@ pub struct PatternResult {
 pub fn patterns(s: &Scenario, method: Method, replicates: u64) -> Vec<PatternResult> {
     let ctx = TrialContext::new(s.clone(), DesignSlot::Shared, method);
     let k = slot(Quantity::DDimer, Modality::Lab).expect("slot");
-    let lab_days: Vec<(usize, f64)> = s.trial.visits.iter().enumerate().filter(|(_, v)| v.measures(Modality::Lab)).map(|(i, v)| (i, v.day)).collect();
+    let lab_days: Vec<(usize, f64)> = s
+        .trial
+        .visits
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.measures(Modality::Lab))
+        .map(|(i, v)| (i, v.day))
+        .collect();
     // per replicate: mean D-dimer of non-anticoagulated MSC patients per lab visit; RV and LV differences
-    let rows: Vec<Option<(Vec<f64>, f64, f64, Vec<f64>)>> = (0..replicates)
+    let rows: Vec<Option<PatternRow>> = (0..replicates)
         .into_par_iter()
         .map_init(Workspace::default, |ws, r| {
             let d = simulate_trial(&ctx, r, ws).ok()?;
             let per_visit: Vec<Vec<f64>> = lab_days
                 .iter()
                 .map(|&(v, _)| {
-                    let mut x: Vec<f64> = d.patients.iter().filter(|p| !p.withdrawn && !p.failed && p.arm == 1 && !p.anticoagulated).map(|p| p.value(v, k)).filter(|x| x.is_finite()).collect();
+                    let mut x: Vec<f64> = d
+                        .patients
+                        .iter()
+                        .filter(|p| !p.withdrawn && !p.failed && p.arm == 1 && !p.anticoagulated)
+                        .map(|p| p.value(v, k))
+                        .filter(|x| x.is_finite())
+                        .collect();
                     x.sort_by(f64::total_cmp);
                     x
                 })
                 .collect();
-            let dd: Vec<f64> = per_visit.iter().map(|x| if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 }).collect();
+            let dd: Vec<f64> = per_visit
+                .iter()
+                .map(|x| {
+                    if x.is_empty() {
+                        f64::NAN
+                    } else {
+                        x.iter().sum::<f64>() / x.len() as f64
+                    }
+                })
+                .collect();
             let med: Vec<f64> = per_visit.iter().map(|x| quantile(x, 0.5)).collect();
-            let ch = |arm: usize, q: Quantity, day: f64| compute(&ctx.scenario, &d, &Statistic::Change { arm, quantity: q, modality: Modality::Mri, day, sd: false });
+            let ch = |arm: usize, q: Quantity, day: f64| {
+                compute(
+                    &ctx.scenario,
+                    &d,
+                    &Statistic::Change {
+                        arm,
+                        quantity: q,
+                        modality: Modality::Mri,
+                        day,
+                        sd: false,
+                    },
+                )
+            };
             let rv = ch(1, Quantity::Rvesv, 360.0)? - ch(0, Quantity::Rvesv, 360.0)?;
             let lv = ch(1, Quantity::Lvef, 360.0)? - ch(0, Quantity::Lvef, 360.0)?;
             Some((dd, rv, lv, med))
         })
         .collect();
-    let ok: Vec<&(Vec<f64>, f64, f64, Vec<f64>)> = rows.iter().flatten().collect();
+    let ok: Vec<&PatternRow> = rows.iter().flatten().collect();
     let mean_at = |day_lo: f64, day_hi: f64| -> f64 {
         let mut vals = Vec::new();
         for (i, &(_, day)) in lab_days.iter().enumerate() {
             if day >= day_lo && day <= day_hi {
-                let xs: Vec<f64> = ok.iter().map(|r| r.0[i]).filter(|x| x.is_finite()).collect();
+                let xs: Vec<f64> = ok
+                    .iter()
+                    .map(|r| r.0[i])
+                    .filter(|x| x.is_finite())
+                    .collect();
                 if !xs.is_empty() {
                     vals.push(xs.iter().sum::<f64>() / xs.len() as f64);
                 }
             }
         }
-        if vals.is_empty() { f64::NAN } else { vals.iter().cloned().fold(f64::INFINITY, f64::min) }
+        if vals.is_empty() {
+            f64::NAN
+        } else {
+            vals.iter().cloned().fold(f64::INFINITY, f64::min)
+        }
     };
     let high = mean_at(43.0, 91.0);
     // "back in the normal range": the typical (median) patient, averaged over replicates
@@ -454,7 +960,11 @@ pub fn patterns(s: &Scenario, method: Method, replicates: u64) -> Vec<PatternRes
             .enumerate()
             .filter(|(_, d)| d.1 >= 180.0)
             .map(|(i, _)| {
-                let v: Vec<f64> = ok.iter().map(|r| r.3[i]).filter(|x| x.is_finite()).collect();
+                let v: Vec<f64> = ok
+                    .iter()
+                    .map(|r| r.3[i])
+                    .filter(|x| x.is_finite())
+                    .collect();
                 v.iter().sum::<f64>() / v.len().max(1) as f64
             })
             .collect();
@@ -517,8 +1027,12 @@ impl FreeParameter {
             .map(|n| n.trim())
             .filter(|n| !n.is_empty())
             .map(|n| {
-                let p = P::from_name(n).ok_or_else(|| CalibrationError::UnknownParameter(n.to_string()))?;
-                Ok(FreeParameter { param: p, log_scale: p.info().min >= 0.0 })
+                let p = P::from_name(n)
+                    .ok_or_else(|| CalibrationError::UnknownParameter(n.to_string()))?;
+                Ok(FreeParameter {
+                    param: p,
+                    log_scale: p.info().min >= 0.0,
+                })
             })
             .collect()
     }
@@ -571,13 +1085,24 @@ pub fn distance(targets: &[Target], sim: &Simulated, scale: &[f64]) -> f64 {
 /// fitted into the file). `replicates` per evaluation, the same simulated
 /// patients at every evaluation (common random numbers); the result is
 /// deterministic for a given scenario and seed, whatever the thread count.
-pub fn fit(s: &Scenario, targets: &[Target], free: &[FreeParameter], method: Method, replicates: u64, max_evaluations: usize, progress: &mut dyn FnMut(usize, f64)) -> FitResult {
+pub fn fit(
+    s: &Scenario,
+    targets: &[Target],
+    free: &[FreeParameter],
+    method: Method,
+    replicates: u64,
+    max_evaluations: usize,
+    progress: &mut dyn FnMut(usize, f64),
+) -> FitResult {
     let mut s = s.clone();
     for f in free {
         s.model.set(f.param, f.param.info().default);
     }
     let s = &s;
-    let x0: Vec<f64> = free.iter().map(|f| f.to_internal(s.model.get(f.param))).collect();
+    let x0: Vec<f64> = free
+        .iter()
+        .map(|f| f.to_internal(s.model.get(f.param)))
+        .collect();
     // Scales: the spread of each statistic at the starting point.
     let start_sim = simulate_targets(s, targets, method, replicates, 0);
     let scale: Vec<f64> = start_sim
@@ -585,7 +1110,11 @@ pub fn fit(s: &Scenario, targets: &[Target], free: &[FreeParameter], method: Met
         .iter()
         .map(|v| {
             let m = ArmMoments::of(v.iter().copied());
-            if m.sd.is_finite() && m.sd > 0.0 { m.sd } else { 1.0 }
+            if m.sd.is_finite() && m.sd > 0.0 {
+                m.sd
+            } else {
+                1.0
+            }
         })
         .collect();
     let start_distance = distance(targets, &start_sim, &scale);
@@ -601,11 +1130,27 @@ pub fn fit(s: &Scenario, targets: &[Target], free: &[FreeParameter], method: Met
         progress(evals, d);
         d
     };
-    let step: Vec<f64> = free.iter().map(|f| if f.log_scale { 0.3 } else { 0.1 * s.model.get(f.param).abs().max(0.05) }).collect();
+    let step: Vec<f64> = free
+        .iter()
+        .map(|f| {
+            if f.log_scale {
+                0.3
+            } else {
+                0.1 * s.model.get(f.param).abs().max(0.05)
+            }
+        })
+        .collect();
     let m = nelder_mead::minimize(&mut objective, &x0, &step, 1e-3, max_evaluations);
     FitResult {
-        parameters: free.iter().zip(&m.x).map(|(f, &x)| (f.param.info().name.to_string(), f.to_value(x))).collect(),
-        start: free.iter().map(|f| (f.param.info().name.to_string(), s.model.get(f.param))).collect(),
+        parameters: free
+            .iter()
+            .zip(&m.x)
+            .map(|(f, &x)| (f.param.info().name.to_string(), f.to_value(x)))
+            .collect(),
+        start: free
+            .iter()
+            .map(|f| (f.param.info().name.to_string(), s.model.get(f.param)))
+            .collect(),
         distance: m.value,
         start_distance,
         evaluations: m.evaluations,
@@ -634,5 +1179,7 @@ pub const DEFAULT_FREE: &[&str] = &[
 
 /// Sanity: every default free parameter exists.
 pub fn default_free_exist() -> bool {
-    DEFAULT_FREE.iter().all(|n| PARAMS.iter().any(|p| p.name == *n))
+    DEFAULT_FREE
+        .iter()
+        .all(|n| PARAMS.iter().any(|p| p.name == *n))
 }

@@ -14,7 +14,13 @@ pub struct Minimum {
 /// Minimize `f` from `x0` with initial steps `step` (one per coordinate).
 /// Stops when the simplex's function values span less than `ftol` (absolute)
 /// or after `max_evaluations`.
-pub fn minimize(f: &mut dyn FnMut(&[f64]) -> f64, x0: &[f64], step: &[f64], ftol: f64, max_evaluations: usize) -> Minimum {
+pub fn minimize(
+    f: &mut dyn FnMut(&[f64]) -> f64,
+    x0: &[f64],
+    step: &[f64],
+    ftol: f64,
+    max_evaluations: usize,
+) -> Minimum {
     let n = x0.len();
     let mut evals = 0;
     let mut eval = |x: &[f64], evals: &mut usize| {
@@ -43,8 +49,14 @@ pub fn minimize(f: &mut dyn FnMut(&[f64]) -> f64, x0: &[f64], step: &[f64], ftol
             break;
         }
         iterations += 1;
-        let centroid: Vec<f64> = (0..n).map(|j| simplex[..n].iter().map(|x| x[j]).sum::<f64>() / n as f64).collect();
-        let along = |c: f64| -> Vec<f64> { (0..n).map(|j| centroid[j] + c * (simplex[n][j] - centroid[j])).collect() };
+        let centroid: Vec<f64> = (0..n)
+            .map(|j| simplex[..n].iter().map(|x| x[j]).sum::<f64>() / n as f64)
+            .collect();
+        let along = |c: f64| -> Vec<f64> {
+            (0..n)
+                .map(|j| centroid[j] + c * (simplex[n][j] - centroid[j]))
+                .collect()
+        };
         let xr = along(-1.0);
         let fr = eval(&xr, &mut evals);
         if fr < values[0] {
@@ -84,8 +96,16 @@ pub fn minimize(f: &mut dyn FnMut(&[f64]) -> f64, x0: &[f64], step: &[f64], ftol
             }
         }
     }
-    let best = (0..=n).min_by(|&a, &b| values[a].total_cmp(&values[b])).unwrap_or(0);
-    Minimum { x: simplex[best].clone(), value: values[best], evaluations: evals, iterations, converged }
+    let best = (0..=n)
+        .min_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .unwrap_or(0);
+    Minimum {
+        x: simplex[best].clone(),
+        value: values[best],
+        evaluations: evals,
+        iterations,
+        converged,
+    }
 }
 
 #[cfg(test)]
@@ -97,12 +117,20 @@ mod tests {
         let mut f = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
         let m = minimize(&mut f, &[-1.2, 1.0], &[0.5, 0.5], 1e-14, 5000);
         assert!(m.converged);
-        assert!((m.x[0] - 1.0).abs() < 1e-4 && (m.x[1] - 1.0).abs() < 1e-4, "{m:?}");
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-4 && (m.x[1] - 1.0).abs() < 1e-4,
+            "{m:?}"
+        );
     }
 
     #[test]
     fn finds_the_minimum_of_a_quadratic_in_five_dimensions() {
-        let mut f = |x: &[f64]| x.iter().enumerate().map(|(i, v)| (i as f64 + 1.0) * (v - i as f64).powi(2)).sum::<f64>();
+        let mut f = |x: &[f64]| {
+            x.iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64 + 1.0) * (v - i as f64).powi(2))
+                .sum::<f64>()
+        };
         let m = minimize(&mut f, &[0.0; 5], &[1.0; 5], 1e-16, 20000);
         for (i, v) in m.x.iter().enumerate() {
             assert!((v - i as f64).abs() < 1e-5, "{m:?}");

@@ -52,38 +52,102 @@ pub enum CalibrateCommand {
 }
 
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
-    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build().map_err(|e| CliError::Runtime(anyhow::anyhow!("starting threads: {e}")))
+    let n = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n.max(1))
+        .build()
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("starting threads: {e}")))
 }
 
 pub fn calibrate(a: CalibrateArgs) -> CliResult {
     match a.what {
-        CalibrateCommand::Check { scenario, replicates, out, set, threads } => check(scenario, replicates, out, set, threads),
-        CalibrateCommand::Fit { scenario, params, replicates, max_evaluations, write, set, threads } => fit(scenario, params, replicates, max_evaluations, write, set, threads),
+        CalibrateCommand::Check {
+            scenario,
+            replicates,
+            out,
+            set,
+            threads,
+        } => check(scenario, replicates, out, set, threads),
+        CalibrateCommand::Fit {
+            scenario,
+            params,
+            replicates,
+            max_evaluations,
+            write,
+            set,
+            threads,
+        } => fit(
+            scenario,
+            params,
+            replicates,
+            max_evaluations,
+            write,
+            set,
+            threads,
+        ),
     }
 }
 
-fn check(path: PathBuf, replicates: u64, out: Option<PathBuf>, set: Vec<String>, threads: Option<usize>) -> CliResult {
+fn check(
+    path: PathBuf,
+    replicates: u64,
+    out: Option<PathBuf>,
+    set: Vec<String>,
+    threads: Option<usize>,
+) -> CliResult {
     if replicates < 40 {
-        return Err(CliError::Usage("--replicates: at least 40 simulated trials are needed for a 95% range".into()));
+        return Err(CliError::Usage(
+            "--replicates: at least 40 simulated trials are needed for a 95% range".into(),
+        ));
     }
-    let (loaded, _) = load_points(&path, &set, None, None, true)?;
+    let (loaded, _) = load_points(&path, &set, None, None, false)?;
     let s = &loaded.scenario;
-    calibration::check_compatible(s).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    calibration::check_compatible(s)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
     let targets = calibration::prime_targets();
     let method = method_of(&loaded);
     let pool = pool(threads)?;
-    eprintln!("calibration check of {} (sha256 {}, seed {}): {} targets, {replicates} simulated trials", s.name, &loaded.sha256[..12], s.run.seed, targets.len());
+    eprintln!(
+        "calibration check of {} (sha256 {}, seed {}): {} targets, {replicates} simulated trials",
+        s.name,
+        &loaded.sha256[..12],
+        s.run.seed,
+        targets.len()
+    );
     let t0 = std::time::Instant::now();
-    let (sim, patterns) = pool.install(|| (calibration::simulate_targets(s, &targets, method, replicates, 0), calibration::patterns(s, method, replicates)));
+    let (sim, patterns) = pool.install(|| {
+        (
+            calibration::simulate_targets(s, &targets, method, replicates, 0),
+            calibration::patterns(s, method, replicates),
+        )
+    });
     let results = calibration::assess(&targets, &sim);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&s.name).join("calibration"));
     ensure_dir(&out)?;
-    let header = ["name", "group", "description", "unit", "published", "simulated_median", "simulated_low", "simulated_high", "percentile", "pass", "n"];
+    let header = [
+        "name",
+        "group",
+        "description",
+        "unit",
+        "published",
+        "simulated_median",
+        "simulated_low",
+        "simulated_high",
+        "percentile",
+        "pass",
+        "n",
+    ];
     let rows = results.iter().map(|r| {
         vec![
             r.name.clone(),
-            serde_json::to_value(r.group).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            serde_json::to_value(r.group)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
             r.description.clone(),
             r.unit.to_string(),
             r.published.to_string(),
@@ -112,13 +176,31 @@ fn check(path: PathBuf, replicates: u64, out: Option<PathBuf>, set: Vec<String>,
     });
     write_json(&out.join("calibration.json"), &json)?;
     print_check(&results, &patterns);
-    let failed: Vec<&str> = results.iter().filter(|r| !r.pass).map(|r| r.name.as_str()).chain(patterns.iter().filter(|p| !p.pass).map(|p| p.name)).collect();
-    eprintln!("wrote {} (calibration.csv, calibration.json) in {:.1} s", out.display(), t0.elapsed().as_secs_f64());
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| !r.pass)
+        .map(|r| r.name.as_str())
+        .chain(patterns.iter().filter(|p| !p.pass).map(|p| p.name))
+        .collect();
+    eprintln!(
+        "wrote {} (calibration.csv, calibration.json) in {:.1} s",
+        out.display(),
+        t0.elapsed().as_secs_f64()
+    );
     if failed.is_empty() {
-        println!("all {} targets and {} patterns pass", results.len(), patterns.len());
+        println!(
+            "all {} targets and {} patterns pass",
+            results.len(),
+            patterns.len()
+        );
         Ok(())
     } else {
-        Err(CliError::CheckFailed(format!("{} of {} checks fail: {}", failed.len(), results.len() + patterns.len(), failed.join(", "))))
+        Err(CliError::CheckFailed(format!(
+            "{} of {} checks fail: {}",
+            failed.len(),
+            results.len() + patterns.len(),
+            failed.join(", ")
+        )))
     }
 }
 
@@ -131,7 +213,10 @@ fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]
                 Group::Outcome => "Outcomes per arm",
                 Group::Imaging => "Imaging availability",
             };
-            println!("\n{title}\n{:<34} {:>10} {:>10} {:>22} {:>6}  ", "target", "published", "median", "95% range", "pctl");
+            println!(
+                "\n{title}\n{:<34} {:>10} {:>10} {:>22} {:>6}  ",
+                "target", "published", "median", "95% range", "pctl"
+            );
             last = Some(r.group);
         }
         println!(
@@ -146,18 +231,35 @@ fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]
     }
     println!("\nQualitative pattern");
     for p in patterns {
-        println!("{:<36} {:>10.3}  ({})  {}", p.name, p.value, p.criterion, if p.pass { "pass" } else { "FAIL" });
+        println!(
+            "{:<36} {:>10.3}  ({})  {}",
+            p.name,
+            p.value,
+            p.criterion,
+            if p.pass { "pass" } else { "FAIL" }
+        );
     }
 }
 
-fn fit(path: PathBuf, params: Option<String>, replicates: u64, max_evaluations: usize, write: Option<PathBuf>, set: Vec<String>, threads: Option<usize>) -> CliResult {
-    let (loaded, _) = load_points(&path, &set, None, None, true)?;
+fn fit(
+    path: PathBuf,
+    params: Option<String>,
+    replicates: u64,
+    max_evaluations: usize,
+    write: Option<PathBuf>,
+    set: Vec<String>,
+    threads: Option<usize>,
+) -> CliResult {
+    let (loaded, _) = load_points(&path, &set, None, None, false)?;
     let s = &loaded.scenario;
-    calibration::check_compatible(s).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    calibration::check_compatible(s)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
     let names = params.unwrap_or_else(|| calibration::DEFAULT_FREE.join(","));
     let free = FreeParameter::parse(&names).map_err(|e| CliError::Usage(e.to_string()))?;
     if free.is_empty() {
-        return Err(CliError::Usage("--params: name at least one model parameter".into()));
+        return Err(CliError::Usage(
+            "--params: name at least one model parameter".into(),
+        ));
     }
     let targets = calibration::prime_targets();
     let method = method_of(&loaded);
@@ -172,21 +274,50 @@ fn fit(path: PathBuf, params: Option<String>, replicates: u64, max_evaluations: 
     );
     let t0 = std::time::Instant::now();
     let result = pool.install(|| {
-        calibration::fit(s, &targets, &free, method, replicates, max_evaluations, &mut |n, d| {
-            if n % 25 == 0 {
-                eprintln!("  evaluation {n}: distance {d:.3}");
-            }
-        })
+        calibration::fit(
+            s,
+            &targets,
+            &free,
+            method,
+            replicates,
+            max_evaluations,
+            &mut |n, d| {
+                if n % 25 == 0 {
+                    eprintln!("  evaluation {n}: distance {d:.3}");
+                }
+            },
+        )
     });
-    println!("distance {:.4} (start {:.4}) after {} evaluations ({}), {:.0} s", result.distance, result.start_distance, result.evaluations, if result.converged { "converged" } else { "stopped at the limit" }, t0.elapsed().as_secs_f64());
+    println!(
+        "distance {:.4} (start {:.4}) after {} evaluations ({}), {:.0} s",
+        result.distance,
+        result.start_distance,
+        result.evaluations,
+        if result.converged {
+            "converged"
+        } else {
+            "stopped at the limit"
+        },
+        t0.elapsed().as_secs_f64()
+    );
     for ((name, v), (_, v0)) in result.parameters.iter().zip(&result.start) {
         println!("  {name:<40} {v:<14.6} (was {v0})");
     }
     if let Some(w) = write {
         let mut doc = loaded.source.doc.clone();
         for (name, v) in &result.parameters {
-            let rounded = if *v == 0.0 { 0.0 } else { let mag = 10f64.powi(5 - v.abs().log10().floor() as i32); (v * mag).round() / mag };
-            crate::scenario::source::set_path(&mut doc, &format!("model.{name}"), toml_edit::Value::from(rounded)).map_err(|e| CliError::Runtime(anyhow::anyhow!(e)))?;
+            let rounded = if *v == 0.0 {
+                0.0
+            } else {
+                let mag = 10f64.powi(5 - v.abs().log10().floor() as i32);
+                (v * mag).round() / mag
+            };
+            crate::scenario::source::set_path(
+                &mut doc,
+                &format!("model.{name}"),
+                toml_edit::Value::from(rounded),
+            )
+            .map_err(|e| CliError::Runtime(anyhow::anyhow!(e)))?;
         }
         let mut text = doc.to_string();
         let note = format!(

@@ -151,16 +151,26 @@ fn dispatch(cli: Cli) -> CliResult {
 
 /// Parse `--set` arguments.
 pub fn parse_overrides(set: &[String]) -> Result<Vec<crate::scenario::Override>, CliError> {
-    set.iter().map(|s| crate::scenario::Override::parse(s).map_err(|e| CliError::Usage(format!("--set {e}")))).collect()
+    set.iter()
+        .map(|s| {
+            crate::scenario::Override::parse(s).map_err(|e| CliError::Usage(format!("--set {e}")))
+        })
+        .collect()
 }
 
 fn validate(files: &[PathBuf], set: &[String]) -> CliResult {
     let overrides = parse_overrides(set)?;
     let mut errors = Vec::new();
     for f in files {
-        match crate::scenario::load_file(f, &overrides).and_then(|l| crate::scenario::design_points(&l).map(|p| (l, p))) {
+        match crate::scenario::load_file(f, &overrides)
+            .and_then(|l| crate::scenario::design_points(&l).map(|p| (l, p)))
+        {
             Ok((l, points)) => {
-                let extra = if points.len() > 1 { format!(", {} design points", points.len()) } else { String::new() };
+                let extra = if points.len() > 1 {
+                    format!(", {} design points", points.len())
+                } else {
+                    String::new()
+                };
                 println!(
                     "{}: ok ({} endpoints, {} patients per replicate, {} replicates{extra}; sha256 {})",
                     f.display(),
@@ -173,7 +183,11 @@ fn validate(files: &[PathBuf], set: &[String]) -> CliResult {
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(CliError::Scenario(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Scenario(errors))
+    }
 }
 
 fn model_table(format: ModelFormat) {
@@ -206,10 +220,21 @@ fn model_table(format: ModelFormat) {
             let mut last = None;
             for p in PARAMS {
                 if last != Some(p.mechanism) {
-                    println!("\n### {}\n\n| name | unit | default | variability | description | source |\n|---|---|---|---|---|---|", p.mechanism.title());
+                    println!(
+                        "\n### {}\n\n| name | unit | default | variability | description | source |\n|---|---|---|---|---|---|",
+                        p.mechanism.title()
+                    );
                     last = Some(p.mechanism);
                 }
-                println!("| `{}` | {} | {} | {} | {} | {} |", p.name, p.unit, p.default, bpv(&p.bpv), p.description, p.source);
+                println!(
+                    "| `{}` | {} | {} | {} | {} | {} |",
+                    p.name,
+                    p.unit,
+                    p.default,
+                    bpv(&p.bpv),
+                    p.description,
+                    p.source
+                );
             }
         }
         ModelFormat::Table => {
@@ -219,7 +244,14 @@ fn model_table(format: ModelFormat) {
                     println!("\n{}", p.mechanism.title());
                     last = Some(p.mechanism);
                 }
-                println!("  {:<42} {:>10} {:<26} {:<18} {}", p.name, p.default, p.unit, bpv(&p.bpv), p.description);
+                println!(
+                    "  {:<42} {:>10} {:<26} {:<18} {}",
+                    p.name,
+                    p.default,
+                    p.unit,
+                    bpv(&p.bpv),
+                    p.description
+                );
                 println!("  {:<42} source: {}", "", p.source);
             }
         }

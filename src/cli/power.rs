@@ -105,12 +105,21 @@ pub enum PowerCommand {
     },
 }
 
-fn pair(both: Option<f64>, t: Option<f64>, c: Option<f64>, what: &str) -> Result<(f64, f64), CliError> {
+fn pair(
+    both: Option<f64>,
+    t: Option<f64>,
+    c: Option<f64>,
+    what: &str,
+) -> Result<(f64, f64), CliError> {
     match (both, t, c) {
         (Some(x), None, None) => Ok((x, x)),
         (None, Some(a), Some(b)) => Ok((a, b)),
-        (None, None, None) => Err(CliError::Usage(format!("give --{what} or both --{what}-treatment and --{what}-control"))),
-        _ => Err(CliError::Usage(format!("give either --{what} or both --{what}-treatment and --{what}-control, not a mix"))),
+        (None, None, None) => Err(CliError::Usage(format!(
+            "give --{what} or both --{what}-treatment and --{what}-control"
+        ))),
+        _ => Err(CliError::Usage(format!(
+            "give either --{what} or both --{what}-treatment and --{what}-control, not a mix"
+        ))),
     }
 }
 
@@ -120,7 +129,18 @@ fn e(err: power::PowerError) -> CliError {
 
 pub fn power(args: PowerArgs) -> CliResult {
     match args.what {
-        PowerCommand::Means { mean_treatment, mean_control, sd, sd_treatment, sd_control, n, n_treatment, n_control, test, common } => {
+        PowerCommand::Means {
+            mean_treatment,
+            mean_control,
+            sd,
+            sd_treatment,
+            sd_control,
+            n,
+            n_treatment,
+            n_control,
+            test,
+            common,
+        } => {
             let (sd_t, sd_c) = pair(sd, sd_treatment, sd_control, "sd")?;
             let kind = match test {
                 TTest::Welch => TKind::Welch,
@@ -128,34 +148,121 @@ pub fn power(args: PowerArgs) -> CliResult {
             };
             let delta = mean_treatment - mean_control;
             if let Some(target) = common.target_power {
-                let s = power::n_per_arm_for_power(delta, sd_t, sd_c, common.ratio, target, common.alpha, common.alternative.into(), kind).map_err(e)?;
-                let achieved = power::t_two_sample(delta, sd_t, sd_c, s.n_treatment as f64, s.n_control as f64, common.alpha, common.alternative.into(), kind).map_err(e)?;
-                println!("n_treatment = {}, n_control = {} (power {:.4} for difference {delta} with SDs {sd_t}/{sd_c})", s.n_treatment, s.n_control, achieved);
+                let s = power::n_per_arm_for_power(
+                    delta,
+                    sd_t,
+                    sd_c,
+                    common.ratio,
+                    target,
+                    common.alpha,
+                    common.alternative.into(),
+                    kind,
+                )
+                .map_err(e)?;
+                let achieved = power::t_two_sample(
+                    delta,
+                    sd_t,
+                    sd_c,
+                    s.n_treatment as f64,
+                    s.n_control as f64,
+                    common.alpha,
+                    common.alternative.into(),
+                    kind,
+                )
+                .map_err(e)?;
+                println!(
+                    "n_treatment = {}, n_control = {} (power {:.4} for difference {delta} with SDs {sd_t}/{sd_c})",
+                    s.n_treatment, s.n_control, achieved
+                );
             } else {
                 let (nt, nc) = pair(n, n_treatment, n_control, "n")?;
-                let p = power::t_two_sample(delta, sd_t, sd_c, nt, nc, common.alpha, common.alternative.into(), kind).map_err(e)?;
-                println!("power = {p:.4} ({:?} t-test, difference {delta}, SDs {sd_t}/{sd_c}, n {nt}/{nc}, alpha {})", test, common.alpha);
+                let p = power::t_two_sample(
+                    delta,
+                    sd_t,
+                    sd_c,
+                    nt,
+                    nc,
+                    common.alpha,
+                    common.alternative.into(),
+                    kind,
+                )
+                .map_err(e)?;
+                println!(
+                    "power = {p:.4} ({:?} t-test, difference {delta}, SDs {sd_t}/{sd_c}, n {nt}/{nc}, alpha {})",
+                    test, common.alpha
+                );
             }
         }
-        PowerCommand::Proportions { p_treatment, p_control, n, n_treatment, n_control, common } => {
+        PowerCommand::Proportions {
+            p_treatment,
+            p_control,
+            n,
+            n_treatment,
+            n_control,
+            common,
+        } => {
             if let Some(target) = common.target_power {
-                let s = power::n_per_arm_for_power_proportions(p_treatment, p_control, common.ratio, target, common.alpha, common.alternative.into()).map_err(e)?;
-                println!("n_treatment = {}, n_control = {}", s.n_treatment, s.n_control);
+                let s = power::n_per_arm_for_power_proportions(
+                    p_treatment,
+                    p_control,
+                    common.ratio,
+                    target,
+                    common.alpha,
+                    common.alternative.into(),
+                )
+                .map_err(e)?;
+                println!(
+                    "n_treatment = {}, n_control = {}",
+                    s.n_treatment, s.n_control
+                );
             } else {
                 let (nt, nc) = pair(n, n_treatment, n_control, "n")?;
-                let p = power::proportions(p_treatment, p_control, nt, nc, common.alpha, common.alternative.into()).map_err(e)?;
-                println!("power = {p:.4} (proportions {p_treatment} vs {p_control}, n {nt}/{nc}, alpha {})", common.alpha);
+                let p = power::proportions(
+                    p_treatment,
+                    p_control,
+                    nt,
+                    nc,
+                    common.alpha,
+                    common.alternative.into(),
+                )
+                .map_err(e)?;
+                println!(
+                    "power = {p:.4} (proportions {p_treatment} vs {p_control}, n {nt}/{nc}, alpha {})",
+                    common.alpha
+                );
             }
         }
-        PowerCommand::Logrank { hazard_ratio, events, common } => {
+        PowerCommand::Logrank {
+            hazard_ratio,
+            events,
+            common,
+        } => {
             let share = common.ratio / (1.0 + common.ratio);
             if let Some(target) = common.target_power {
-                let d = power::logrank_events_for_power(hazard_ratio, share, target, common.alpha, common.alternative.into()).map_err(e)?;
+                let d = power::logrank_events_for_power(
+                    hazard_ratio,
+                    share,
+                    target,
+                    common.alpha,
+                    common.alternative.into(),
+                )
+                .map_err(e)?;
                 println!("events needed = {d} (hazard ratio {hazard_ratio}, power {target})");
             } else {
-                let d = events.ok_or_else(|| CliError::Usage("give --events or --target-power".into()))?;
-                let p = power::logrank_schoenfeld(hazard_ratio, d, share, common.alpha, common.alternative.into()).map_err(e)?;
-                println!("power = {p:.4} (hazard ratio {hazard_ratio}, {d} events, alpha {})", common.alpha);
+                let d = events
+                    .ok_or_else(|| CliError::Usage("give --events or --target-power".into()))?;
+                let p = power::logrank_schoenfeld(
+                    hazard_ratio,
+                    d,
+                    share,
+                    common.alpha,
+                    common.alternative.into(),
+                )
+                .map_err(e)?;
+                println!(
+                    "power = {p:.4} (hazard ratio {hazard_ratio}, {d} events, alpha {})",
+                    common.alpha
+                );
             }
         }
     }

@@ -62,9 +62,17 @@ pub struct RunArgs {
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let (i, n) = s.split_once('/').ok_or_else(|| format!("'{s}': expected I/N, e.g. 3/10"))?;
-    let i: u64 = i.trim().parse().map_err(|_| format!("'{i}' is not a shard index"))?;
-    let n: u64 = n.trim().parse().map_err(|_| format!("'{n}' is not a shard count"))?;
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("'{s}': expected I/N, e.g. 3/10"))?;
+    let i: u64 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{i}' is not a shard index"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{n}' is not a shard count"))?;
     if n == 0 || i >= n {
         return Err(format!("shard {i}/{n}: need 0 <= I < N"));
     }
@@ -116,15 +124,28 @@ pub const STATE_FILE: &str = "state.json";
 
 /// Solver chosen by the scenario.
 pub fn method_of(l: &Loaded) -> Method {
-    let dopri = Dopri5 { rtol: l.scenario.run.rtol, atol: l.scenario.run.atol, ..Dopri5::default() };
+    let dopri = Dopri5 {
+        rtol: l.scenario.run.rtol,
+        atol: l.scenario.run.atol,
+        ..Dopri5::default()
+    };
     match l.scenario.run.solver {
         SolverMethod::Reference => Method::Reference(dopri),
-        SolverMethod::Fast => Method::Fast(crate::model::fast::FastOptions { fallback: dopri, ..Default::default() }),
+        SolverMethod::Fast => Method::Fast(crate::model::fast::FastOptions {
+            fallback: dopri,
+            ..Default::default()
+        }),
     }
 }
 
 /// Load the scenario and its design points, with the command's overrides.
-pub fn load_points(path: &Path, set: &[String], seed: Option<u64>, replicates: Option<u64>, force: bool) -> Result<(Loaded, Vec<(DesignPoint, Loaded)>), CliError> {
+pub fn load_points(
+    path: &Path,
+    set: &[String],
+    seed: Option<u64>,
+    replicates: Option<u64>,
+    force: bool,
+) -> Result<(Loaded, Vec<(DesignPoint, Loaded)>), CliError> {
     let mut overrides = parse_overrides(set)?;
     if let Some(s) = seed {
         overrides.push(Override::parse(&format!("run.seed={s}")).map_err(CliError::Usage)?);
@@ -133,11 +154,21 @@ pub fn load_points(path: &Path, set: &[String], seed: Option<u64>, replicates: O
         overrides.push(Override::parse(&format!("run.replicates={r}")).map_err(CliError::Usage)?);
     }
     if force {
-        overrides.push(Override::parse("run.max_simulated_patients=9000000000000000").map_err(CliError::Usage)?);
+        overrides.push(
+            Override::parse("run.max_simulated_patients=9000000000000000")
+                .map_err(CliError::Usage)?,
+        );
     }
-    let loaded = crate::scenario::load_file(path, &overrides).map_err(|e| CliError::Scenario(vec![e]))?;
-    let points = crate::scenario::design_points(&loaded).map_err(|e| CliError::Scenario(vec![e]))?;
-    let total: u128 = points.iter().map(|(_, l)| l.scenario.patients_per_replicate() as u128 * l.scenario.run.replicates as u128).sum();
+    let loaded =
+        crate::scenario::load_file(path, &overrides).map_err(|e| CliError::Scenario(vec![e]))?;
+    let points =
+        crate::scenario::design_points(&loaded).map_err(|e| CliError::Scenario(vec![e]))?;
+    let total: u128 = points
+        .iter()
+        .map(|(_, l)| {
+            l.scenario.patients_per_replicate() as u128 * l.scenario.run.replicates as u128
+        })
+        .sum();
     if total > loaded.scenario.run.max_simulated_patients as u128 {
         return Err(CliError::Usage(format!(
             "{}: {} design points x replicates x patients = {total} simulated patients exceeds run.max_simulated_patients = {}; raise it or pass --force",
@@ -165,7 +196,12 @@ impl Observer for Progress<'_> {
         let d = &mut self.state.design_points[design_index];
         d.covered = (covered.start, covered.end);
         d.acc = acc.clone();
-        let done: u64 = self.state.design_points.iter().map(|d| d.covered.1 - d.covered.0).sum();
+        let done: u64 = self
+            .state
+            .design_points
+            .iter()
+            .map(|d| d.covered.1 - d.covered.0)
+            .sum();
         self.bar.set_position(done - self.done_before.min(done));
         if let Some(n) = self.chunks_left.as_mut() {
             *n = n.saturating_sub(1);
@@ -188,11 +224,24 @@ impl Observer for Progress<'_> {
 pub fn run(args: RunArgs) -> CliResult {
     let started = Instant::now();
     let started_utc = now_utc();
-    let (loaded, points) = load_points(&args.scenario, &args.set, args.seed, args.replicates, args.force)?;
+    let (loaded, points) = load_points(
+        &args.scenario,
+        &args.set,
+        args.seed,
+        args.replicates,
+        args.force,
+    )?;
     let s = &loaded.scenario;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&s.name));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&s.name));
     ensure_dir(&out)?;
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     if threads == 0 {
         return Err(CliError::Usage("--threads must be at least 1".into()));
     }
@@ -204,7 +253,9 @@ pub fn run(args: RunArgs) -> CliResult {
         &loaded.sha256[..12],
         s.run.seed,
         range.end - range.start,
-        args.shard.map(|(i, n)| format!(" (shard {i}/{n} of {})", s.run.replicates)).unwrap_or_default(),
+        args.shard
+            .map(|(i, n)| format!(" (shard {i}/{n} of {})", s.run.replicates))
+            .unwrap_or_default(),
         points.len(),
         if points.len() == 1 { "" } else { "s" },
         threads
@@ -221,22 +272,51 @@ pub fn run(args: RunArgs) -> CliResult {
         replicates: s.run.replicates,
         shard: args.shard,
         range: (range.start, range.end),
-        design_points: points.iter().enumerate().map(|(i, (_, l))| DesignState { index: i, covered: (range.start, range.start), acc: DesignAcc::new(&l.scenario) }).collect(),
+        design_points: points
+            .iter()
+            .enumerate()
+            .map(|(i, (_, l))| DesignState {
+                index: i,
+                covered: (range.start, range.start),
+                acc: DesignAcc::new(&l.scenario),
+            })
+            .collect(),
     };
     let mut state = if args.resume {
-        let text = std::fs::read_to_string(&state_path).map_err(|e| CliError::Usage(format!("--resume: cannot read {}: {e}", state_path.display())))?;
-        let old: RunState = serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("--resume: {} is not a valid checkpoint: {e}", state_path.display())))?;
-        check_resumable(&old, &fresh).map_err(|m| CliError::Usage(format!("--resume refused: {m}")))?;
+        let text = std::fs::read_to_string(&state_path).map_err(|e| {
+            CliError::Usage(format!(
+                "--resume: cannot read {}: {e}",
+                state_path.display()
+            ))
+        })?;
+        let old: RunState = serde_json::from_str(&text).map_err(|e| {
+            CliError::Usage(format!(
+                "--resume: {} is not a valid checkpoint: {e}",
+                state_path.display()
+            ))
+        })?;
+        check_resumable(&old, &fresh)
+            .map_err(|m| CliError::Usage(format!("--resume refused: {m}")))?;
         old
     } else {
         if state_path.exists() {
-            eprintln!("note: starting afresh; the checkpoint in {} is replaced (use --resume to continue it)", out.display());
+            eprintln!(
+                "note: starting afresh; the checkpoint in {} is replaced (use --resume to continue it)",
+                out.display()
+            );
         }
         fresh
     };
-    let done_before: u64 = state.design_points.iter().map(|d| d.covered.1 - d.covered.0).sum();
+    let done_before: u64 = state
+        .design_points
+        .iter()
+        .map(|d| d.covered.1 - d.covered.0)
+        .sum();
 
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("starting worker threads")?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting worker threads")?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -244,18 +324,33 @@ pub fn run(args: RunArgs) -> CliResult {
             if stop.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
-            eprintln!("\ninterrupt: finishing the current chunk and saving; press Ctrl-C again to quit at once");
+            eprintln!(
+                "\ninterrupt: finishing the current chunk and saving; press Ctrl-C again to quit at once"
+            );
         });
     }
     let total = (range.end - range.start) * points.len() as u64;
     let hidden = args.no_progress || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let bar = progress::bar(total - done_before.min(total), hidden);
     let mut exports: Vec<Vec<ReplicateExport>> = vec![Vec::new(); points.len()];
-    let mut observer = Progress { bar, chunks_left: args.stop_after_chunks, stop: stop.clone(), state: &mut state, state_path: state_path.clone(), last_save: Instant::now(), done_before, save_error: None };
+    let mut observer = Progress {
+        bar,
+        chunks_left: args.stop_after_chunks,
+        stop: stop.clone(),
+        state: &mut state,
+        state_path: state_path.clone(),
+        last_save: Instant::now(),
+        done_before,
+        save_error: None,
+    };
     let mut interrupted = false;
     let mut method_desc = String::new();
     for (i, (_, l)) in points.iter().enumerate() {
-        let slot = if l.scenario.run.common_random_numbers { DesignSlot::Shared } else { DesignSlot::Independent(i as u64) };
+        let slot = if l.scenario.run.common_random_numbers {
+            DesignSlot::Shared
+        } else {
+            DesignSlot::Independent(i as u64)
+        };
         let method = method_of(l);
         method_desc = method.describe();
         let ctx = TrialContext::new(l.scenario.clone(), slot, method);
@@ -267,9 +362,24 @@ pub fn run(args: RunArgs) -> CliResult {
         let opts = RunOptions {
             chunk: args.chunk,
             export_replicates: args.export_replicates,
-            failures_allowed: (l.scenario.run.failure_budget * (per_rep * l.scenario.run.replicates) as f64).floor() as u64,
+            failures_allowed: (l.scenario.run.failure_budget
+                * (per_rep * l.scenario.run.replicates) as f64)
+                .floor() as u64,
         };
-        let result = pool.install(|| run_design_point(&ctx, i, ds.covered.1..range.end, ds.acc.clone(), ds.covered.0, &opts, &mut observer, &mut exports[i]));
+        let result = pool.install(|| {
+            run_design_point(
+                &ctx,
+                i,
+                ds.covered.1..range.end,
+                crate::runner::Resume {
+                    acc: ds.acc.clone(),
+                    covered_from: ds.covered.0,
+                },
+                &opts,
+                &mut observer,
+                &mut exports[i],
+            )
+        });
         match result {
             Ok((_, true)) => {}
             Ok((_, false)) => {
@@ -295,7 +405,11 @@ pub fn run(args: RunArgs) -> CliResult {
         }
         return Err(CliError::Interrupted(format!(
             "interrupted: {} of {} replicates saved in {}. Continue with:\n  {}",
-            state.design_points.iter().map(|d| d.covered.1 - d.covered.0).sum::<u64>(),
+            state
+                .design_points
+                .iter()
+                .map(|d| d.covered.1 - d.covered.0)
+                .sum::<u64>(),
             total,
             state_path.display(),
             cmd.join(" ")
@@ -304,11 +418,20 @@ pub fn run(args: RunArgs) -> CliResult {
 
     let mut summary = build_summary(&loaded, &points, &state);
     if let Some((i, n)) = args.shard {
-        summary.shard = Some(crate::summary::ShardInfo { index: i, count: n, first_replicate: range.start, end_replicate: range.end });
+        summary.shard = Some(crate::summary::ShardInfo {
+            index: i,
+            count: n,
+            first_replicate: range.start,
+            end_replicate: range.end,
+        });
     }
     write_outputs(&out, &loaded, &points, &summary, &exports, &state)?;
     let wall = started.elapsed().as_secs_f64();
-    let patients: u64 = state.design_points.iter().map(|d| d.acc.patients_simulated).sum();
+    let patients: u64 = state
+        .design_points
+        .iter()
+        .map(|d| d.acc.patients_simulated)
+        .sum();
     let manifest = serde_json::json!({
         "hfsim_version": env!("CARGO_PKG_VERSION"),
         "git_commit": option_env!("HFSIM_GIT_COMMIT").filter(|c| !c.is_empty()),
@@ -336,7 +459,11 @@ pub fn run(args: RunArgs) -> CliResult {
     eprintln!(
         "wrote {} (summary.json, power.csv, manifest.json{}) in {:.1} s; scenario sha256 {}, seed {}",
         out.display(),
-        if args.export_replicates > 0 { ", patients.csv, tests.csv" } else { "" },
+        if args.export_replicates > 0 {
+            ", patients.csv, tests.csv"
+        } else {
+            ""
+        },
         wall,
         &loaded.sha256[..12],
         s.run.seed
@@ -347,10 +474,17 @@ pub fn run(args: RunArgs) -> CliResult {
 /// A checkpoint may only continue the same run.
 pub fn check_resumable(old: &RunState, new: &RunState) -> Result<(), String> {
     if old.scenario_sha256 != new.scenario_sha256 {
-        return Err(format!("the scenario changed since the checkpoint (sha256 {} then, {} now)", &old.scenario_sha256[..12], &new.scenario_sha256[..12]));
+        return Err(format!(
+            "the scenario changed since the checkpoint (sha256 {} then, {} now)",
+            &old.scenario_sha256[..12],
+            &new.scenario_sha256[..12]
+        ));
     }
     if old.seed != new.seed {
-        return Err(format!("the seed changed ({} then, {} now)", old.seed, new.seed));
+        return Err(format!(
+            "the seed changed ({} then, {} now)",
+            old.seed, new.seed
+        ));
     }
     if old.replicates != new.replicates || old.range != new.range || old.shard != new.shard {
         return Err("the replicates or shard changed since the checkpoint".into());
@@ -361,7 +495,11 @@ pub fn check_resumable(old: &RunState, new: &RunState) -> Result<(), String> {
     Ok(())
 }
 
-pub fn build_summary(loaded: &Loaded, points: &[(DesignPoint, Loaded)], state: &RunState) -> Summary {
+pub fn build_summary(
+    loaded: &Loaded,
+    points: &[(DesignPoint, Loaded)],
+    state: &RunState,
+) -> Summary {
     let s = &loaded.scenario;
     Summary {
         hfsim_version: env!("CARGO_PKG_VERSION"),
@@ -370,20 +508,55 @@ pub fn build_summary(loaded: &Loaded, points: &[(DesignPoint, Loaded)], state: &
         seed: s.run.seed,
         replicates: s.run.replicates,
         common_random_numbers: s.run.common_random_numbers,
-        arms: s.arms.iter().map(|a| (a.key.clone(), a.label.clone())).collect::<BTreeMap<_, _>>(),
-        design_points: points.iter().zip(&state.design_points).map(|((p, l), d)| summarize(&l.scenario, &d.acc, p.to_json())).collect(),
+        arms: s
+            .arms
+            .iter()
+            .map(|a| (a.key.clone(), a.label.clone()))
+            .collect::<BTreeMap<_, _>>(),
+        design_points: points
+            .iter()
+            .zip(&state.design_points)
+            .map(|((p, l), d)| summarize(&l.scenario, &d.acc, p.to_json()))
+            .collect(),
         shard: None,
     }
 }
 
-pub fn write_outputs(out: &Path, loaded: &Loaded, points: &[(DesignPoint, Loaded)], summary: &Summary, exports: &[Vec<ReplicateExport>], _state: &RunState) -> Result<(), CliError> {
+pub fn write_outputs(
+    out: &Path,
+    loaded: &Loaded,
+    points: &[(DesignPoint, Loaded)],
+    summary: &Summary,
+    exports: &[Vec<ReplicateExport>],
+    _state: &RunState,
+) -> Result<(), CliError> {
     write_json(&out.join("summary.json"), summary)?;
     write_atomic(&out.join("power.csv"), &power_csv(summary, points)?)?;
-    write_atomic(&out.join("scenario.resolved.toml"), loaded.resolved.as_bytes())?;
+    write_atomic(
+        &out.join("scenario.resolved.toml"),
+        loaded.resolved.as_bytes(),
+    )?;
     if exports.iter().any(|e| !e.is_empty()) {
         let multi = points.len() > 1;
-        let mut head_p = vec!["replicate", "patient", "arm", "endpoint", "value", "baseline", "time_days", "event"];
-        let mut head_t = vec!["replicate", "endpoint", "test", "estimate", "statistic", "p_value", "reject"];
+        let mut head_p = vec![
+            "replicate",
+            "patient",
+            "arm",
+            "endpoint",
+            "value",
+            "baseline",
+            "time_days",
+            "event",
+        ];
+        let mut head_t = vec![
+            "replicate",
+            "endpoint",
+            "test",
+            "estimate",
+            "statistic",
+            "p_value",
+            "reject",
+        ];
         if multi {
             head_p.insert(0, "design_point");
             head_t.insert(0, "design_point");
@@ -432,42 +605,70 @@ pub fn write_outputs(out: &Path, loaded: &Loaded, points: &[(DesignPoint, Loaded
 
 /// `power.csv`: one row per design point and endpoint.
 pub fn power_csv(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> anyhow::Result<Vec<u8>> {
-    let axes: Vec<String> = points.first().map(|(p, _)| p.assignments.iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default();
+    let axes: Vec<String> = points
+        .first()
+        .map(|(p, _)| p.assignments.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
     let arms: Vec<String> = summary.arms.keys().cloned().collect();
     let mut header: Vec<String> = vec!["design_point".into()];
     header.extend(axes.iter().cloned());
     header.extend(
-        ["endpoint", "test", "alpha", "power", "power_mcse", "power_ci_low", "power_ci_high", "n_not_analysable", "effect_mean", "effect_sd", "analytic_power"]
-            .map(String::from),
+        [
+            "endpoint",
+            "test",
+            "alpha",
+            "power",
+            "power_mcse",
+            "power_ci_low",
+            "power_ci_high",
+            "n_not_analysable",
+            "effect_mean",
+            "effect_sd",
+            "analytic_power",
+        ]
+        .map(String::from),
     );
     for a in &arms {
         header.push(format!("n_{a}_mean"));
     }
-    let rows = summary.design_points.iter().enumerate().flat_map(|(i, d): (usize, &DesignSummary)| {
-        let design: Vec<String> = axes.iter().map(|k| d.design.get(k).map(json_cell).unwrap_or_default()).collect();
-        let arms = arms.clone();
-        d.endpoints.iter().map(move |e| {
-            let mut r = vec![i.to_string()];
-            r.extend(design.iter().cloned());
-            r.extend([
-                e.name.clone(),
-                e.test.to_string(),
-                e.alpha.to_string(),
-                e.power.power.to_string(),
-                e.power.power_mcse.to_string(),
-                e.power.power_ci_low.to_string(),
-                e.power.power_ci_high.to_string(),
-                e.n_not_analysable.to_string(),
-                fmt_opt(e.effect_mean),
-                fmt_opt(e.effect_sd),
-                fmt_opt(e.analytic_power),
-            ]);
-            for a in &arms {
-                r.push(e.n_analyzed_mean.get(a).map(|x| x.to_string()).unwrap_or_default());
-            }
-            r
-        })
-    });
+    let rows =
+        summary
+            .design_points
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d): (usize, &DesignSummary)| {
+                let design: Vec<String> = axes
+                    .iter()
+                    .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
+                    .collect();
+                let arms = arms.clone();
+                d.endpoints.iter().map(move |e| {
+                    let mut r = vec![i.to_string()];
+                    r.extend(design.iter().cloned());
+                    r.extend([
+                        e.name.clone(),
+                        e.test.to_string(),
+                        e.alpha.to_string(),
+                        e.power.power.to_string(),
+                        e.power.power_mcse.to_string(),
+                        e.power.power_ci_low.to_string(),
+                        e.power.power_ci_high.to_string(),
+                        e.n_not_analysable.to_string(),
+                        fmt_opt(e.effect_mean),
+                        fmt_opt(e.effect_sd),
+                        fmt_opt(e.analytic_power),
+                    ]);
+                    for a in &arms {
+                        r.push(
+                            e.n_analyzed_mean
+                                .get(a)
+                                .map(|x| x.to_string())
+                                .unwrap_or_default(),
+                        );
+                    }
+                    r
+                })
+            });
     let header_ref: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
     csv_bytes(&header_ref, rows)
 }
@@ -481,7 +682,10 @@ fn json_cell(v: &serde_json::Value) -> String {
 
 fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
     // control first, then treatment (scenario order, not key order)
-    let arms: Vec<&String> = points.first().map(|(_, l)| l.scenario.arms.iter().map(|a| &a.key).collect()).unwrap_or_default();
+    let arms: Vec<&String> = points
+        .first()
+        .map(|(_, l)| l.scenario.arms.iter().map(|a| &a.key).collect())
+        .unwrap_or_default();
     let _ = &summary.arms;
     for (d, (p, _)) in summary.design_points.iter().zip(points) {
         if points.len() > 1 {
@@ -495,19 +699,36 @@ fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
             "95% CI",
             "MCSE",
             "effect",
-            format!("n {}/{}", arms.first().map(|s| s.as_str()).unwrap_or(""), arms.get(1).map(|s| s.as_str()).unwrap_or(""))
+            format!(
+                "n {}/{}",
+                arms.first().map(|s| s.as_str()).unwrap_or(""),
+                arms.get(1).map(|s| s.as_str()).unwrap_or("")
+            )
         );
         for e in &d.endpoints {
-            let n = arms.iter().map(|a| format!("{:.1}", e.n_analyzed_mean.get(*a).copied().unwrap_or(0.0))).collect::<Vec<_>>().join("/");
-            let na = if e.n_not_analysable > 0 { format!("  ({} not analysable)", e.n_not_analysable) } else { String::new() };
+            let n = arms
+                .iter()
+                .map(|a| format!("{:.1}", e.n_analyzed_mean.get(*a).copied().unwrap_or(0.0)))
+                .collect::<Vec<_>>()
+                .join("/");
+            let na = if e.n_not_analysable > 0 {
+                format!("  ({} not analysable)", e.n_not_analysable)
+            } else {
+                String::new()
+            };
             println!(
                 "{:<26} {:<9} {:>6.3} {:>17} {:>7.4} {:>11} {:>13}{na}",
                 e.name,
                 e.test,
                 e.power.power,
-                format!("[{:.3}, {:.3}]", e.power.power_ci_low, e.power.power_ci_high),
+                format!(
+                    "[{:.3}, {:.3}]",
+                    e.power.power_ci_low, e.power.power_ci_high
+                ),
                 e.power.power_mcse,
-                e.effect_mean.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into()),
+                e.effect_mean
+                    .map(|x| format!("{x:.3}"))
+                    .unwrap_or_else(|| "-".into()),
                 n
             );
         }
@@ -515,7 +736,10 @@ fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
             println!(
                 "family {:<19} {:<9} any {:.3} [{:.3}, {:.3}], all {:.3} [{:.3}, {:.3}]",
                 f.name,
-                serde_json::to_value(f.procedure).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                serde_json::to_value(f.procedure)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
                 f.disjunctive.power,
                 f.disjunctive.power_ci_low,
                 f.disjunctive.power_ci_high,
@@ -524,16 +748,23 @@ fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
                 f.conjunctive.power_ci_high
             );
         }
-        let failed: u64 = d.patients_failed.values().sum::<u64>() + d.replicates_failed.values().sum::<u64>();
+        let failed: u64 =
+            d.patients_failed.values().sum::<u64>() + d.replicates_failed.values().sum::<u64>();
         if failed > 0 {
-            println!("failures: patients {:?}, replicates {:?}", d.patients_failed, d.replicates_failed);
+            println!(
+                "failures: patients {:?}, replicates {:?}",
+                d.patients_failed, d.replicates_failed
+            );
         }
     }
 }
 
 /// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (no extra dependency).
 pub fn now_utc() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = (secs / 86400, secs % 86400);
     // civil from days (Howard Hinnant)
     let z = days as i64 + 719468;
@@ -546,5 +777,10 @@ pub fn now_utc() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }

@@ -49,9 +49,18 @@ impl Candidate {
 
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum CohortError {
-    #[error("screened {screened} candidates and enrolled only {enrolled} of {needed}: the inclusion criteria are too restrictive for this population (population.max_screening_factor = {factor})")]
-    TooFewEligible { screened: u64, enrolled: usize, needed: usize, factor: f64 },
-    #[error("candidate {index}: no draw within the covariate bounds after {MAX_REDRAWS} tries (check min/max against mean/sd of `{covariate}`)")]
+    #[error(
+        "screened {screened} candidates and enrolled only {enrolled} of {needed}: the inclusion criteria are too restrictive for this population (population.max_screening_factor = {factor})"
+    )]
+    TooFewEligible {
+        screened: u64,
+        enrolled: usize,
+        needed: usize,
+        factor: f64,
+    },
+    #[error(
+        "candidate {index}: no draw within the covariate bounds after {MAX_REDRAWS} tries (check min/max against mean/sd of `{covariate}`)"
+    )]
     BoundsUnreachable { index: u64, covariate: String },
 }
 
@@ -89,12 +98,31 @@ impl CohortSampler {
             })
             .collect();
         let typical = PatientParams::typical(&s.model);
-        let screening = s.population.criteria.iter().map(|c| c.screened_as.and_then(|(q, m)| error_model(q, m, &typical))).collect();
-        CohortSampler { population: s.population.clone(), background: s.background.clone(), thresholds, screening, seed: s.run.seed, design }
+        let screening = s
+            .population
+            .criteria
+            .iter()
+            .map(|c| c.screened_as.and_then(|(q, m)| error_model(q, m, &typical)))
+            .collect();
+        CohortSampler {
+            population: s.population.clone(),
+            background: s.background.clone(),
+            thresholds,
+            screening,
+            seed: s.run.seed,
+            design,
+        }
     }
 
     fn stream(&self, replicate: u64, patient: u64, purpose: Purpose) -> StreamRng {
-        StreamKey { seed: self.seed, design: self.design, replicate, patient, purpose }.rng()
+        StreamKey {
+            seed: self.seed,
+            design: self.design,
+            replicate,
+            patient,
+            purpose,
+        }
+        .rng()
     }
 
     /// Draw candidate `index` of `replicate`.
@@ -104,7 +132,11 @@ impl CohortSampler {
     }
 
     /// Draw a candidate from a given stream (deterministic given the stream).
-    pub fn sample_candidate_with(&self, index: u64, rng: &mut StreamRng) -> Result<Candidate, CohortError> {
+    pub fn sample_candidate_with(
+        &self,
+        index: u64,
+        rng: &mut StreamRng,
+    ) -> Result<Candidate, CohortError> {
         let pop = &self.population;
         let k = pop.covariates.len();
         let mut z = [0.0f64; MAX_COVARIATES];
@@ -136,16 +168,27 @@ impl CohortSampler {
             }
         }
         if !ok {
-            return Err(CohortError::BoundsUnreachable { index, covariate: pop.covariates[last_bad].name.clone() });
+            return Err(CohortError::BoundsUnreachable {
+                index,
+                covariate: pop.covariates[last_bad].name.clone(),
+            });
         }
         // Background therapy (fixed draw order).
         let bg = &self.background;
         let af = values[pop.model.af] > 0.5;
         let u_ac: f64 = rng.random();
         let u_vka: f64 = rng.random();
-        let p_ac = if af { bg.anticoagulant_share_with_af } else { bg.anticoagulant_share_without_af };
+        let p_ac = if af {
+            bg.anticoagulant_share_with_af
+        } else {
+            bg.anticoagulant_share_without_af
+        };
         let anticoagulant = if u_ac < p_ac {
-            if u_vka < bg.vka_share { Anticoagulant::Vka } else { Anticoagulant::Noac }
+            if u_vka < bg.vka_share {
+                Anticoagulant::Vka
+            } else {
+                Anticoagulant::Noac
+            }
         } else {
             Anticoagulant::None
         };
@@ -165,7 +208,10 @@ impl CohortSampler {
                 _ => u_take < g.share,
             };
             if takes {
-                gdmt.days_on[slot] = Some(g.on_therapy_days_min + u_days * (g.on_therapy_days_max - g.on_therapy_days_min));
+                gdmt.days_on[slot] = Some(
+                    g.on_therapy_days_min
+                        + u_days * (g.on_therapy_days_max - g.on_therapy_days_min),
+                );
             }
         }
         debug_assert_eq!(GdmtClass::ALL.len(), N_GDMT);
@@ -188,17 +234,30 @@ impl CohortSampler {
                 eligible &= seen <= hi;
             }
         }
-        Ok(Candidate { index, covariates: values, anticoagulant, gdmt, eligible })
+        Ok(Candidate {
+            index,
+            covariates: values,
+            anticoagulant,
+            gdmt,
+            eligible,
+        })
     }
 
     /// Screen candidates `0, 1, ...` of `replicate` until `n` are eligible.
     pub fn enrol(&self, replicate: u64, n: usize) -> Result<Vec<Candidate>, CohortError> {
-        let limit = ((n as f64) * self.population.max_screening_factor).ceil().max(n as f64) as u64;
+        let limit = ((n as f64) * self.population.max_screening_factor)
+            .ceil()
+            .max(n as f64) as u64;
         let mut out = Vec::with_capacity(n);
         let mut index = 0;
         while out.len() < n {
             if index >= limit {
-                return Err(CohortError::TooFewEligible { screened: index, enrolled: out.len(), needed: n, factor: self.population.max_screening_factor });
+                return Err(CohortError::TooFewEligible {
+                    screened: index,
+                    enrolled: out.len(),
+                    needed: n,
+                    factor: self.population.max_screening_factor,
+                });
             }
             let c = self.sample_candidate(replicate, index)?;
             if c.eligible {

@@ -36,7 +36,13 @@ pub fn rvef_from_tapse(p: &PatientParams, tapse_mm: f64) -> f64 {
 }
 
 impl Biomarkers {
-    pub fn new(p: &PatientParams, v0: &Ventricles, ntprobnp0: f64, tapse0: f64, walk0: f64) -> Biomarkers {
+    pub fn new(
+        p: &PatientParams,
+        v0: &Ventricles,
+        ntprobnp0: f64,
+        tapse0: f64,
+        walk0: f64,
+    ) -> Biomarkers {
         Biomarkers {
             ln_ntprobnp0: ntprobnp0.ln(),
             ln_lvesv0: v0.lvesv_ml.ln(),
@@ -55,7 +61,9 @@ impl Biomarkers {
 
     #[inline]
     pub fn ln_ntprobnp(&self, v: &Ventricles) -> f64 {
-        self.ln_ntprobnp0 + self.ntprobnp_lvesv * (v.lvesv_ml.ln() - self.ln_lvesv0) + self.ntprobnp_rvedv * (v.rvedv_ml.ln() - self.ln_rvedv0)
+        self.ln_ntprobnp0
+            + self.ntprobnp_lvesv * (v.lvesv_ml.ln() - self.ln_lvesv0)
+            + self.ntprobnp_rvedv * (v.rvedv_ml.ln() - self.ln_rvedv0)
     }
 
     #[inline]
@@ -65,6 +73,9 @@ impl Biomarkers {
 
     #[inline]
     pub fn six_minute_walk_m(&self, v: &Ventricles) -> f64 {
-        (self.walk0 + self.walk_per_lvef_point * (v.lvef - self.lvef0) * 100.0 + self.walk_per_rvef_point * (v.rvef - self.rvef0) * 100.0).max(0.0)
+        (self.walk0
+            + self.walk_per_lvef_point * (v.lvef - self.lvef0) * 100.0
+            + self.walk_per_rvef_point * (v.rvef - self.rvef0) * 100.0)
+            .max(0.0)
     }
 }

@@ -43,8 +43,16 @@ impl Anticoagulant {
 
 /// Share of the cell-induced coagulation left active by anticoagulation.
 pub fn unblocked_share(p: &PatientParams, background: Anticoagulant, heparin: bool) -> f64 {
-    let bg = if background.is_anticoagulated() { 1.0 - p.get(P::VkaNoacInhibition) } else { 1.0 };
-    let hep = if heparin { 1.0 - p.get(P::HeparinInhibition) } else { 1.0 };
+    let bg = if background.is_anticoagulated() {
+        1.0 - p.get(P::VkaNoacInhibition)
+    } else {
+        1.0
+    };
+    let hep = if heparin {
+        1.0 - p.get(P::HeparinInhibition)
+    } else {
+        1.0
+    };
     bg * hep
 }
 
@@ -70,13 +78,22 @@ pub struct Coagulation {
 
 impl Coagulation {
     /// `ddimer_at_enrolment`: the patient's D-dimer at day 0 (mg/L).
-    pub fn new(p: &PatientParams, unblocked: f64, blood_contact: f64, anticoagulant: Anticoagulant, ddimer_at_enrolment: f64) -> Coagulation {
+    pub fn new(
+        p: &PatientParams,
+        unblocked: f64,
+        blood_contact: f64,
+        anticoagulant: Anticoagulant,
+        ddimer_at_enrolment: f64,
+    ) -> Coagulation {
         let susceptibility = p.get(P::IbmirSusceptibility);
         let excess = p.get(P::DdimerEnrolmentExcess);
         Coagulation {
             acute_gain: p.get(P::IbmirDdimerGain) * unblocked * susceptibility * blood_contact,
             k_acute: LN2 / p.get(P::IbmirHalfLife),
-            sustained_gain: p.get(P::SustainedDdimerGain) * unblocked * susceptibility * blood_contact,
+            sustained_gain: p.get(P::SustainedDdimerGain)
+                * unblocked
+                * susceptibility
+                * blood_contact,
             sustained_base: p.get(P::SustainedDdimerBaseFraction),
             antibody_amplification: p.get(P::SustainedAntibodyAmplification),
             k_sustained: LN2 / p.get(P::SustainedProcoagHalfLife),
@@ -100,7 +117,9 @@ impl Coagulation {
     pub fn inputs(&self, viable_rate: f64, antibody_at_dose: f64) -> (f64, f64) {
         (
             self.acute_gain * viable_rate,
-            self.sustained_gain * (self.sustained_base + self.antibody_amplification * antibody_at_dose.max(0.0)) * viable_rate,
+            self.sustained_gain
+                * (self.sustained_base + self.antibody_amplification * antibody_at_dose.max(0.0))
+                * viable_rate,
         )
     }
 

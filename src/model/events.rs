@@ -45,21 +45,37 @@ pub struct Hazards {
 
 impl Hazards {
     pub fn new(p: &PatientParams, age_years: f64, nyha_iii: bool, anticoagulated: bool) -> Hazards {
-        let nyha = if nyha_iii { p.get(P::HazardNyhaIii) } else { 0.0 };
+        let nyha = if nyha_iii {
+            p.get(P::HazardNyhaIii)
+        } else {
+            0.0
+        };
         let b_np = p.get(P::HazardNtprobnp);
         let b_ef = p.get(P::HazardLvef);
         let offset = -b_ef * REFERENCE_LVEF_PERCENT - b_np * REFERENCE_NTPROBNP.ln() + nyha;
         let age = p.get(P::HazardAge) * (age_years - REFERENCE_AGE) / 10.0;
-        let ln_or_neg_inf = |x: f64| if x > 0.0 { (x / DAYS_PER_YEAR).ln() } else { f64::NEG_INFINITY };
+        let ln_or_neg_inf = |x: f64| {
+            if x > 0.0 {
+                (x / DAYS_PER_YEAR).ln()
+            } else {
+                f64::NEG_INFINITY
+            }
+        };
         let log_hfh_const = ln_or_neg_inf(p.get(P::HfhRate)) + offset;
         let log_death_const = ln_or_neg_inf(p.get(P::DeathRate)) + offset + age;
         Hazards {
             log_hfh_const,
             log_death_const,
-            death_ratio: (log_hfh_const.is_finite() && log_death_const.is_finite()).then(|| (log_death_const - log_hfh_const).exp()),
+            death_ratio: (log_hfh_const.is_finite() && log_death_const.is_finite())
+                .then(|| (log_death_const - log_hfh_const).exp()),
             b_lvef: b_ef,
             b_ntprobnp: b_np,
-            sae_background: p.get(P::SaeRate) / DAYS_PER_YEAR * if anticoagulated { p.get(P::SaeAnticoagulantHr) } else { 1.0 },
+            sae_background: p.get(P::SaeRate) / DAYS_PER_YEAR
+                * if anticoagulated {
+                    p.get(P::SaeAnticoagulantHr)
+                } else {
+                    1.0
+                },
             sae_thrombotic: p.get(P::SaeThromboticRate) / DAYS_PER_YEAR,
             hfh_recurrence_hr: p.get(P::HfhRecurrenceHr),
             death_after_hfh_hr: p.get(P::DeathAfterHfhHr),
@@ -75,7 +91,10 @@ impl Hazards {
             let hfh = (self.log_hfh_const + lp).exp();
             (hfh, hfh * ratio)
         } else {
-            ((self.log_hfh_const + lp).exp(), (self.log_death_const + lp).exp())
+            (
+                (self.log_hfh_const + lp).exp(),
+                (self.log_death_const + lp).exp(),
+            )
         }
     }
 
@@ -128,7 +147,12 @@ impl EventTimes {
     /// Invert cumulative hazards sampled on a uniform grid (`step` days,
     /// `grid[i]` at day `i * step`, linear in between) into event times,
     /// with the event multipliers of `hazards`. `grid[i] = [HFH, death, SAE]`.
-    pub fn from_cumulative(grid: &[[f64; 3]], step: f64, draws: &EventDraws, hazards: &Hazards) -> EventTimes {
+    pub fn from_cumulative(
+        grid: &[[f64; 3]],
+        step: f64,
+        draws: &EventDraws,
+        hazards: &Hazards,
+    ) -> EventTimes {
         let mut out = EventTimes::default();
         let col = |c: usize| move |i: usize| grid[i][c];
         // HF hospitalizations, each after the previous one.
@@ -136,7 +160,13 @@ impl EventTimes {
         let mut multiplier = 1.0;
         for k in 0..MAX_HFH {
             let base = value_at(grid.len(), step, col(0), t_prev);
-            match invert(grid.len(), step, col(0), t_prev, base + draws.hfh[k] / multiplier) {
+            match invert(
+                grid.len(),
+                step,
+                col(0),
+                t_prev,
+                base + draws.hfh[k] / multiplier,
+            ) {
                 Some(t) => {
                     out.hfh[k] = t;
                     out.n_hfh = k + 1;
@@ -157,7 +187,13 @@ impl EventTimes {
                 if draws.death <= at_t1 {
                     invert(grid.len(), step, col(1), 0.0, draws.death)
                 } else if hazards.death_after_hfh_hr > 0.0 {
-                    invert(grid.len(), step, col(1), t1, at_t1 + (draws.death - at_t1) / hazards.death_after_hfh_hr)
+                    invert(
+                        grid.len(),
+                        step,
+                        col(1),
+                        t1,
+                        at_t1 + (draws.death - at_t1) / hazards.death_after_hfh_hr,
+                    )
                 } else {
                     None
                 }
@@ -171,7 +207,8 @@ impl EventTimes {
                 out.n_hfh -= 1;
             }
         }
-        out.first_sae = invert(grid.len(), step, col(2), 0.0, draws.sae).filter(|&t| out.death.is_none_or(|td| t < td));
+        out.first_sae = invert(grid.len(), step, col(2), 0.0, draws.sae)
+            .filter(|&t| out.death.is_none_or(|td| t < td));
         out
     }
 }
@@ -212,7 +249,11 @@ fn invert(n: usize, step: f64, f: impl Fn(usize) -> f64, t_start: f64, target: f
     }
     let i = hi - 1;
     let (a, b) = (f(i), f(hi));
-    let w = if b > a { ((target - a) / (b - a)).clamp(0.0, 1.0) } else { 1.0 };
+    let w = if b > a {
+        ((target - a) / (b - a)).clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
     Some(((i as f64 + w) * step).max(t_start))
 }
 
@@ -237,11 +278,17 @@ mod tests {
     /// Constant hazard 0.01/day: Lambda(t) = 0.01 t, so E = 1 gives t = 100.
     #[test]
     fn inversion_of_a_constant_hazard_is_exact() {
-        let grid: Vec<[f64; 3]> = (0..=360).map(|d| [0.01 * d as f64, 0.002 * d as f64, 0.005 * d as f64]).collect();
+        let grid: Vec<[f64; 3]> = (0..=360)
+            .map(|d| [0.01 * d as f64, 0.002 * d as f64, 0.005 * d as f64])
+            .collect();
         let mut hfh = [100.0; MAX_HFH];
         hfh[0] = 1.0;
         hfh[1] = 0.5;
-        let draws = EventDraws { hfh, death: 0.5, sae: 1.2 };
+        let draws = EventDraws {
+            hfh,
+            death: 0.5,
+            sae: 1.2,
+        };
         let ev = EventTimes::from_cumulative(&grid, 1.0, &draws, &hz(2.0, 1.0));
         assert!((ev.hfh[0] - 100.0).abs() < 1e-9);
         // second: 0.5 / (2 * 0.01) = 25 days later
@@ -254,10 +301,16 @@ mod tests {
 
     #[test]
     fn death_hazard_is_multiplied_after_a_hospitalization() {
-        let grid: Vec<[f64; 3]> = (0..=360).map(|d| [0.01 * d as f64, 0.002 * d as f64, 0.0]).collect();
+        let grid: Vec<[f64; 3]> = (0..=360)
+            .map(|d| [0.01 * d as f64, 0.002 * d as f64, 0.0])
+            .collect();
         let mut hfh = [100.0; MAX_HFH];
         hfh[0] = 1.0; // HFH at day 100, Lambda_death(100) = 0.2
-        let draws = EventDraws { hfh, death: 0.5, sae: 1.0 };
+        let draws = EventDraws {
+            hfh,
+            death: 0.5,
+            sae: 1.0,
+        };
         let ev = EventTimes::from_cumulative(&grid, 1.0, &draws, &hz(1.0, 3.0));
         // remaining 0.3 at rate 3 * 0.002 = 0.006/day: 50 days
         assert!((ev.death.unwrap() - 150.0).abs() < 1e-9);
@@ -266,14 +319,24 @@ mod tests {
 
     #[test]
     fn events_after_death_are_removed_and_beyond_grid_are_none() {
-        let grid: Vec<[f64; 3]> = (0..=360).map(|d| [0.01 * d as f64, 0.01 * d as f64, 0.0]).collect();
+        let grid: Vec<[f64; 3]> = (0..=360)
+            .map(|d| [0.01 * d as f64, 0.01 * d as f64, 0.0])
+            .collect();
         let mut hfh = [100.0; MAX_HFH];
         hfh[0] = 2.0;
-        let draws = EventDraws { hfh, death: 1.0, sae: 0.0 };
+        let draws = EventDraws {
+            hfh,
+            death: 1.0,
+            sae: 0.0,
+        };
         let ev = EventTimes::from_cumulative(&grid, 1.0, &draws, &hz(1.0, 1.0));
         assert!((ev.death.unwrap() - 100.0).abs() < 1e-9);
         assert_eq!(ev.n_hfh, 0);
-        let draws = EventDraws { hfh: [10.0; MAX_HFH], death: 10.0, sae: 10.0 };
+        let draws = EventDraws {
+            hfh: [10.0; MAX_HFH],
+            death: 10.0,
+            sae: 10.0,
+        };
         let ev = EventTimes::from_cumulative(&grid, 1.0, &draws, &hz(1.0, 1.0));
         assert_eq!((ev.n_hfh, ev.death, ev.first_sae), (0, None, None));
     }

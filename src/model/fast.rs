@@ -38,22 +38,47 @@ pub struct FastOptions {
 
 impl Default for FastOptions {
     fn default() -> Self {
-        FastOptions { step_days: 2.0, fallback: Dopri5::default() }
+        FastOptions {
+            step_days: 2.0,
+            fallback: Dopri5::default(),
+        }
     }
 }
 
 impl FastOptions {
     pub fn describe(&self) -> String {
-        format!("fast path: exact linear blocks + RK4 (step {} d) for the slow states; fallback {}", self.step_days, crate::solver::Integrator::describe(&self.fallback))
+        format!(
+            "fast path: exact linear blocks + RK4 (step {} d) for the slow states; fallback {}",
+            self.step_days,
+            crate::solver::Integrator::describe(&self.fallback)
+        )
     }
 }
 
 const NA: usize = 10;
-const A_IDX: [usize; NA] = [LUNG, HEART, GRAFT, GRAFT_MATURE, DEBRIS, LV_CHAIN_1, LV_CHAIN_2, LV_CHAIN_3, PRIMING, ANTIBODY];
+const A_IDX: [usize; NA] = [
+    LUNG,
+    HEART,
+    GRAFT,
+    GRAFT_MATURE,
+    DEBRIS,
+    LV_CHAIN_1,
+    LV_CHAIN_2,
+    LV_CHAIN_3,
+    PRIMING,
+    ANTIBODY,
+];
 const NP: usize = 4;
 const P_IDX: [usize; NP] = [LUNG, RV_CHAIN_1, RV_CHAIN_2, RV_CHAIN_3];
 const NS: usize = 6;
-const S_IDX: [usize; NS] = [RV_REPAIR, LV_REPAIR, LV_LOG_EDV, LV_LOGIT_EF, RV_LOG_EDV, RV_LOGIT_EF];
+const S_IDX: [usize; NS] = [
+    RV_REPAIR,
+    LV_REPAIR,
+    LV_LOG_EDV,
+    LV_LOGIT_EF,
+    RV_LOG_EDV,
+    RV_LOGIT_EF,
+];
 
 /// Linear block matrix `[L, H, G, Gm, D, M1, M2, M3, B, Ab]` (lower triangular).
 fn block_a(m: &PatientModel) -> [[f64; NA]; NA] {
@@ -156,7 +181,11 @@ fn effective_bolus<const N: usize>(a: &[[f64; N]; N], t: f64, v: &[f64; N]) -> [
 #[inline]
 fn decay_bolus_factor(k: f64, t: f64) -> f64 {
     let x = k * t;
-    if x.abs() < 1e-8 { 1.0 + x / 2.0 } else { x.exp_m1() / x }
+    if x.abs() < 1e-8 {
+        1.0 + x / 2.0
+    } else {
+        x.exp_m1() / x
+    }
 }
 
 /// Precomputed per-patient propagators.
@@ -215,7 +244,13 @@ fn row<const N: usize>(m: &[[f64; N]; N], i: usize, x: &[f64; N]) -> f64 {
 impl Fast {
     #[inline]
     fn drivers(&self) -> Drivers {
-        Drivers { p3: self.xp[3], m3: self.xa[7], gm: self.xa[3], c: self.c, j: self.j }
+        Drivers {
+            p3: self.xp[3],
+            m3: self.xa[7],
+            gm: self.xa[3],
+            c: self.c,
+            j: self.j,
+        }
     }
 
     /// The drivers half a step ahead (only the rows that are needed).
@@ -243,18 +278,32 @@ impl Fast {
             int_c: self.int_c + pr.ic2 * self.c,
         }
     }
-
 }
 
 /// Simulate with the fast path (falls back to the reference path when the
 /// plan has doses off the grid or long infusions).
-pub fn simulate_fast(model: &PatientModel, plan: &SimulationPlan, opts: &FastOptions, out: &mut Trajectory) -> Result<(), SolveFailure> {
+pub fn simulate_fast(
+    model: &PatientModel,
+    plan: &SimulationPlan,
+    opts: &FastOptions,
+    out: &mut Trajectory,
+) -> Result<(), SolveFailure> {
     let end = plan.end_day;
     let fits = |h: f64| {
         let on_grid = |t: f64| ((t / h) - (t / h).round()).abs() < 1e-9;
-        h > 0.0 && end >= h && on_grid(end) && plan.dose_days.iter().all(|&d| on_grid(d) || d >= end || d < 0.0) && model.infusion_days <= 0.5 * h
+        h > 0.0
+            && end >= h
+            && on_grid(end)
+            && plan
+                .dose_days
+                .iter()
+                .all(|&d| on_grid(d) || d >= end || d < 0.0)
+            && model.infusion_days <= 0.5 * h
     };
-    let Some(h) = [opts.step_days, opts.step_days / 2.0, opts.step_days / 4.0].into_iter().find(|&h| fits(h)) else {
+    let Some(h) = [opts.step_days, opts.step_days / 2.0, opts.step_days / 4.0]
+        .into_iter()
+        .find(|&h| fits(h))
+    else {
         return crate::model::simulate::simulate_with(model, plan, &opts.fallback, out);
     };
     let n_steps = (end / h).round() as usize;
@@ -280,7 +329,14 @@ struct Lagged {
 
 impl Lagged {
     fn new(k: f64, mu: f64, c_plus_a: f64, b: f64, pi: f64, x0: f64) -> Lagged {
-        Lagged { k, mu, base: c_plus_a, b, pi, d: x0 - c_plus_a + pi / k }
+        Lagged {
+            k,
+            mu,
+            base: c_plus_a,
+            b,
+            pi,
+            d: x0 - c_plus_a + pi / k,
+        }
     }
     #[inline]
     fn at(&self, t: f64) -> (f64, f64) {
@@ -306,7 +362,13 @@ impl Lagged {
 /// A patient given no cells: no repair, no injury, no procoagulant activity;
 /// the remodelling equations have a closed-form solution (GDMT lag and
 /// progression), and only the hazards are integrated.
-fn run_cell_free(model: &PatientModel, plan: &SimulationPlan, h: f64, n_steps: usize, out: &mut Trajectory) -> Result<(), SolveFailure> {
+fn run_cell_free(
+    model: &PatientModel,
+    plan: &SimulationPlan,
+    h: f64,
+    n_steps: usize,
+    out: &mut Trajectory,
+) -> Result<(), SolveFailure> {
     let end = plan.end_day;
     let n_grid = end.floor() as usize + 1;
     out.samples.clear();
@@ -318,10 +380,38 @@ fn run_cell_free(model: &PatientModel, plan: &SimulationPlan, h: f64, n_steps: u
     let mu = model.gdmt.rate;
     let y0 = model.initial_state();
     let c = r.rv_gdmt_coupling;
-    let lv_edv = Lagged::new(r.k_lv, mu, r.lv_log_edv_ref + a_edv, b_edv, r.lv_edv_progression, y0[LV_LOG_EDV]);
-    let lv_ef = Lagged::new(r.k_lv, mu, r.lv_logit_ef_ref + a_ef, b_ef, r.lv_ef_progression, y0[LV_LOGIT_EF]);
-    let rv_edv = Lagged::new(r.k_rv, mu, r.rv_log_edv_ref, 0.0, r.rv_edv_progression, y0[RV_LOG_EDV]);
-    let rv_ef = Lagged::new(r.k_rv, mu, r.rv_logit_ef_ref + c * a_ef, c * b_ef, 0.0, y0[RV_LOGIT_EF]);
+    let lv_edv = Lagged::new(
+        r.k_lv,
+        mu,
+        r.lv_log_edv_ref + a_edv,
+        b_edv,
+        r.lv_edv_progression,
+        y0[LV_LOG_EDV],
+    );
+    let lv_ef = Lagged::new(
+        r.k_lv,
+        mu,
+        r.lv_logit_ef_ref + a_ef,
+        b_ef,
+        r.lv_ef_progression,
+        y0[LV_LOGIT_EF],
+    );
+    let rv_edv = Lagged::new(
+        r.k_rv,
+        mu,
+        r.rv_log_edv_ref,
+        0.0,
+        r.rv_edv_progression,
+        y0[RV_LOG_EDV],
+    );
+    let rv_ef = Lagged::new(
+        r.k_rv,
+        mu,
+        r.rv_logit_ef_ref + c * a_ef,
+        c * b_ef,
+        0.0,
+        y0[RV_LOGIT_EF],
+    );
     let slow_at = |t: f64| -> ([f64; NS], [f64; NS]) {
         let (a, da) = lv_edv.at(t);
         let (b, db) = lv_ef.at(t);
@@ -360,21 +450,35 @@ fn run_cell_free(model: &PatientModel, plan: &SimulationPlan, h: f64, n_steps: u
             return Err(SolveFailure::NonFinite { t });
         }
         let corr = h * h / 12.0;
-        lam[0] = prev_lam[0] + 0.5 * h * (prev_hz.0 + hz.0) + corr * (prev_hz.0 * prev_slope - hz.0 * slope);
-        lam[1] = prev_lam[1] + 0.5 * h * (prev_hz.1 + hz.1) + corr * (prev_hz.1 * prev_slope - hz.1 * slope);
+        lam[0] = prev_lam[0]
+            + 0.5 * h * (prev_hz.0 + hz.0)
+            + corr * (prev_hz.0 * prev_slope - hz.0 * slope);
+        lam[1] = prev_lam[1]
+            + 0.5 * h * (prev_hz.1 + hz.1)
+            + corr * (prev_hz.1 * prev_slope - hz.1 * slope);
         node_lam = [(prev_t, prev_lam, prev_hz), (t, lam, hz)];
         let interp = |td: f64| -> [f64; 2] {
             let (t0, l0, h0) = node_lam[0];
             let (_, l1, h1) = node_lam[1];
             let s = (td - t0) / h;
             let herm = |a: f64, da: f64, b: f64, db: f64| {
-                (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a + s * (1.0 - s) * (1.0 - s) * h * da + s * s * (3.0 - 2.0 * s) * b + s * s * (s - 1.0) * h * db
+                (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a
+                    + s * (1.0 - s) * (1.0 - s) * h * da
+                    + s * s * (3.0 - 2.0 * s) * b
+                    + s * s * (s - 1.0) * h * db
             };
-            [herm(l0[0], h0.0, l1[0], h1.0), herm(l0[1], h0.1, l1[1], h1.1)]
+            [
+                herm(l0[0], h0.0, l1[0], h1.0),
+                herm(l0[1], h0.1, l1[1], h1.1),
+            ]
         };
         while next_grid_day < n_grid && (next_grid_day as f64) * HAZARD_GRID_STEP <= t + 1e-9 {
             let td = next_grid_day as f64 * HAZARD_GRID_STEP;
-            let l = if (td - t).abs() <= 1e-9 { lam } else { interp(td) };
+            let l = if (td - t).abs() <= 1e-9 {
+                lam
+            } else {
+                interp(td)
+            };
             out.hazard_grid[next_grid_day] = [l[0], l[1], sae_bg * td];
             next_grid_day += 1;
         }
@@ -384,7 +488,13 @@ fn run_cell_free(model: &PatientModel, plan: &SimulationPlan, h: f64, n_steps: u
             if ts > t + 1e-9 {
                 break;
             }
-            let l = if ts <= prev_t + 1e-12 { prev_lam } else if (ts - t).abs() <= 1e-9 { lam } else { interp(ts) };
+            let l = if ts <= prev_t + 1e-12 {
+                prev_lam
+            } else if (ts - t).abs() <= 1e-9 {
+                lam
+            } else {
+                interp(ts)
+            };
             out.samples[idx] = cell_free_state(&y0, &slow_at(ts).0, l, sae_bg * ts);
             next_sample += 1;
         }
@@ -401,7 +511,12 @@ fn run_cell_free(model: &PatientModel, plan: &SimulationPlan, h: f64, n_steps: u
         next_sample += 1;
     }
     out.final_state = cell_free_state(&y0, &slow_at(end).0, lam, sae_bg * end);
-    out.stats = SolverStats { rhs_evaluations: 0, accepted_steps: n_steps as u64, rejected_steps: 0, segments: 1 };
+    out.stats = SolverStats {
+        rhs_evaluations: 0,
+        accepted_steps: n_steps as u64,
+        rejected_steps: 0,
+        segments: 1,
+    };
     Ok(())
 }
 
@@ -445,10 +560,15 @@ fn hazard_rates(model: &PatientModel, slow: &[f64; NS], ds: &[f64; NS]) -> ((f64
     let lvef = ez / (1.0 + ez);
     let ln_lvesv = slow[2] - ez.ln_1p();
     let b = &model.biomarkers;
-    let ln_np = b.ln_ntprobnp0 + b.ntprobnp_lvesv * (ln_lvesv - b.ln_lvesv0) + b.ntprobnp_rvedv * (slow[4] - b.ln_rvedv0);
+    let ln_np = b.ln_ntprobnp0
+        + b.ntprobnp_lvesv * (ln_lvesv - b.ln_lvesv0)
+        + b.ntprobnp_rvedv * (slow[4] - b.ln_rvedv0);
     let dlvef = lvef * (1.0 - lvef) * ds[3];
     let dln_np = b.ntprobnp_lvesv * (ds[2] - lvef * ds[3]) + b.ntprobnp_rvedv * ds[4];
-    (model.hazards.hfh_and_death(lvef, ln_np), model.hazards.log_hazard_slope(dlvef, dln_np))
+    (
+        model.hazards.hfh_and_death(lvef, ln_np),
+        model.hazards.log_hazard_slope(dlvef, dln_np),
+    )
 }
 
 /// GDMT set point from its exponential form at `e = exp(-mu t)`.
@@ -460,7 +580,13 @@ fn gdmt_from(form: &(f64, f64, f64, f64), e: f64) -> (f64, f64) {
 /// Largest step of the tail, once the doses' cells and signals are gone (days).
 const MAX_TAIL_STEP: f64 = 8.0;
 
-fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, out: &mut Trajectory) -> Result<(), SolveFailure> {
+fn run(
+    model: &PatientModel,
+    plan: &SimulationPlan,
+    h0: f64,
+    _n_steps: usize,
+    out: &mut Trajectory,
+) -> Result<(), SolveFailure> {
     let mut h = h0;
     let end = plan.end_day;
     let n_grid = end.floor() as usize + 1;
@@ -495,12 +621,21 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, ou
     let (sae_bg, sae_thr) = model.hazards.sae_parts();
     let form = model.gdmt.exponential_form();
     let mut half_decay = (-model.gdmt.rate * 0.5 * h).exp();
-    let negligible = 1e-6 * model.paracrine.rv_ec50.min(model.paracrine.lv_ec50) / model.paracrine.k_transit.max(1.0);
+    let negligible = 1e-6 * model.paracrine.rv_ec50.min(model.paracrine.lv_ec50)
+        / model.paracrine.k_transit.max(1.0);
     let over_i = ramp_overcount(coag.k_acute, model.infusion_days);
     let over_c = ramp_overcount(coag.k_sustained, model.infusion_days);
 
     let y0 = model.initial_state();
-    let mut fast = Fast { xa: [0.0; NA], xp: [0.0; NP], i: 0.0, c: 0.0, j: 0.0, int_i: 0.0, int_c: 0.0 };
+    let mut fast = Fast {
+        xa: [0.0; NA],
+        xp: [0.0; NP],
+        i: 0.0,
+        c: 0.0,
+        j: 0.0,
+        int_i: 0.0,
+        int_c: 0.0,
+    };
     let mut slow = [0.0; NS];
     for (k, &s) in S_IDX.iter().enumerate() {
         slow[k] = y0[s];
@@ -526,7 +661,10 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, ou
         &sorted_doses
     };
     let mut next_grid_day = 0usize;
-    let mut stats = SolverStats { segments: 1, ..Default::default() };
+    let mut stats = SolverStats {
+        segments: 1,
+        ..Default::default()
+    };
 
     // Previous node: time, post-dose state pieces, hazards (for Hermite).
     let mut prev_t = 0.0;
@@ -554,8 +692,12 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, ou
             // Hermite end correction (fourth order), h' = h (d log h / dt).
             let h = t - prev_t;
             let corr = h * h / 12.0;
-            lam[0] = prev_lam[0] + 0.5 * h * (prev_hz.0 + hz.0) + corr * (prev_hz.0 * prev_slope - hz.0 * slope);
-            lam[1] = prev_lam[1] + 0.5 * h * (prev_hz.1 + hz.1) + corr * (prev_hz.1 * prev_slope - hz.1 * slope);
+            lam[0] = prev_lam[0]
+                + 0.5 * h * (prev_hz.0 + hz.0)
+                + corr * (prev_hz.0 * prev_slope - hz.0 * slope);
+            lam[1] = prev_lam[1]
+                + 0.5 * h * (prev_hz.1 + hz.1)
+                + corr * (prev_hz.1 * prev_slope - hz.1 * slope);
             // Daily hazard grid inside (prev_t, t]: Hermite with the rates as derivatives.
             while next_grid_day < n_grid && (next_grid_day as f64) * HAZARD_GRID_STEP <= t + 1e-9 {
                 let td = next_grid_day as f64 * HAZARD_GRID_STEP;
@@ -568,15 +710,25 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, ou
                     let (fi, fc) = if (tau - 0.5 * pr_step).abs() < 1e-12 {
                         (pr.ii, pr.ic)
                     } else {
-                        (-(-coag.k_acute * tau).exp_m1() / coag.k_acute, -(-coag.k_sustained * tau).exp_m1() / coag.k_sustained)
+                        (
+                            -(-coag.k_acute * tau).exp_m1() / coag.k_acute,
+                            -(-coag.k_sustained * tau).exp_m1() / coag.k_sustained,
+                        )
                     };
                     let int_i = prev_fast.int_i + prev_fast.i * fi;
                     let int_c = prev_fast.int_c + prev_fast.c * fc;
                     let s = (td - prev_t) / h;
                     let hermite1 = |a: f64, da: f64, b: f64, db: f64| {
-                        (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a + s * (1.0 - s) * (1.0 - s) * h * da + s * s * (3.0 - 2.0 * s) * b + s * s * (s - 1.0) * h * db
+                        (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a
+                            + s * (1.0 - s) * (1.0 - s) * h * da
+                            + s * s * (3.0 - 2.0 * s) * b
+                            + s * s * (s - 1.0) * h * db
                     };
-                    [hermite1(prev_lam[0], prev_hz.0, lam[0], hz.0), hermite1(prev_lam[1], prev_hz.1, lam[1], hz.1), sae_bg * td + sae_thr * (int_i + int_c)]
+                    [
+                        hermite1(prev_lam[0], prev_hz.0, lam[0], hz.0),
+                        hermite1(prev_lam[1], prev_hz.1, lam[1], hz.1),
+                        sae_bg * td + sae_thr * (int_i + int_c),
+                    ]
                 };
                 next_grid_day += 1;
             }
@@ -587,7 +739,9 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, ou
         // Samples in (prev_t, t]: exact at the node (before any dose); between
         // nodes the linear block is propagated exactly and the slow states and
         // cumulative hazards are Hermite-interpolated.
-        if next_sample < order.len() && plan.sample_days[order[next_sample]].clamp(0.0, end) <= t + 1e-9 {
+        if next_sample < order.len()
+            && plan.sample_days[order[next_sample]].clamp(0.0, end) <= t + 1e-9
+        {
             let y = assemble(&fast, &slow, &lam, cum_dose, t, sae_bg, sae_thr);
             while next_sample < order.len() {
                 let idx = order[next_sample];
@@ -602,13 +756,19 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, ou
                     let hs = t - prev_t;
                     let s = dt / hs;
                     let herm = |a: f64, da: f64, b: f64, db: f64| {
-                        (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a + s * (1.0 - s) * (1.0 - s) * hs * da + s * s * (3.0 - 2.0 * s) * b + s * s * (s - 1.0) * hs * db
+                        (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a
+                            + s * (1.0 - s) * (1.0 - s) * hs * da
+                            + s * s * (3.0 - 2.0 * s) * b
+                            + s * s * (s - 1.0) * hs * db
                     };
                     let mut slow_s = [0.0; NS];
                     for k in 0..NS {
                         slow_s[k] = herm(prev_slow[k], prev_k1[k], slow[k], k1[k]);
                     }
-                    let lam_s = [herm(prev_lam[0], prev_hz.0, lam[0], hz.0), herm(prev_lam[1], prev_hz.1, lam[1], hz.1)];
+                    let lam_s = [
+                        herm(prev_lam[0], prev_hz.0, lam[0], hz.0),
+                        herm(prev_lam[1], prev_hz.1, lam[1], hz.1),
+                    ];
                     let fast_s = propagate_exact(&aa, &ap, coag, &prev_fast, dt);
                     assemble(&fast_s, &slow_s, &lam_s, prev_cum, ts, sae_bg, sae_thr)
                 };
@@ -674,7 +834,11 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, ou
             && next_dose >= dose_days.len()
             && remaining >= 1.0
             && (remaining - remaining.round()).abs() < 1e-9
-            && fast.xa[..3].iter().chain(&fast.xa[5..8]).chain(&fast.xp).all(|v| v.abs() < negligible)
+            && fast.xa[..3]
+                .iter()
+                .chain(&fast.xa[5..8])
+                .chain(&fast.xp)
+                .all(|v| v.abs() < negligible)
         {
             pr.half_a = pr.full_a;
             pr.half_p = pr.full_p;
@@ -700,7 +864,13 @@ fn run(model: &PatientModel, plan: &SimulationPlan, h0: f64, _n_steps: usize, ou
 }
 
 /// The fast states `dt` after `f` with no dose in between, exactly.
-fn propagate_exact(aa: &[[f64; NA]; NA], ap: &[[f64; NP]; NP], coag: &super::coagulation::Coagulation, f: &Fast, dt: f64) -> Fast {
+fn propagate_exact(
+    aa: &[[f64; NA]; NA],
+    ap: &[[f64; NP]; NP],
+    coag: &super::coagulation::Coagulation,
+    f: &Fast,
+    dt: f64,
+) -> Fast {
     let pa = expm_lower(&scaled(aa, dt));
     let pp = expm_lower(&scaled(ap, dt));
     let ei = (-coag.k_acute * dt).exp();
@@ -736,8 +906,14 @@ fn square_lower<const N: usize>(m: &[[f64; N]; N]) -> [[f64; N]; N] {
 /// `exp(A)` of a lower-triangular matrix (Taylor with scaling and squaring,
 /// products restricted to the triangle).
 fn expm_lower<const N: usize>(a: &[[f64; N]; N]) -> [[f64; N]; N] {
-    let norm = (0..N).map(|j| (j..N).map(|i| a[i][j].abs()).sum::<f64>()).fold(0.0, f64::max);
-    let s = if norm > 0.5 { (norm / 0.5).log2().ceil() as i32 } else { 0 };
+    let norm = (0..N)
+        .map(|j| (j..N).map(|i| a[i][j].abs()).sum::<f64>())
+        .fold(0.0, f64::max);
+    let s = if norm > 0.5 {
+        (norm / 0.5).log2().ceil() as i32
+    } else {
+        0
+    };
     let scale = 0.5f64.powi(s);
     let mut b = [[0.0; N]; N];
     for i in 0..N {
@@ -800,14 +976,21 @@ fn add(s: &[f64; NS], k: &[f64; NS], h: f64) -> [f64; NS] {
 /// Right-hand side of the slow states given the fast states (the same
 /// equations as `paracrine` and `remodelling`, written for the blocks).
 #[inline]
-fn slow_rhs(model: &PatientModel, t: f64, s: &[f64; NS], f: &Drivers, gdmt: (f64, f64)) -> [f64; NS] {
+fn slow_rhs(
+    model: &PatientModel,
+    t: f64,
+    s: &[f64; NS],
+    f: &Drivers,
+    gdmt: (f64, f64),
+) -> [f64; NS] {
     let p = &model.paracrine;
     let r = &model.remodelling;
     let (g_rv, g_lv) = p.drives(p.k_transit * f.p3, p.k_transit * f.m3, f.c);
     let (g_ef, g_edv) = gdmt;
     let (q, rr) = (s[0], s[1]);
     let yl = r.lv_log_edv_ref + g_edv + r.lv_edv_progression * t - r.lv_repair_edv * rr;
-    let zl = r.lv_logit_ef_ref + g_ef + r.lv_ef_progression * t + r.lv_repair_ef * rr - f.j + r.patch_gain * f.gm;
+    let zl = r.lv_logit_ef_ref + g_ef + r.lv_ef_progression * t + r.lv_repair_ef * rr - f.j
+        + r.patch_gain * f.gm;
     let yr = r.rv_log_edv_ref + r.rv_edv_progression * t - r.rv_repair_edv * q;
     let zr = r.rv_logit_ef_ref + r.rv_gdmt_coupling * g_ef + r.rv_repair_ef * q;
     [
@@ -821,7 +1004,13 @@ fn slow_rhs(model: &PatientModel, t: f64, s: &[f64; NS], f: &Drivers, gdmt: (f64
 }
 
 /// Apply a dose to the fast states (bolus, or the effective bolus of an infusion).
-fn apply_dose(model: &PatientModel, aa: &[[f64; NA]; NA], ap: &[[f64; NP]; NP], d: &DoseAmounts, f: &mut Fast) {
+fn apply_dose(
+    model: &PatientModel,
+    aa: &[[f64; NA]; NA],
+    ap: &[[f64; NP]; NP],
+    d: &DoseAmounts,
+    f: &mut Fast,
+) {
     let del = &model.kinetics.delivery;
     let mut va = [0.0; NA];
     va[0] = del.to_lung * d.viable;
@@ -833,7 +1022,12 @@ fn apply_dose(model: &PatientModel, aa: &[[f64; NA]; NA], ap: &[[f64; NP]; NP], 
     let t = model.infusion_days;
     let coag = &model.coagulation;
     let (ba, bp, fi, fc) = if t > 0.0 {
-        (effective_bolus(aa, t, &va), effective_bolus(ap, t, &vp), decay_bolus_factor(coag.k_acute, t), decay_bolus_factor(coag.k_sustained, t))
+        (
+            effective_bolus(aa, t, &va),
+            effective_bolus(ap, t, &vp),
+            decay_bolus_factor(coag.k_acute, t),
+            decay_bolus_factor(coag.k_sustained, t),
+        )
     } else {
         (va, vp, 1.0, 1.0)
     };
@@ -849,7 +1043,15 @@ fn apply_dose(model: &PatientModel, aa: &[[f64; NA]; NA], ap: &[[f64; NP]; NP], 
 
 /// The full state vector from the blocks.
 #[inline]
-fn assemble(f: &Fast, slow: &[f64; NS], lam: &[f64; 2], cum_dose: f64, t: f64, sae_bg: f64, sae_thr: f64) -> State {
+fn assemble(
+    f: &Fast,
+    slow: &[f64; NS],
+    lam: &[f64; 2],
+    cum_dose: f64,
+    t: f64,
+    sae_bg: f64,
+    sae_thr: f64,
+) -> State {
     let mut y = [0.0; N_STATES];
     for (k, &s) in A_IDX.iter().enumerate() {
         y[s] = f.xa[k];
@@ -863,10 +1065,10 @@ fn assemble(f: &Fast, slow: &[f64; NS], lam: &[f64; 2], cum_dose: f64, t: f64, s
     for (k, &s) in S_IDX.iter().enumerate() {
         y[s] = slow[k];
     }
-    y[CLEARED] = (cum_dose - (y[LUNG] + y[HEART] + y[GRAFT] + y[GRAFT_MATURE] + y[DEBRIS])).max(0.0);
+    y[CLEARED] =
+        (cum_dose - (y[LUNG] + y[HEART] + y[GRAFT] + y[GRAFT_MATURE] + y[DEBRIS])).max(0.0);
     y[CUM_HAZARD_HFH] = lam[0];
     y[CUM_HAZARD_DEATH] = lam[1];
     y[CUM_HAZARD_SAE] = sae_bg * t + sae_thr * (f.int_i + f.int_c);
     y
 }
-

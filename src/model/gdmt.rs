@@ -38,7 +38,13 @@ pub enum GdmtClass {
 pub const N_GDMT: usize = 5;
 
 impl GdmtClass {
-    pub const ALL: [GdmtClass; N_GDMT] = [GdmtClass::Arni, GdmtClass::AceiArb, GdmtClass::BetaBlocker, GdmtClass::Mra, GdmtClass::Sglt2i];
+    pub const ALL: [GdmtClass; N_GDMT] = [
+        GdmtClass::Arni,
+        GdmtClass::AceiArb,
+        GdmtClass::BetaBlocker,
+        GdmtClass::Mra,
+        GdmtClass::Sglt2i,
+    ];
 
     pub fn key(&self) -> &'static str {
         match self {
@@ -86,17 +92,30 @@ pub struct Gdmt {
 
 impl Gdmt {
     pub fn new(p: &PatientParams, history: &GdmtHistory, ischaemic: bool) -> Gdmt {
-        let scale = p.get(P::GdmtResponse) * if ischaemic { p.get(P::GdmtIschaemicFactor) } else { 1.0 };
+        let scale = p.get(P::GdmtResponse)
+            * if ischaemic {
+                p.get(P::GdmtIschaemicFactor)
+            } else {
+                1.0
+            };
         let mut terms = [Term::default(); N_GDMT];
         let mut n = 0;
         for (class, days) in GdmtClass::ALL.iter().zip(history.days_on.iter()) {
             if let Some(days_on) = days {
                 let (ef, edv) = class.effects();
-                terms[n] = Term { ef: scale * p.get(ef), edv: scale * p.get(edv), days_on: days_on.max(0.0) };
+                terms[n] = Term {
+                    ef: scale * p.get(ef),
+                    edv: scale * p.get(edv),
+                    days_on: days_on.max(0.0),
+                };
                 n += 1;
             }
         }
-        Gdmt { terms, n, rate: 1.0 / p.get(P::GdmtTimeConstant) }
+        Gdmt {
+            terms,
+            n,
+            rate: 1.0 / p.get(P::GdmtTimeConstant),
+        }
     }
 
     /// Set-point contributions `(logit EF, log EDV)` at day `t`.
@@ -139,7 +158,9 @@ impl Gdmt {
 
     /// Full effects summed over the classes taken `(logit EF, log EDV)`.
     pub fn full_effect(&self) -> (f64, f64) {
-        self.terms[..self.n].iter().fold((0.0, 0.0), |(a, b), t| (a + t.ef, b + t.edv))
+        self.terms[..self.n]
+            .iter()
+            .fold((0.0, 0.0), |(a, b), t| (a + t.ef, b + t.edv))
     }
 }
 
@@ -159,7 +180,11 @@ pub fn lagged_response(mu: f64, k: f64, t: f64) -> f64 {
 /// `(1 - exp(-x)) / x`, with `phi(0) = 1`.
 #[inline]
 pub fn phi(x: f64) -> f64 {
-    if x.abs() < 1e-12 { 1.0 - 0.5 * x } else { -(-x).exp_m1() / x }
+    if x.abs() < 1e-12 {
+        1.0 - 0.5 * x
+    } else {
+        -(-x).exp_m1() / x
+    }
 }
 
 #[cfg(test)]

@@ -37,10 +37,23 @@ pub struct Immune {
 }
 
 impl Immune {
-    pub fn new(p: &PatientParams, donor: Donor, methylprednisolone: bool, immunosuppressed: bool) -> Immune {
+    pub fn new(
+        p: &PatientParams,
+        donor: Donor,
+        methylprednisolone: bool,
+        immunosuppressed: bool,
+    ) -> Immune {
         let allo = if donor == Donor::Allogeneic { 1.0 } else { 0.0 };
-        let pre = if methylprednisolone { 1.0 - p.get(P::MethylprednisoloneImmuneDamping) } else { 1.0 };
-        let is = if immunosuppressed { 1.0 - p.get(P::ImmunosuppressionImmuneDamping) } else { 1.0 };
+        let pre = if methylprednisolone {
+            1.0 - p.get(P::MethylprednisoloneImmuneDamping)
+        } else {
+            1.0
+        };
+        let is = if immunosuppressed {
+            1.0 - p.get(P::ImmunosuppressionImmuneDamping)
+        } else {
+            1.0
+        };
         Immune {
             priming_gain: p.get(P::ImmunePrimingGain) * p.get(P::Immunogenicity) * allo * pre * is,
             k_priming: 1.0 / p.get(P::ImmuneDelay),

@@ -40,7 +40,12 @@ pub enum Route {
 }
 
 impl Route {
-    pub const ALL: [Route; 4] = [Route::Intravenous, Route::Intracoronary, Route::Transendocardial, Route::EpicardialPatch];
+    pub const ALL: [Route; 4] = [
+        Route::Intravenous,
+        Route::Intracoronary,
+        Route::Transendocardial,
+        Route::EpicardialPatch,
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -73,11 +78,20 @@ impl Delivery {
     pub fn for_route(route: Route, p: &PatientParams, heparin: bool) -> Delivery {
         let (lung, heart, graft, blood) = match route {
             Route::Intravenous => {
-                let heparin_factor = if heparin { 1.0 - p.get(P::HeparinExtractionReduction) } else { 1.0 };
+                let heparin_factor = if heparin {
+                    1.0 - p.get(P::HeparinExtractionReduction)
+                } else {
+                    1.0
+                };
                 let e = p.get(P::IvLungExtraction) * heparin_factor;
                 (e, (1.0 - e) * p.get(P::IvHeartHoming), 0.0, 1.0)
             }
-            Route::Intracoronary => (p.get(P::IcLungFraction), p.get(P::IcHeartRetention), 0.0, 1.0),
+            Route::Intracoronary => (
+                p.get(P::IcLungFraction),
+                p.get(P::IcHeartRetention),
+                0.0,
+                1.0,
+            ),
             Route::Transendocardial => {
                 let h = p.get(P::TeHeartRetention);
                 (p.get(P::TeLungFraction), h, 0.0, 1.0 - h)
@@ -90,7 +104,13 @@ impl Delivery {
         let total = lung + heart + graft;
         let scale = if total > 1.0 { 1.0 / total } else { 1.0 };
         let (lung, heart, graft) = (lung * scale, heart * scale, graft * scale);
-        Delivery { to_lung: lung, to_heart: heart, to_graft: graft, to_debris: 1.0 - lung - heart - graft, blood_contact: blood }
+        Delivery {
+            to_lung: lung,
+            to_heart: heart,
+            to_graft: graft,
+            to_debris: 1.0 - lung - heart - graft,
+            blood_contact: blood,
+        }
     }
 }
 
@@ -112,10 +132,21 @@ pub const LN2: f64 = std::f64::consts::LN_2;
 impl Kinetics {
     /// `unblocked_coagulation`: share of the cell-induced coagulation that
     /// anticoagulation leaves active (1 without anticoagulation).
-    pub fn new(p: &PatientParams, route: Route, heparin: bool, immunosuppressed: bool, unblocked_coagulation: f64) -> Kinetics {
+    pub fn new(
+        p: &PatientParams,
+        route: Route,
+        heparin: bool,
+        immunosuppressed: bool,
+        unblocked_coagulation: f64,
+    ) -> Kinetics {
         let delivery = Delivery::for_route(route, p, heparin);
-        let ibmir_speedup = 1.0 + p.get(P::IbmirLungClearanceIncrease) * unblocked_coagulation * delivery.blood_contact;
-        let rejection = if immunosuppressed { 1.0 } else { p.get(P::PatchRejectionFactor) };
+        let ibmir_speedup = 1.0
+            + p.get(P::IbmirLungClearanceIncrease) * unblocked_coagulation * delivery.blood_contact;
+        let rejection = if immunosuppressed {
+            1.0
+        } else {
+            p.get(P::PatchRejectionFactor)
+        };
         Kinetics {
             delivery,
             k_lung: LN2 / p.get(P::LungCellHalfLife) * ibmir_speedup,
@@ -137,7 +168,11 @@ impl Kinetics {
         dy[HEART] = d.to_heart * viable_rate - self.k_heart * h;
         dy[GRAFT] = d.to_graft * viable_rate - (self.k_maturation + self.k_graft_loss) * g;
         dy[GRAFT_MATURE] = self.k_maturation * g - self.k_mature_loss * gm;
-        dy[DEBRIS] = d.to_debris * viable_rate + lysed_rate + self.k_lung * l + self.k_heart * h + self.k_graft_loss * g
+        dy[DEBRIS] = d.to_debris * viable_rate
+            + lysed_rate
+            + self.k_lung * l
+            + self.k_heart * h
+            + self.k_graft_loss * g
             + self.k_mature_loss * gm
             - self.k_debris * deb;
         dy[CLEARED] = self.k_debris * deb;

@@ -32,5 +32,8 @@ pub use immune::Donor;
 pub use kinetics::Route;
 pub use observation::{Modality, Quantity};
 pub use params::{ModelParams, P};
-pub use patient::{Baseline, Immunosuppression, InfusionAnticoagulation, Observables, PatientModel, PatientParams, Premedication, Regimen};
+pub use patient::{
+    Baseline, Immunosuppression, InfusionAnticoagulation, Observables, PatientModel, PatientParams,
+    Premedication, Regimen,
+};
 pub use simulate::{SimulationPlan, Trajectory};

@@ -100,7 +100,12 @@ impl Quantity {
 }
 
 impl Modality {
-    pub const ALL: [Modality; 4] = [Modality::Mri, Modality::Echo, Modality::Lab, Modality::WalkTest];
+    pub const ALL: [Modality; 4] = [
+        Modality::Mri,
+        Modality::Echo,
+        Modality::Lab,
+        Modality::WalkTest,
+    ];
 
     pub fn key(&self) -> &'static str {
         match self {
@@ -129,23 +134,41 @@ pub fn error_model(q: Quantity, m: Modality, p: &PatientParams) -> Option<ErrorM
     let cv = |par: P| {
         // log-normal with the given coefficient of variation
         let c = p.get(par);
-        Multiplicative { log_sd: (1.0 + c * c).ln().sqrt() }
+        Multiplicative {
+            log_sd: (1.0 + c * c).ln().sqrt(),
+        }
     };
     Some(match (q, m) {
-        (Lvef, Mri) => Additive { sd: p.get(P::MriLvefSd) },
+        (Lvef, Mri) => Additive {
+            sd: p.get(P::MriLvefSd),
+        },
         (Lvedv, Mri) => cv(P::MriLvedvCv),
         (Lvesv, Mri) => cv(P::MriLvesvCv),
-        (Rvef, Mri) => Additive { sd: p.get(P::MriRvefSd) },
+        (Rvef, Mri) => Additive {
+            sd: p.get(P::MriRvefSd),
+        },
         (Rvedv, Mri) => cv(P::MriRvedvCv),
         (Rvesv, Mri) => cv(P::MriRvesvCv),
-        (Lvef, Echo) => Additive { sd: p.get(P::EchoLvefSd) },
+        (Lvef, Echo) => Additive {
+            sd: p.get(P::EchoLvefSd),
+        },
         (Lvedv, Echo) => cv(P::EchoLvedvCv),
         (Lvesv, Echo) => cv(P::EchoLvesvCv),
-        (Tapse, Echo) => Additive { sd: p.get(P::EchoTapseSd) },
-        (NtProbnp, Lab) => Multiplicative { log_sd: p.get(P::NtprobnpLogSd) },
-        (DDimer, Lab) => Multiplicative { log_sd: p.get(P::DdimerLogSd) },
-        (Inr, Lab) => Multiplicative { log_sd: p.get(P::InrLogSd) },
-        (SixMinuteWalk, WalkTest) => Additive { sd: p.get(P::WalkSd) },
+        (Tapse, Echo) => Additive {
+            sd: p.get(P::EchoTapseSd),
+        },
+        (NtProbnp, Lab) => Multiplicative {
+            log_sd: p.get(P::NtprobnpLogSd),
+        },
+        (DDimer, Lab) => Multiplicative {
+            log_sd: p.get(P::DdimerLogSd),
+        },
+        (Inr, Lab) => Multiplicative {
+            log_sd: p.get(P::InrLogSd),
+        },
+        (SixMinuteWalk, WalkTest) => Additive {
+            sd: p.get(P::WalkSd),
+        },
         _ => return None,
     })
 }
@@ -179,7 +202,11 @@ mod tests {
         let p = PatientParams::typical(&ModelParams::default());
         for q in Quantity::ALL {
             for m in Modality::ALL {
-                assert_eq!(error_model(q, m, &p).is_some(), q.modalities().contains(&m), "{q:?} {m:?}");
+                assert_eq!(
+                    error_model(q, m, &p).is_some(),
+                    q.modalities().contains(&m),
+                    "{q:?} {m:?}"
+                );
             }
         }
     }
@@ -191,7 +218,9 @@ mod tests {
         assert_eq!(e.apply(Quantity::Lvef, 30.0, 1.5), 33.0);
         assert_eq!(e.apply(Quantity::Lvef, 30.0, -100.0), 1.0);
         let v = error_model(Quantity::Rvesv, Modality::Mri, &p).unwrap();
-        let ErrorModel::Multiplicative { log_sd } = v else { panic!() };
+        let ErrorModel::Multiplicative { log_sd } = v else {
+            panic!()
+        };
         assert!((log_sd - (1.0f64 + 0.141 * 0.141).ln().sqrt()).abs() < 1e-15);
         assert!((v.apply(Quantity::Rvesv, 100.0, 1.0) - 100.0 * log_sd.exp()).abs() < 1e-12);
     }

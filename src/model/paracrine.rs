@@ -48,7 +48,11 @@ impl Paracrine {
     pub fn new(p: &PatientParams, methylprednisolone: bool) -> Paracrine {
         Paracrine {
             k_transit: p.get(P::ParacrineTransitRate),
-            premedication_factor: if methylprednisolone { 1.0 - p.get(P::MethylprednisoloneParacrineDamping) } else { 1.0 },
+            premedication_factor: if methylprednisolone {
+                1.0 - p.get(P::MethylprednisoloneParacrineDamping)
+            } else {
+                1.0
+            },
             lung_to_lv: p.get(P::LungToLvSignalFraction),
             graft_to_lv: p.get(P::PatchParacrineFraction),
             rv_emax: p.get(P::RvRepairEmax),
@@ -70,21 +74,31 @@ impl Paracrine {
     /// Input of the myocardial chain.
     #[inline]
     pub fn lv_input(&self, y: &State) -> f64 {
-        self.premedication_factor * (y[HEART] + self.lung_to_lv * y[LUNG] + self.graft_to_lv * y[GRAFT])
+        self.premedication_factor
+            * (y[HEART] + self.lung_to_lv * y[LUNG] + self.graft_to_lv * y[GRAFT])
     }
 
     /// Signals leaving the chains `(s_RV, s_LV)`.
     #[inline]
     pub fn signals(&self, y: &State) -> (f64, f64) {
-        (self.k_transit * y[RV_CHAIN_3], self.k_transit * y[LV_CHAIN_3])
+        (
+            self.k_transit * y[RV_CHAIN_3],
+            self.k_transit * y[LV_CHAIN_3],
+        )
     }
 
     /// Repair drives `(g_RV, g_LV)` (per day).
     #[inline]
     pub fn drives(&self, s_rv: f64, s_lv: f64, sustained_procoagulant: f64) -> (f64, f64) {
-        let g_rv = if s_rv > 0.0 { self.rv_emax * s_rv / (s_rv + self.rv_ec50) } else { 0.0 };
+        let g_rv = if s_rv > 0.0 {
+            self.rv_emax * s_rv / (s_rv + self.rv_ec50)
+        } else {
+            0.0
+        };
         let g_lv = if s_lv > 0.0 {
-            self.lv_emax * s_lv / (s_lv + self.lv_ec50) / (1.0 + sustained_procoagulant.max(0.0) / self.lv_attenuation_c50)
+            self.lv_emax * s_lv
+                / (s_lv + self.lv_ec50)
+                / (1.0 + sustained_procoagulant.max(0.0) / self.lv_attenuation_c50)
         } else {
             0.0
         };

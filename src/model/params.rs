@@ -529,7 +529,9 @@ impl ModelParams {
     /// Parameters that vary between patients, in table order (the order in
     /// which their deviates are drawn: never reorder, it changes every result).
     pub fn varying(&self) -> impl Iterator<Item = P> + '_ {
-        ALL.iter().copied().filter(move |p| self.bpv[*p as usize] != Bpv::None)
+        ALL.iter()
+            .copied()
+            .filter(move |p| self.bpv[*p as usize] != Bpv::None)
     }
 }
 
@@ -551,8 +553,16 @@ mod tests {
     #[test]
     fn defaults_lie_in_their_ranges_and_have_sources() {
         for p in PARAMS {
-            assert!(p.default >= p.min && p.default <= p.max, "{} default out of range", p.name);
-            assert!(!p.source.is_empty() && !p.unit.is_empty() && !p.description.is_empty(), "{}", p.name);
+            assert!(
+                p.default >= p.min && p.default <= p.max,
+                "{} default out of range",
+                p.name
+            );
+            assert!(
+                !p.source.is_empty() && !p.unit.is_empty() && !p.description.is_empty(),
+                "{}",
+                p.name
+            );
             if let Bpv::LogitNormal { .. } = p.bpv {
                 assert!(p.default > 0.0 && p.default < 1.0, "{}", p.name);
             }

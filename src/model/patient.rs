@@ -101,7 +101,11 @@ impl Regimen {
 
     /// Effective infusion duration (0 for routes that inject or implant).
     pub fn infusion_days(&self) -> f64 {
-        if self.route.is_infusion() { self.infusion_duration_days.max(0.0) } else { 0.0 }
+        if self.route.is_infusion() {
+            self.infusion_duration_days.max(0.0)
+        } else {
+            0.0
+        }
     }
 }
 
@@ -178,7 +182,13 @@ impl PatientModel {
         let immunosuppressed = r.immunosuppression == Immunosuppression::Standard;
         let unblocked = unblocked_share(p, b.anticoagulant, heparin);
         let kinetics = Kinetics::new(p, r.route, heparin, immunosuppressed, unblocked);
-        let coagulation = Coagulation::new(p, unblocked, kinetics.delivery.blood_contact, b.anticoagulant, b.ddimer_mg_per_l);
+        let coagulation = Coagulation::new(
+            p,
+            unblocked,
+            kinetics.delivery.blood_contact,
+            b.anticoagulant,
+            b.ddimer_mg_per_l,
+        );
         let gdmt = Gdmt::new(p, &b.gdmt, b.ischaemic);
         let lvef = (b.lvef_percent / 100.0).clamp(0.01, 0.99);
         let rvef = rvef_from_tapse(p, b.tapse_mm);
@@ -196,8 +206,19 @@ impl PatientModel {
             immune: Immune::new(p, r.donor, methylpred, immunosuppressed),
             gdmt,
             remodelling,
-            biomarkers: Biomarkers::new(p, &v0, b.ntprobnp_ng_per_l, b.tapse_mm, b.six_minute_walk_m),
-            hazards: Hazards::new(p, b.age_years, b.nyha_iii, b.anticoagulant.is_anticoagulated()),
+            biomarkers: Biomarkers::new(
+                p,
+                &v0,
+                b.ntprobnp_ng_per_l,
+                b.tapse_mm,
+                b.six_minute_walk_m,
+            ),
+            hazards: Hazards::new(
+                p,
+                b.age_years,
+                b.nyha_iii,
+                b.anticoagulant.is_anticoagulated(),
+            ),
             dose: r.dose_cells_per_kg / 1e6,
             infusion_days: r.infusion_days(),
             initial,
@@ -213,7 +234,12 @@ impl PatientModel {
         let ab = y[ANTIBODY];
         let viable = self.dose * self.immune.viable_share(ab);
         let (acute, sustained) = self.coagulation.inputs(viable, ab);
-        DoseAmounts { viable, lysed: self.dose - viable, acute, sustained }
+        DoseAmounts {
+            viable,
+            lysed: self.dose - viable,
+            acute,
+            sustained,
+        }
     }
 
     /// Apply a dose instantaneously (bolus routes and zero-length infusions).
@@ -226,13 +252,19 @@ impl PatientModel {
     /// The right-hand side `dy/dt = f(t, y)` with the current infusion input.
     #[inline]
     pub fn rhs(&self, t: f64, y: &State, dy: &mut State, input: &InfusionInput) {
-        self.kinetics.rhs(y, dy, input.viable_rate, input.lysed_rate);
+        self.kinetics
+            .rhs(y, dy, input.viable_rate, input.lysed_rate);
         self.paracrine.rhs(y, dy);
-        self.coagulation.rhs(y, dy, input.acute_rate, input.sustained_rate);
+        self.coagulation
+            .rhs(y, dy, input.acute_rate, input.sustained_rate);
         self.immune.rhs(y, dy);
         self.remodelling.rhs(t, y, dy, self.gdmt.setpoint(t));
         let v = Ventricles::from_state(y);
-        let (h_hfh, h_death, h_sae) = self.hazards.rates(v.lvef, self.biomarkers.ln_ntprobnp(&v), y[IBMIR] + y[SUSTAINED]);
+        let (h_hfh, h_death, h_sae) = self.hazards.rates(
+            v.lvef,
+            self.biomarkers.ln_ntprobnp(&v),
+            y[IBMIR] + y[SUSTAINED],
+        );
         dy[CUM_HAZARD_HFH] = h_hfh;
         dy[CUM_HAZARD_DEATH] = h_death;
         dy[CUM_HAZARD_SAE] = h_sae;

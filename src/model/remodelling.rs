@@ -57,7 +57,14 @@ pub struct Remodelling {
 
 impl Remodelling {
     /// Baseline LV and RV in true (not measured) values; EF as fractions.
-    pub fn new(p: &PatientParams, gdmt: &Gdmt, lvef: f64, lvedv_ml: f64, rvef: f64, rvedv_ml: f64) -> Remodelling {
+    pub fn new(
+        p: &PatientParams,
+        gdmt: &Gdmt,
+        lvef: f64,
+        lvedv_ml: f64,
+        rvef: f64,
+        rvedv_ml: f64,
+    ) -> Remodelling {
         let k_lv = LN2 / p.get(P::LvRemodellingHalfLife);
         let k_rv = LN2 / p.get(P::RvRemodellingHalfLife);
         let y_lv = lvedv_ml.ln();
@@ -84,9 +91,11 @@ impl Remodelling {
             lv_edv_progression: lv_edv_prog,
             rv_edv_progression: rv_edv_prog,
             lv_repair_ef: p.get(P::LvRepairEfFraction) * deficit(logit(p.get(P::LvNormalEf)), z_lv),
-            lv_repair_edv: p.get(P::LvRepairEdvFraction) * deficit(y_lv, p.get(P::LvNormalEdv).ln()),
+            lv_repair_edv: p.get(P::LvRepairEdvFraction)
+                * deficit(y_lv, p.get(P::LvNormalEdv).ln()),
             rv_repair_ef: p.get(P::RvRepairEfFraction) * deficit(logit(p.get(P::RvNormalEf)), z_rv),
-            rv_repair_edv: p.get(P::RvRepairEdvFraction) * deficit(y_rv, p.get(P::RvNormalEdv).ln()),
+            rv_repair_edv: p.get(P::RvRepairEdvFraction)
+                * deficit(y_rv, p.get(P::RvNormalEdv).ln()),
             rv_gdmt_coupling: coupling,
             patch_gain: p.get(P::PatchContractilityGain),
             initial: [y_lv, z_lv, y_rv, z_rv],
@@ -99,8 +108,13 @@ impl Remodelling {
     pub fn setpoints(&self, t: f64, y: &State, gdmt: (f64, f64)) -> [f64; 4] {
         let (g_ef, g_edv) = gdmt;
         [
-            self.lv_log_edv_ref + g_edv + self.lv_edv_progression * t - self.lv_repair_edv * y[LV_REPAIR],
-            self.lv_logit_ef_ref + g_ef + self.lv_ef_progression * t + self.lv_repair_ef * y[LV_REPAIR] - y[INJURY]
+            self.lv_log_edv_ref + g_edv + self.lv_edv_progression * t
+                - self.lv_repair_edv * y[LV_REPAIR],
+            self.lv_logit_ef_ref
+                + g_ef
+                + self.lv_ef_progression * t
+                + self.lv_repair_ef * y[LV_REPAIR]
+                - y[INJURY]
                 + self.patch_gain * y[GRAFT_MATURE],
             self.rv_log_edv_ref + self.rv_edv_progression * t - self.rv_repair_edv * y[RV_REPAIR],
             self.rv_logit_ef_ref + self.rv_gdmt_coupling * g_ef + self.rv_repair_ef * y[RV_REPAIR],
@@ -135,6 +149,13 @@ impl Ventricles {
         let lvef = logistic(y[LV_LOGIT_EF]);
         let rvedv = y[RV_LOG_EDV].exp();
         let rvef = logistic(y[RV_LOGIT_EF]);
-        Ventricles { lvedv_ml: lvedv, lvef, lvesv_ml: lvedv * (1.0 - lvef), rvedv_ml: rvedv, rvef, rvesv_ml: rvedv * (1.0 - rvef) }
+        Ventricles {
+            lvedv_ml: lvedv,
+            lvef,
+            lvesv_ml: lvedv * (1.0 - lvef),
+            rvedv_ml: rvedv,
+            rvef,
+            rvesv_ml: rvedv * (1.0 - rvef),
+        }
     }
 }

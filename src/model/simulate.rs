@@ -63,7 +63,12 @@ enum Target {
 }
 
 /// Simulate with a generic integrator (the reference path).
-pub fn simulate_with<I: Integrator>(model: &PatientModel, plan: &SimulationPlan, integrator: &I, out: &mut Trajectory) -> Result<(), SolveFailure> {
+pub fn simulate_with<I: Integrator>(
+    model: &PatientModel,
+    plan: &SimulationPlan,
+    integrator: &I,
+    out: &mut Trajectory,
+) -> Result<(), SolveFailure> {
     let end = plan.end_day;
     let n_grid = end.floor() as usize + 1;
     out.samples.clear();
@@ -73,7 +78,12 @@ pub fn simulate_with<I: Integrator>(model: &PatientModel, plan: &SimulationPlan,
     out.stats = SolverStats::default();
 
     let mut targets: Vec<(f64, Target)> = Vec::with_capacity(plan.sample_days.len() + n_grid);
-    targets.extend(plan.sample_days.iter().enumerate().map(|(i, &t)| (t.clamp(0.0, end), Target::Sample(i))));
+    targets.extend(
+        plan.sample_days
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| (t.clamp(0.0, end), Target::Sample(i))),
+    );
     targets.extend((0..n_grid).map(|d| (d as f64 * HAZARD_GRID_STEP, Target::Grid(d))));
     targets.sort_by(|a, b| a.0.total_cmp(&b.0));
 
@@ -90,12 +100,17 @@ pub fn simulate_with<I: Integrator>(model: &PatientModel, plan: &SimulationPlan,
 
     let record = |target: Target, y: &State, out: &mut Trajectory| match target {
         Target::Sample(i) => out.samples[i] = *y,
-        Target::Grid(d) => out.hazard_grid[d] = [y[CUM_HAZARD_HFH], y[CUM_HAZARD_DEATH], y[CUM_HAZARD_SAE]],
+        Target::Grid(d) => {
+            out.hazard_grid[d] = [y[CUM_HAZARD_HFH], y[CUM_HAZARD_DEATH], y[CUM_HAZARD_SAE]]
+        }
     };
 
     let mut y = model.initial_state();
     let mut t = 0.0;
-    let mut seg = Segment { model, input: InfusionInput::default() };
+    let mut seg = Segment {
+        model,
+        input: InfusionInput::default(),
+    };
     let mut next = 0;
     while next < targets.len() && targets[next].0 <= t {
         record(targets[next].1, &y, out);
@@ -112,7 +127,15 @@ pub fn simulate_with<I: Integrator>(model: &PatientModel, plan: &SimulationPlan,
             times.extend(targets[first..next].iter().map(|x| x.0));
             let mut stats = SolverStats::default();
             let mut buffer: Vec<(usize, State)> = Vec::with_capacity(times.len());
-            integrator.integrate(&seg, t, tb, &mut y, &times, &mut |i, ys| buffer.push((i, *ys)), &mut stats)?;
+            integrator.integrate(
+                &seg,
+                t,
+                tb,
+                &mut y,
+                &times,
+                &mut |i, ys| buffer.push((i, *ys)),
+                &mut stats,
+            )?;
             for (i, ys) in buffer {
                 record(targets[first + i].1, &ys, out);
             }

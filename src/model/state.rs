@@ -48,32 +48,116 @@ pub const CUM_HAZARD_SAE: usize = 25;
 
 /// Name, unit and meaning of each state (column names of trajectory files).
 pub const STATE_INFO: [(&str, &str, &str); N_STATES] = [
-    ("lung_cells", "1e6 cells/kg", "viable cells trapped in the lung"),
-    ("heart_cells", "1e6 cells/kg", "viable cells in the myocardium"),
-    ("liver_spleen_cells", "1e6 cells/kg", "non-viable cells and debris in liver and spleen"),
-    ("cleared_cells", "1e6 cells/kg", "cumulative cells cleared from the body"),
-    ("graft_cells", "1e6 cells/kg", "immature engrafted patch cells"),
-    ("graft_mature", "1e6 cells/kg", "mature contractile patch tissue"),
-    ("rv_chain_1", "1e6 cells/kg x day", "pulmonary paracrine delay chain, compartment 1"),
-    ("rv_chain_2", "1e6 cells/kg x day", "pulmonary paracrine delay chain, compartment 2"),
-    ("rv_chain_3", "1e6 cells/kg x day", "pulmonary paracrine delay chain, compartment 3"),
-    ("lv_chain_1", "1e6 cells/kg x day", "myocardial paracrine delay chain, compartment 1"),
-    ("lv_chain_2", "1e6 cells/kg x day", "myocardial paracrine delay chain, compartment 2"),
-    ("lv_chain_3", "1e6 cells/kg x day", "myocardial paracrine delay chain, compartment 3"),
-    ("ibmir_ddimer", "mg/L", "acute cell-induced procoagulant activity (D-dimer excess)"),
-    ("sustained_ddimer", "mg/L", "sustained cell-induced procoagulant state (D-dimer excess)"),
-    ("microvascular_injury", "logit-EF", "irreversible LV loss from microvascular thrombosis"),
-    ("immune_priming", "antibody units", "primed anti-donor response"),
+    (
+        "lung_cells",
+        "1e6 cells/kg",
+        "viable cells trapped in the lung",
+    ),
+    (
+        "heart_cells",
+        "1e6 cells/kg",
+        "viable cells in the myocardium",
+    ),
+    (
+        "liver_spleen_cells",
+        "1e6 cells/kg",
+        "non-viable cells and debris in liver and spleen",
+    ),
+    (
+        "cleared_cells",
+        "1e6 cells/kg",
+        "cumulative cells cleared from the body",
+    ),
+    (
+        "graft_cells",
+        "1e6 cells/kg",
+        "immature engrafted patch cells",
+    ),
+    (
+        "graft_mature",
+        "1e6 cells/kg",
+        "mature contractile patch tissue",
+    ),
+    (
+        "rv_chain_1",
+        "1e6 cells/kg x day",
+        "pulmonary paracrine delay chain, compartment 1",
+    ),
+    (
+        "rv_chain_2",
+        "1e6 cells/kg x day",
+        "pulmonary paracrine delay chain, compartment 2",
+    ),
+    (
+        "rv_chain_3",
+        "1e6 cells/kg x day",
+        "pulmonary paracrine delay chain, compartment 3",
+    ),
+    (
+        "lv_chain_1",
+        "1e6 cells/kg x day",
+        "myocardial paracrine delay chain, compartment 1",
+    ),
+    (
+        "lv_chain_2",
+        "1e6 cells/kg x day",
+        "myocardial paracrine delay chain, compartment 2",
+    ),
+    (
+        "lv_chain_3",
+        "1e6 cells/kg x day",
+        "myocardial paracrine delay chain, compartment 3",
+    ),
+    (
+        "ibmir_ddimer",
+        "mg/L",
+        "acute cell-induced procoagulant activity (D-dimer excess)",
+    ),
+    (
+        "sustained_ddimer",
+        "mg/L",
+        "sustained cell-induced procoagulant state (D-dimer excess)",
+    ),
+    (
+        "microvascular_injury",
+        "logit-EF",
+        "irreversible LV loss from microvascular thrombosis",
+    ),
+    (
+        "immune_priming",
+        "antibody units",
+        "primed anti-donor response",
+    ),
     ("antibody", "antibody units", "anti-donor antibody"),
-    ("rv_repair", "fraction", "pulmonary-vascular repair (0 none, 1 full)"),
-    ("lv_repair", "fraction", "LV myocardial repair (0 none, 1 full)"),
+    (
+        "rv_repair",
+        "fraction",
+        "pulmonary-vascular repair (0 none, 1 full)",
+    ),
+    (
+        "lv_repair",
+        "fraction",
+        "LV myocardial repair (0 none, 1 full)",
+    ),
     ("lv_log_edv", "ln mL", "log LV end-diastolic volume"),
     ("lv_logit_ef", "logit", "logit LV ejection fraction"),
     ("rv_log_edv", "ln mL", "log RV end-diastolic volume"),
     ("rv_logit_ef", "logit", "logit RV ejection fraction"),
-    ("cum_hazard_hfh", "1", "cumulative hazard of HF hospitalization (before event multipliers)"),
-    ("cum_hazard_death", "1", "cumulative hazard of death (before event multipliers)"),
-    ("cum_hazard_sae", "1", "cumulative hazard of non-HF serious adverse events"),
+    (
+        "cum_hazard_hfh",
+        "1",
+        "cumulative hazard of HF hospitalization (before event multipliers)",
+    ),
+    (
+        "cum_hazard_death",
+        "1",
+        "cumulative hazard of death (before event multipliers)",
+    ),
+    (
+        "cum_hazard_sae",
+        "1",
+        "cumulative hazard of non-HF serious adverse events",
+    ),
 ];
 
 #[inline]

@@ -24,12 +24,19 @@ impl DesignPoint {
         if self.assignments.is_empty() {
             return "base".to_string();
         }
-        self.assignments.iter().map(|(k, v)| format!("{k}={}", v.to_string().trim())).collect::<Vec<_>>().join(", ")
+        self.assignments
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.to_string().trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The assignments as JSON (`design` in `summary.json`).
     pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.assignments.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()
+        self.assignments
+            .iter()
+            .map(|(k, v)| (k.clone(), toml_to_json(v)))
+            .collect()
     }
 }
 
@@ -38,11 +45,17 @@ pub fn toml_to_json(v: &Value) -> serde_json::Value {
     match v {
         Value::String(s) => serde_json::Value::String(s.value().clone()),
         Value::Integer(i) => serde_json::Value::from(*i.value()),
-        Value::Float(f) => serde_json::Number::from_f64(*f.value()).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
+        Value::Float(f) => serde_json::Number::from_f64(*f.value())
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
         Value::Boolean(b) => serde_json::Value::Bool(*b.value()),
         Value::Datetime(d) => serde_json::Value::String(d.value().to_string()),
         Value::Array(a) => serde_json::Value::Array(a.iter().map(toml_to_json).collect()),
-        Value::InlineTable(t) => serde_json::Value::Object(t.iter().map(|(k, v)| (k.to_string(), toml_to_json(v))).collect()),
+        Value::InlineTable(t) => serde_json::Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), toml_to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -56,9 +69,18 @@ pub struct DesignSummary {
 
 /// Expand a sweep into design points.
 pub fn expand(sweep: Option<&SweepSpec>) -> Result<Vec<DesignPoint>, Issue> {
-    let Some(s) = sweep else { return Ok(vec![DesignPoint { index: 0, assignments: Vec::new() }]) };
+    let Some(s) = sweep else {
+        return Ok(vec![DesignPoint {
+            index: 0,
+            assignments: Vec::new(),
+        }]);
+    };
     if s.axes.is_empty() {
-        return Err(Issue::new(IssueKind::Missing, "sweep.axes", "a sweep needs at least one axis"));
+        return Err(Issue::new(
+            IssueKind::Missing,
+            "sweep.axes",
+            "a sweep needs at least one axis",
+        ));
     }
     match s.mode {
         SweepMode::Zip => {
@@ -67,15 +89,32 @@ pub fn expand(sweep: Option<&SweepSpec>) -> Result<Vec<DesignPoint>, Issue> {
                 return Err(Issue::new(
                     IssueKind::Inconsistent,
                     format!("sweep.axes.\"{k}\""),
-                    format!("with mode = \"zip\" every axis needs the same number of values ({} has {n}, this has {})", s.axes[0].0, v.len()),
+                    format!(
+                        "with mode = \"zip\" every axis needs the same number of values ({} has {n}, this has {})",
+                        s.axes[0].0,
+                        v.len()
+                    ),
                 ));
             }
-            Ok((0..n).map(|i| DesignPoint { index: i, assignments: s.axes.iter().map(|(k, v)| (k.clone(), v[i].clone())).collect() }).collect())
+            Ok((0..n)
+                .map(|i| DesignPoint {
+                    index: i,
+                    assignments: s
+                        .axes
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v[i].clone()))
+                        .collect(),
+                })
+                .collect())
         }
         SweepMode::Factorial => {
             let total: usize = s.axes.iter().map(|(_, v)| v.len()).product();
             if total > 100_000 {
-                return Err(Issue::new(IssueKind::OutOfRange, "sweep.axes", format!("the full factorial has {total} design points; at most 100000")));
+                return Err(Issue::new(
+                    IssueKind::OutOfRange,
+                    "sweep.axes",
+                    format!("the full factorial has {total} design points; at most 100000"),
+                ));
             }
             let mut points = Vec::with_capacity(total);
             for index in 0..total {
@@ -100,7 +139,10 @@ mod tests {
     fn axes(mode: SweepMode) -> SweepSpec {
         SweepSpec {
             mode,
-            axes: vec![("a.x".into(), vec![Value::from(1), Value::from(2)]), ("b.y".into(), vec![Value::from("p"), Value::from("q")])],
+            axes: vec![
+                ("a.x".into(), vec![Value::from(1), Value::from(2)]),
+                ("b.y".into(), vec![Value::from("p"), Value::from("q")]),
+            ],
         }
     }
 

@@ -18,9 +18,16 @@ pub enum IssueKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     /// In the scenario file.
-    File { line: usize, column: usize },
+    File {
+        line: usize,
+        column: usize,
+    },
     /// In another file (the scenario's `base`).
-    OtherFile { file: String, line: usize, column: usize },
+    OtherFile {
+        file: String,
+        line: usize,
+        column: usize,
+    },
     /// In a `--set` override given on the command line.
     Override(String),
     /// In a sweep design point (the sweep assignment that produced it).
@@ -41,7 +48,12 @@ pub struct Issue {
 
 impl Issue {
     pub fn new(kind: IssueKind, path: impl Into<String>, message: impl Into<String>) -> Issue {
-        Issue { kind, path: path.into(), message: message.into(), location: Location::Unknown }
+        Issue {
+            kind,
+            path: path.into(),
+            message: message.into(),
+            location: Location::Unknown,
+        }
     }
 }
 
@@ -55,11 +67,19 @@ pub struct ScenarioErrors {
 impl fmt::Display for ScenarioErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.issues.len();
-        writeln!(f, "{}: {} problem{} found", self.file, n, if n == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "{}: {} problem{} found",
+            self.file,
+            n,
+            if n == 1 { "" } else { "s" }
+        )?;
         for issue in &self.issues {
             let at = match &issue.location {
                 Location::File { line, column } => format!("{}:{}:{}", self.file, line, column),
-                Location::OtherFile { file, line, column } => format!("{file}:{line}:{column} (base of {})", self.file),
+                Location::OtherFile { file, line, column } => {
+                    format!("{file}:{line}:{column} (base of {})", self.file)
+                }
                 Location::Override(s) => format!("--set {s}"),
                 Location::DesignPoint(s) => format!("{} (sweep point {s})", self.file),
                 Location::Unknown => self.file.clone(),
@@ -98,7 +118,11 @@ pub fn suggest<'a>(word: &str, allowed: impl IntoIterator<Item = &'a str>) -> Op
     allowed
         .into_iter()
         .map(|a| (edit_distance(word, a), a))
-        .filter(|(d, a)| *d <= limit || (a.contains(word) && word.len() >= 4) || (word.contains(a) && a.len() >= 4))
+        .filter(|(d, a)| {
+            *d <= limit
+                || (a.contains(word) && word.len() >= 4)
+                || (word.contains(a) && a.len() >= 4)
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, a)| a)
 }
@@ -110,9 +134,15 @@ mod tests {
     #[test]
     fn suggestions_catch_typos_but_not_unrelated_words() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(suggest("interval_day", ["interval_days", "n_doses"]), Some("interval_days"));
+        assert_eq!(
+            suggest("interval_day", ["interval_days", "n_doses"]),
+            Some("interval_days")
+        );
         assert_eq!(suggest("dose_mgg", ["dose_cells_per_kg", "route"]), None);
-        assert_eq!(suggest("welsh", ["welch", "student", "wilcoxon"]), Some("welch"));
+        assert_eq!(
+            suggest("welsh", ["welch", "student", "wilcoxon"]),
+            Some("welch")
+        );
         assert_eq!(suggest("zzzzzz", ["welch", "student"]), None);
     }
 }

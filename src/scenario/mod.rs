@@ -43,7 +43,10 @@ pub fn read_file(path: &Path) -> Result<String, ScenarioErrors> {
             std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
             _ => format!("cannot read: {e}"),
         };
-        ScenarioErrors { file: path.display().to_string(), issues: vec![Issue::new(IssueKind::Io, "", what)] }
+        ScenarioErrors {
+            file: path.display().to_string(),
+            issues: vec![Issue::new(IssueKind::Io, "", what)],
+        }
     })
 }
 
@@ -58,19 +61,36 @@ pub fn load_file(path: &Path, overrides: &[Override]) -> Result<Loaded, Scenario
 fn read_with_bases(path: &Path, depth: usize) -> Result<Source, ScenarioErrors> {
     let file = path.display().to_string();
     let text = read_file(path)?;
-    let source = Source::parse(&file, &text).map_err(|issue| ScenarioErrors { file: file.clone(), issues: vec![issue] })?;
-    let base = source.doc.get("scenario").and_then(|t| t.get("base")).map(|b| (b.as_str().map(String::from), source.locate("scenario.base")));
+    let source = Source::parse(&file, &text).map_err(|issue| ScenarioErrors {
+        file: file.clone(),
+        issues: vec![issue],
+    })?;
+    let base = source
+        .doc
+        .get("scenario")
+        .and_then(|t| t.get("base"))
+        .map(|b| (b.as_str().map(String::from), source.locate("scenario.base")));
     match base {
         None => Ok(source),
         Some((None, location)) => Err(ScenarioErrors {
             file,
-            issues: vec![Issue { kind: IssueKind::WrongType, path: "scenario.base".into(), message: "expected the path of the base scenario file (a string)".into(), location }],
+            issues: vec![Issue {
+                kind: IssueKind::WrongType,
+                path: "scenario.base".into(),
+                message: "expected the path of the base scenario file (a string)".into(),
+                location,
+            }],
         }),
         Some((Some(rel), location)) => {
             if depth >= 4 {
                 return Err(ScenarioErrors {
                     file,
-                    issues: vec![Issue { kind: IssueKind::Inconsistent, path: "scenario.base".into(), message: "more than 4 levels of base scenarios (a cycle?)".into(), location }],
+                    issues: vec![Issue {
+                        kind: IssueKind::Inconsistent,
+                        path: "scenario.base".into(),
+                        message: "more than 4 levels of base scenarios (a cycle?)".into(),
+                        location,
+                    }],
                 });
             }
             let base_path = path.parent().unwrap_or(Path::new(".")).join(&rel);
@@ -79,7 +99,14 @@ fn read_with_bases(path: &Path, depth: usize) -> Result<Source, ScenarioErrors> 
                     e.issues = vec![Issue {
                         kind: IssueKind::Io,
                         path: "scenario.base".into(),
-                        message: format!("cannot read the base scenario {}: {}", base_path.display(), e.issues.first().map(|i| i.message.clone()).unwrap_or_default()),
+                        message: format!(
+                            "cannot read the base scenario {}: {}",
+                            base_path.display(),
+                            e.issues
+                                .first()
+                                .map(|i| i.message.clone())
+                                .unwrap_or_default()
+                        ),
                         location: location.clone(),
                     }];
                     e.file = file.clone();
@@ -93,7 +120,10 @@ fn read_with_bases(path: &Path, depth: usize) -> Result<Source, ScenarioErrors> 
 
 /// Load and check scenario text. `file` names it in messages.
 pub fn load_str(file: &str, text: &str, overrides: &[Override]) -> Result<Loaded, ScenarioErrors> {
-    let source = Source::parse(file, text).map_err(|issue| ScenarioErrors { file: file.to_string(), issues: vec![issue] })?;
+    let source = Source::parse(file, text).map_err(|issue| ScenarioErrors {
+        file: file.to_string(),
+        issues: vec![issue],
+    })?;
     finish_load(source, overrides)
 }
 
@@ -104,7 +134,10 @@ fn finish_load(mut source: Source, overrides: &[Override]) -> Result<Loaded, Sce
     let loaded = check(source.clone());
     match loaded {
         Ok(l) if pre.is_empty() => Ok(l),
-        Ok(_) => Err(ScenarioErrors { file: file.to_string(), issues: pre }),
+        Ok(_) => Err(ScenarioErrors {
+            file: file.to_string(),
+            issues: pre,
+        }),
         Err(mut e) => {
             pre.append(&mut e.issues);
             e.issues = pre;
@@ -117,7 +150,9 @@ fn finish_load(mut source: Source, overrides: &[Override]) -> Result<Loaded, Sce
 pub fn check(source: Source) -> Result<Loaded, ScenarioErrors> {
     let issues: Issues = Issues::default();
     let spec = spec::read(&source.doc, &issues);
-    let scenario = if issues.borrow().is_empty() { validate::validate(&spec, &issues) } else {
+    let scenario = if issues.borrow().is_empty() {
+        validate::validate(&spec, &issues)
+    } else {
         // Validate anyway to report semantic problems in the same pass.
         let _ = validate::validate(&spec, &issues);
         None
@@ -130,7 +165,12 @@ pub fn check(source: Source) -> Result<Loaded, ScenarioErrors> {
         }
         for (k, _) in &s.axes {
             if let Err(e) = source::parse_path(k) {
-                list.push(Issue { kind: IssueKind::Syntax, path: format!("sweep.axes.\"{k}\""), message: e, location: source.locate("sweep.axes") });
+                list.push(Issue {
+                    kind: IssueKind::Syntax,
+                    path: format!("sweep.axes.\"{k}\""),
+                    message: e,
+                    location: source.locate("sweep.axes"),
+                });
             }
         }
     }
@@ -144,11 +184,20 @@ pub fn check(source: Source) -> Result<Loaded, ScenarioErrors> {
             Location::File { line, column } => (0, *line, *column),
             _ => (1, 0, 0),
         });
-        return Err(ScenarioErrors { file: source.file.clone(), issues: list });
+        return Err(ScenarioErrors {
+            file: source.file.clone(),
+            issues: list,
+        });
     }
     let resolved = source.doc.to_string();
     let sha256 = hex(&Sha256::digest(resolved.as_bytes()));
-    Ok(Loaded { scenario: scenario.expect("checked"), spec, source, resolved, sha256 })
+    Ok(Loaded {
+        scenario: scenario.expect("checked"),
+        spec,
+        source,
+        resolved,
+        sha256,
+    })
 }
 
 /// Every design point of a loaded scenario, each checked. Problems in any
@@ -156,7 +205,10 @@ pub fn check(source: Source) -> Result<Loaded, ScenarioErrors> {
 pub fn design_points(loaded: &Loaded) -> Result<Vec<(DesignPoint, Loaded)>, ScenarioErrors> {
     let points = design::expand(loaded.spec.sweep.as_ref()).map_err(|mut i| {
         i.location = loaded.source.locate(&i.path);
-        ScenarioErrors { file: loaded.source.file.clone(), issues: vec![i] }
+        ScenarioErrors {
+            file: loaded.source.file.clone(),
+            issues: vec![i],
+        }
     })?;
     let mut out = Vec::with_capacity(points.len());
     let mut issues = Vec::new();
@@ -187,7 +239,12 @@ pub fn design_points(loaded: &Loaded) -> Result<Vec<(DesignPoint, Loaded)>, Scen
                 continue;
             }
             if let Err(msg) = source::set_path(&mut src.doc, path, value.clone()) {
-                issues.push(Issue { kind: IssueKind::UnknownKey, path: format!("sweep.axes.\"{path}\""), message: msg, location: loaded.source.locate("sweep.axes") });
+                issues.push(Issue {
+                    kind: IssueKind::UnknownKey,
+                    path: format!("sweep.axes.\"{path}\""),
+                    message: msg,
+                    location: loaded.source.locate("sweep.axes"),
+                });
             }
         }
         match check(src) {
@@ -197,14 +254,24 @@ pub fn design_points(loaded: &Loaded) -> Result<Vec<(DesignPoint, Loaded)>, Scen
                     if matches!(i.location, Location::Unknown) {
                         i.location = Location::DesignPoint(p.label());
                     }
-                    if !issues.iter().any(|j: &Issue| j.path == i.path && j.message == i.message) {
+                    if !issues
+                        .iter()
+                        .any(|j: &Issue| j.path == i.path && j.message == i.message)
+                    {
                         issues.push(i);
                     }
                 }
             }
         }
     }
-    if issues.is_empty() { Ok(out) } else { Err(ScenarioErrors { file: loaded.source.file.clone(), issues }) }
+    if issues.is_empty() {
+        Ok(out)
+    } else {
+        Err(ScenarioErrors {
+            file: loaded.source.file.clone(),
+            issues,
+        })
+    }
 }
 
 fn item_exists(doc: &toml_edit::DocumentMut, steps: &[source::Step]) -> bool {

@@ -20,8 +20,16 @@ pub struct Reader<'a> {
 
 /// Join a table path and a key.
 pub fn join(path: &str, key: &str) -> String {
-    let key = if key.contains('.') || key.contains(' ') { format!("\"{key}\"") } else { key.to_string() };
-    if path.is_empty() { key } else { format!("{path}.{key}") }
+    let key = if key.contains('.') || key.contains(' ') {
+        format!("\"{key}\"")
+    } else {
+        key.to_string()
+    };
+    if path.is_empty() {
+        key
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 fn type_name(item: &Item) -> &'static str {
@@ -42,8 +50,17 @@ fn type_name(item: &Item) -> &'static str {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(path: impl Into<String>, table: &'a dyn TableLike, issues: &'a Issues) -> Reader<'a> {
-        Reader { path: path.into(), table, issues, used: RefCell::new(BTreeSet::new()) }
+    pub fn new(
+        path: impl Into<String>,
+        table: &'a dyn TableLike,
+        issues: &'a Issues,
+    ) -> Reader<'a> {
+        Reader {
+            path: path.into(),
+            table,
+            issues,
+            used: RefCell::new(BTreeSet::new()),
+        }
     }
 
     pub fn key_path(&self, key: &str) -> String {
@@ -52,8 +69,14 @@ impl<'a> Reader<'a> {
 
     /// Record a problem at `key` of this table.
     pub fn issue(&self, kind: IssueKind, key: &str, message: impl Into<String>) {
-        let path = if key.is_empty() { self.path.clone() } else { self.key_path(key) };
-        self.issues.borrow_mut().push(Issue::new(kind, path, message));
+        let path = if key.is_empty() {
+            self.path.clone()
+        } else {
+            self.key_path(key)
+        };
+        self.issues
+            .borrow_mut()
+            .push(Issue::new(kind, path, message));
     }
 
     fn mark(&self, key: &str) {
@@ -79,7 +102,11 @@ impl<'a> Reader<'a> {
         match item.as_value() {
             Some(v) => Some(v),
             None => {
-                self.issue(IssueKind::WrongType, key, format!("expected {expected}, found {}", type_name(item)));
+                self.issue(
+                    IssueKind::WrongType,
+                    key,
+                    format!("expected {expected}, found {}", type_name(item)),
+                );
                 None
             }
         }
@@ -94,13 +121,24 @@ impl<'a> Reader<'a> {
                 if x.is_finite() {
                     Some(x)
                 } else {
-                    self.issue(IssueKind::OutOfRange, key, format!("must be a finite number (found {x})"));
+                    self.issue(
+                        IssueKind::OutOfRange,
+                        key,
+                        format!("must be a finite number (found {x})"),
+                    );
                     None
                 }
             }
             Value::Integer(i) => Some(*i.value() as f64),
             _ => {
-                self.issue(IssueKind::WrongType, key, format!("expected a number, found {}", type_name(&Item::Value(v.clone()))));
+                self.issue(
+                    IssueKind::WrongType,
+                    key,
+                    format!(
+                        "expected a number, found {}",
+                        type_name(&Item::Value(v.clone()))
+                    ),
+                );
                 None
             }
         }
@@ -125,12 +163,23 @@ impl<'a> Reader<'a> {
             Value::Integer(i) => *i.value() as f64,
             Value::Float(f) => *f.value(),
             _ => {
-                self.issue(IssueKind::WrongType, key, format!("expected a whole number, found {}", type_name(&Item::Value(v.clone()))));
+                self.issue(
+                    IssueKind::WrongType,
+                    key,
+                    format!(
+                        "expected a whole number, found {}",
+                        type_name(&Item::Value(v.clone()))
+                    ),
+                );
                 return None;
             }
         };
         if !x.is_finite() || x < 0.0 || x.fract() != 0.0 || x > 9.0e15 {
-            self.issue(IssueKind::OutOfRange, key, format!("must be a whole number >= 0 (found {x})"));
+            self.issue(
+                IssueKind::OutOfRange,
+                key,
+                format!("must be a whole number >= 0 (found {x})"),
+            );
             return None;
         }
         Some(x as u64)
@@ -153,7 +202,14 @@ impl<'a> Reader<'a> {
         match v.as_bool() {
             Some(b) => Some(b),
             None => {
-                self.issue(IssueKind::WrongType, key, format!("expected true or false, found {}", type_name(&Item::Value(v.clone()))));
+                self.issue(
+                    IssueKind::WrongType,
+                    key,
+                    format!(
+                        "expected true or false, found {}",
+                        type_name(&Item::Value(v.clone()))
+                    ),
+                );
                 None
             }
         }
@@ -168,7 +224,14 @@ impl<'a> Reader<'a> {
         match v.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                self.issue(IssueKind::WrongType, key, format!("expected a string, found {}", type_name(&Item::Value(v.clone()))));
+                self.issue(
+                    IssueKind::WrongType,
+                    key,
+                    format!(
+                        "expected a string, found {}",
+                        type_name(&Item::Value(v.clone()))
+                    ),
+                );
                 None
             }
         }
@@ -189,15 +252,25 @@ impl<'a> Reader<'a> {
             Some((_, v)) => Some(*v),
             None => {
                 let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-                let hint = suggest(&s, names.iter().copied()).map(|m| format!(" (did you mean \"{m}\"?)")).unwrap_or_default();
-                self.issue(IssueKind::OutOfRange, key, format!("\"{s}\" is not allowed{hint}; allowed: {}", quoted(&names)));
+                let hint = suggest(&s, names.iter().copied())
+                    .map(|m| format!(" (did you mean \"{m}\"?)"))
+                    .unwrap_or_default();
+                self.issue(
+                    IssueKind::OutOfRange,
+                    key,
+                    format!("\"{s}\" is not allowed{hint}; allowed: {}", quoted(&names)),
+                );
                 None
             }
         }
     }
 
     pub fn choice_or<T: Copy>(&self, key: &str, options: &[(&str, T)], default: T) -> T {
-        if self.has(key) { self.choice(key, options).unwrap_or(default) } else { default }
+        if self.has(key) {
+            self.choice(key, options).unwrap_or(default)
+        } else {
+            default
+        }
     }
 
     pub fn req_choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Option<T> {
@@ -214,7 +287,14 @@ impl<'a> Reader<'a> {
         match v.as_array() {
             Some(a) => Some(a),
             None => {
-                self.issue(IssueKind::WrongType, key, format!("expected {what}, found {}", type_name(&Item::Value(v.clone()))));
+                self.issue(
+                    IssueKind::WrongType,
+                    key,
+                    format!(
+                        "expected {what}, found {}",
+                        type_name(&Item::Value(v.clone()))
+                    ),
+                );
                 None
             }
         }
@@ -228,7 +308,11 @@ impl<'a> Reader<'a> {
                 Value::Integer(x) => out.push(*x.value() as f64),
                 Value::Float(x) if x.value().is_finite() => out.push(*x.value()),
                 _ => {
-                    self.issue(IssueKind::WrongType, &format!("{key}[{i}]"), "expected a finite number");
+                    self.issue(
+                        IssueKind::WrongType,
+                        &format!("{key}[{i}]"),
+                        "expected a finite number",
+                    );
                     return None;
                 }
             }
@@ -243,7 +327,11 @@ impl<'a> Reader<'a> {
             match v.as_str() {
                 Some(s) => out.push(s.to_string()),
                 None => {
-                    self.issue(IssueKind::WrongType, &format!("{key}[{i}]"), "expected a string");
+                    self.issue(
+                        IssueKind::WrongType,
+                        &format!("{key}[{i}]"),
+                        "expected a string",
+                    );
                     return None;
                 }
             }
@@ -257,7 +345,11 @@ impl<'a> Reader<'a> {
         match item.as_table_like() {
             Some(t) => Some(Reader::new(self.key_path(key), t, self.issues)),
             None => {
-                self.issue(IssueKind::WrongType, key, format!("expected a table, found {}", type_name(item)));
+                self.issue(
+                    IssueKind::WrongType,
+                    key,
+                    format!("expected a table, found {}", type_name(item)),
+                );
                 None
             }
         }
@@ -273,27 +365,53 @@ impl<'a> Reader<'a> {
 
     /// An array of tables (`[[key]]` or an array of inline tables).
     pub fn tables(&self, key: &str) -> Vec<Reader<'a>> {
-        let Some(item) = self.item(key) else { return Vec::new() };
+        let Some(item) = self.item(key) else {
+            return Vec::new();
+        };
         if let Some(aot) = item.as_array_of_tables() {
-            return aot.iter().enumerate().map(|(i, t)| Reader::new(format!("{}[{i}]", self.key_path(key)), t, self.issues)).collect();
+            return aot
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Reader::new(format!("{}[{i}]", self.key_path(key)), t, self.issues))
+                .collect();
         }
         if let Some(arr) = item.as_array() {
             let mut out = Vec::new();
             for (i, v) in arr.iter().enumerate() {
                 match v.as_inline_table() {
-                    Some(t) => out.push(Reader::new(format!("{}[{i}]", self.key_path(key)), t, self.issues)),
-                    None => self.issue(IssueKind::WrongType, &format!("{key}[{i}]"), "expected a table"),
+                    Some(t) => out.push(Reader::new(
+                        format!("{}[{i}]", self.key_path(key)),
+                        t,
+                        self.issues,
+                    )),
+                    None => self.issue(
+                        IssueKind::WrongType,
+                        &format!("{key}[{i}]"),
+                        "expected a table",
+                    ),
                 }
             }
             return out;
         }
-        self.issue(IssueKind::WrongType, key, format!("expected an array of tables, found {}", type_name(item)));
+        self.issue(
+            IssueKind::WrongType,
+            key,
+            format!("expected an array of tables, found {}", type_name(item)),
+        );
         Vec::new()
     }
 
     pub fn missing(&self, key: &str, what: &str) {
-        let table = if self.path.is_empty() { "the top level".to_string() } else { format!("[{}]", self.path) };
-        self.issue(IssueKind::Missing, key, format!("required key `{key}` ({what}) is missing in {table}"));
+        let table = if self.path.is_empty() {
+            "the top level".to_string()
+        } else {
+            format!("[{}]", self.path)
+        };
+        self.issue(
+            IssueKind::Missing,
+            key,
+            format!("required key `{key}` ({what}) is missing in {table}"),
+        );
     }
 
     /// Report keys present but never read. `known` lists every key this
@@ -307,15 +425,25 @@ impl<'a> Reader<'a> {
             }
             let mut candidates: Vec<&str> = known.to_vec();
             candidates.extend(used.iter().map(|s| s.as_str()));
-            let hint = suggest(k, candidates.iter().copied()).map(|m| format!("; did you mean `{m}`?")).unwrap_or_default();
+            let hint = suggest(k, candidates.iter().copied())
+                .map(|m| format!("; did you mean `{m}`?"))
+                .unwrap_or_default();
             let allowed: BTreeSet<&str> = candidates.into_iter().collect();
             let allowed: Vec<&str> = allowed.into_iter().collect();
-            let list = if allowed.is_empty() { String::new() } else { format!(" (allowed here: {})", allowed.join(", ")) };
+            let list = if allowed.is_empty() {
+                String::new()
+            } else {
+                format!(" (allowed here: {})", allowed.join(", "))
+            };
             self.issue(IssueKind::UnknownKey, k, format!("unknown key{hint}{list}"));
         }
     }
 }
 
 pub fn quoted(names: &[&str]) -> String {
-    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -16,9 +16,9 @@ pub struct Override {
 impl Override {
     /// Parse `key.path=value`.
     pub fn parse(text: &str) -> Result<Override, String> {
-        let (path, raw) = text
-            .split_once('=')
-            .ok_or_else(|| format!("'{text}': expected key.path=value, e.g. arms.msc.interval_days=28"))?;
+        let (path, raw) = text.split_once('=').ok_or_else(|| {
+            format!("'{text}': expected key.path=value, e.g. arms.msc.interval_days=28")
+        })?;
         let path = path.trim();
         if path.is_empty() {
             return Err(format!("'{text}': the key path before '=' is empty"));
@@ -26,7 +26,11 @@ impl Override {
         parse_path(path).map_err(|e| format!("'{text}': {e}"))?;
         let raw = raw.trim();
         let value = parse_value(raw).unwrap_or_else(|| Value::from(raw));
-        Ok(Override { path: path.to_string(), value, text: text.to_string() })
+        Ok(Override {
+            path: path.to_string(),
+            value,
+            text: text.to_string(),
+        })
     }
 }
 
@@ -78,7 +82,10 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
                     }
                     num.push(c2);
                 }
-                let i: usize = num.trim().parse().map_err(|_| format!("'[{num}]' in '{path}' is not an index"))?;
+                let i: usize = num
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("'[{num}]' in '{path}' is not an index"))?;
                 steps.push(Step::Index(i));
                 expect_key = false;
             }
@@ -120,13 +127,19 @@ pub struct Source {
 impl Source {
     /// Parse `text`. A syntax error is returned as a located issue.
     pub fn parse(file: &str, text: &str) -> Result<Source, Issue> {
-        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect::<Vec<_>>();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect::<Vec<_>>();
         let original: Document<String> = match Document::parse(text.to_string()) {
             Ok(d) => d,
             Err(e) => {
-                let (line, column) = e.span().map(|s| offset_to_line_col(&line_starts, text, s.start)).unwrap_or((1, 1));
+                let (line, column) = e
+                    .span()
+                    .map(|s| offset_to_line_col(&line_starts, text, s.start))
+                    .unwrap_or((1, 1));
                 let msg = e.message().trim().to_string();
-                let mut issue = Issue::new(IssueKind::Syntax, "", format!("TOML syntax error: {msg}"));
+                let mut issue =
+                    Issue::new(IssueKind::Syntax, "", format!("TOML syntax error: {msg}"));
                 issue.location = Location::File { line, column };
                 return Err(issue);
             }
@@ -163,14 +176,15 @@ impl Source {
     /// Where a key path is. Overridden paths point at the override.
     pub fn locate(&self, path: &str) -> Location {
         for (p, text) in self.overridden.iter().rev() {
-            if path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}[")) {
+            if path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}["))
+            {
                 return Location::Override(text.clone());
             }
         }
-        if let Some(label) = &self.design_label {
-            if self.span_of(path).is_none() {
-                return Location::DesignPoint(label.clone());
-            }
+        if let Some(label) = &self.design_label
+            && self.span_of(path).is_none()
+        {
+            return Location::DesignPoint(label.clone());
         }
         // Walk up the path until something is found in the original file
         // (or, for keys inherited from the base, in the base file).
@@ -180,13 +194,17 @@ impl Source {
                 let (line, column) = offset_to_line_col(&self.line_starts, &self.text, offset);
                 return Location::File { line, column };
             }
-            if let Some(b) = &self.base {
-                if b.span_of(&p).is_some() {
-                    return match b.locate(&p) {
-                        Location::File { line, column } => Location::OtherFile { file: b.file.clone(), line, column },
-                        other => other,
-                    };
-                }
+            if let Some(b) = &self.base
+                && b.span_of(&p).is_some()
+            {
+                return match b.locate(&p) {
+                    Location::File { line, column } => Location::OtherFile {
+                        file: b.file.clone(),
+                        line,
+                        column,
+                    },
+                    other => other,
+                };
             }
             match p.rfind(['.', '[']) {
                 Some(i) => p.truncate(i),
@@ -201,7 +219,10 @@ impl Source {
     pub fn with_base(mut self, base: Source) -> Source {
         let mut merged = base.doc.clone();
         merge_tables(merged.as_table_mut(), self.doc.as_table());
-        if let Some(t) = merged.get_mut("scenario").and_then(|i| i.as_table_like_mut()) {
+        if let Some(t) = merged
+            .get_mut("scenario")
+            .and_then(|i| i.as_table_like_mut())
+        {
             t.remove("base");
         }
         self.doc = merged;
@@ -218,8 +239,14 @@ impl Source {
 }
 
 /// Span of the deepest element of `steps` below a table (None if missing).
-fn find_in_table(t: &dyn toml_edit::TableLike, steps: &[Step], best: Option<usize>) -> Option<usize> {
-    let Some((first, rest)) = steps.split_first() else { return best };
+fn find_in_table(
+    t: &dyn toml_edit::TableLike,
+    steps: &[Step],
+    best: Option<usize>,
+) -> Option<usize> {
+    let Some((first, rest)) = steps.split_first() else {
+        return best;
+    };
     let Step::Key(k) = first else { return None };
     let (key, item) = t.get_key_value(k)?;
     let here = key.span().map(|s| s.start).or(best);
@@ -227,14 +254,20 @@ fn find_in_table(t: &dyn toml_edit::TableLike, steps: &[Step], best: Option<usiz
 }
 
 fn find_in_item(item: &Item, steps: &[Step], best: Option<usize>) -> Option<usize> {
-    let Some((first, rest)) = steps.split_first() else { return best.or(item.span().map(|s| s.start)) };
+    let Some((first, rest)) = steps.split_first() else {
+        return best.or(item.span().map(|s| s.start));
+    };
     match first {
         Step::Key(_) => find_in_table(item.as_table_like()?, steps, best),
         Step::Index(i) => {
             if let Some(aot) = item.as_array_of_tables() {
                 let t = aot.get(*i)?;
                 let here = t.span().map(|s| s.start).or(best);
-                if rest.is_empty() { here } else { find_in_table(t, rest, here) }
+                if rest.is_empty() {
+                    here
+                } else {
+                    find_in_table(t, rest, here)
+                }
             } else {
                 let v = item.as_array()?.get(*i)?;
                 let here = v.span().map(|s| s.start).or(best);
@@ -250,9 +283,13 @@ fn find_in_item(item: &Item, steps: &[Step], best: Option<usize>) -> Option<usiz
 
 fn merge_tables(base: &mut dyn toml_edit::TableLike, over: &dyn toml_edit::TableLike) {
     for (k, item) in over.iter() {
-        let both_tables = item.as_table_like().is_some() && base.get(k).is_some_and(|b| b.as_table_like().is_some());
+        let both_tables = item.as_table_like().is_some()
+            && base.get(k).is_some_and(|b| b.as_table_like().is_some());
         if both_tables {
-            let b = base.get_mut(k).and_then(|b| b.as_table_like_mut()).expect("checked");
+            let b = base
+                .get_mut(k)
+                .and_then(|b| b.as_table_like_mut())
+                .expect("checked");
             merge_tables(b, item.as_table_like().expect("checked"));
         } else {
             base.insert(k, item.clone());
@@ -266,7 +303,11 @@ fn offset_to_line_col(line_starts: &[usize], text: &str, offset: usize) -> (usiz
         Err(i) => i - 1,
     };
     let start = line_starts[line];
-    let column = text.get(start..offset.min(text.len())).map(|s| s.chars().count()).unwrap_or(0) + 1;
+    let column = text
+        .get(start..offset.min(text.len()))
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line + 1, column)
 }
 
@@ -282,7 +323,9 @@ pub fn set_path(doc: &mut DocumentMut, path: &str, value: Value) -> Result<(), S
                 if item.is_none() {
                     *item = Item::Table(toml_edit::Table::new());
                 }
-                let t = item.as_table_like_mut().ok_or_else(|| format!("cannot set '{k}': its parent is not a table"))?;
+                let t = item
+                    .as_table_like_mut()
+                    .ok_or_else(|| format!("cannot set '{k}': its parent is not a table"))?;
                 if n == last {
                     t.insert(k, Item::Value(value));
                     return Ok(());
@@ -300,11 +343,15 @@ pub fn set_path(doc: &mut DocumentMut, path: &str, value: Value) -> Result<(), S
                 if let Some(aot) = item.as_array_of_tables_mut() {
                     len = aot.len();
                     if *i >= len {
-                        return Err(format!("index [{i}] is out of range: there are {len} entries"));
+                        return Err(format!(
+                            "index [{i}] is out of range: there are {len} entries"
+                        ));
                     }
                     let t = aot.get_mut(*i).expect("checked");
                     if n == last {
-                        return Err("cannot replace a whole table entry; set one of its keys".into());
+                        return Err(
+                            "cannot replace a whole table entry; set one of its keys".into()
+                        );
                     }
                     // continue inside the table
                     let rest: String = render_steps(&steps[n + 1..]);
@@ -316,7 +363,9 @@ pub fn set_path(doc: &mut DocumentMut, path: &str, value: Value) -> Result<(), S
                 } else if let Some(arr) = item.as_array_mut() {
                     len = arr.len();
                     if *i >= len {
-                        return Err(format!("index [{i}] is out of range: there are {len} entries"));
+                        return Err(format!(
+                            "index [{i}] is out of range: there are {len} entries"
+                        ));
                     }
                     if n == last {
                         arr.replace(*i, value);
@@ -362,10 +411,22 @@ mod tests {
     fn keys_are_located_at_their_line() {
         let s = Source::parse("x.toml", TEXT).unwrap();
         assert_eq!(s.locate("run.seed"), Location::File { line: 2, column: 1 });
-        assert_eq!(s.locate("arms.msc.interval_days"), Location::File { line: 5, column: 1 });
-        assert_eq!(s.locate("endpoints[1].test"), Location::File { line: 12, column: 1 });
+        assert_eq!(
+            s.locate("arms.msc.interval_days"),
+            Location::File { line: 5, column: 1 }
+        );
+        assert_eq!(
+            s.locate("endpoints[1].test"),
+            Location::File {
+                line: 12,
+                column: 1
+            }
+        );
         // a missing key is located at its closest existing parent
-        assert!(matches!(s.locate("arms.msc.n_doses"), Location::File { line: 4, .. }));
+        assert!(matches!(
+            s.locate("arms.msc.n_doses"),
+            Location::File { line: 4, .. }
+        ));
     }
 
     #[test]
@@ -376,7 +437,10 @@ mod tests {
         assert!(s.apply_overrides(&[o, o2]).is_empty());
         assert_eq!(s.doc["arms"]["msc"]["interval_days"].as_integer(), Some(28));
         assert_eq!(s.doc["endpoints"][1]["test"].as_str(), Some("student"));
-        assert_eq!(s.locate("arms.msc.interval_days"), Location::Override("arms.msc.interval_days=28".into()));
+        assert_eq!(
+            s.locate("arms.msc.interval_days"),
+            Location::Override("arms.msc.interval_days=28".into())
+        );
         let bad = Override::parse("endpoints[7].test=x").unwrap();
         assert_eq!(s.apply_overrides(&[bad]).len(), 1);
     }
@@ -384,13 +448,23 @@ mod tests {
     #[test]
     fn syntax_errors_are_located() {
         let e = Source::parse("x.toml", "[run]\nseed = = 1\n").unwrap_err();
-        assert!(matches!(e.location, Location::File { line: 2, .. }), "{e:?}");
+        assert!(
+            matches!(e.location, Location::File { line: 2, .. }),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn bad_override_syntax_is_explained() {
-        assert!(Override::parse("no_equals_sign").unwrap_err().contains("key.path=value"));
+        assert!(
+            Override::parse("no_equals_sign")
+                .unwrap_err()
+                .contains("key.path=value")
+        );
         assert!(Override::parse("=3").is_err());
-        assert_eq!(Override::parse("a.b=hello").unwrap().value.as_str(), Some("hello"));
+        assert_eq!(
+            Override::parse("a.b=hello").unwrap().value.as_str(),
+            Some("hello")
+        );
     }
 }

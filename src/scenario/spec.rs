@@ -6,7 +6,9 @@ use super::reader::{Issues, Reader};
 use crate::analysis::Alternative;
 pub use crate::analysis::multiplicity::Procedure;
 use crate::model::observation::{Modality, Quantity};
-use crate::model::{Donor, GdmtClass, Immunosuppression, InfusionAnticoagulation, Premedication, Route};
+use crate::model::{
+    Donor, GdmtClass, Immunosuppression, InfusionAnticoagulation, Premedication, Route,
+};
 use serde::Serialize;
 use toml_edit::{DocumentMut, Value};
 
@@ -41,10 +43,18 @@ pub struct RunSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "distribution", rename_all = "snake_case")]
 pub enum Marginal {
-    Normal { mean: f64, sd: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
     /// Parameters of the log: `ln X ~ N(meanlog, sdlog^2)`.
-    Lognormal { meanlog: f64, sdlog: f64 },
-    Bernoulli { probability: f64 },
+    Lognormal {
+        meanlog: f64,
+        sdlog: f64,
+    },
+    Bernoulli {
+        probability: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -185,9 +195,16 @@ pub enum BinaryKind {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Measure {
-    Continuous { quantity: Quantity, modality: Modality },
-    Event { event: EventKind },
-    Binary { outcome: BinaryKind },
+    Continuous {
+        quantity: Quantity,
+        modality: Modality,
+    },
+    Event {
+        event: EventKind,
+    },
+    Binary {
+        outcome: BinaryKind,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -288,14 +305,29 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("transendocardial", Route::Transendocardial),
     ("epicardial_patch", Route::EpicardialPatch),
 ];
-pub const PREMEDICATIONS: &[(&str, Premedication)] = &[("none", Premedication::None), ("methylprednisolone", Premedication::Methylprednisolone)];
-pub const INFUSION_ANTICOAGULATION: &[(&str, InfusionAnticoagulation)] =
-    &[("none", InfusionAnticoagulation::None), ("heparin", InfusionAnticoagulation::Heparin)];
-pub const DONORS: &[(&str, Donor)] = &[("allogeneic", Donor::Allogeneic), ("autologous", Donor::Autologous)];
-pub const IMMUNOSUPPRESSION: &[(&str, Immunosuppression)] = &[("none", Immunosuppression::None), ("standard", Immunosuppression::Standard)];
+pub const PREMEDICATIONS: &[(&str, Premedication)] = &[
+    ("none", Premedication::None),
+    ("methylprednisolone", Premedication::Methylprednisolone),
+];
+pub const INFUSION_ANTICOAGULATION: &[(&str, InfusionAnticoagulation)] = &[
+    ("none", InfusionAnticoagulation::None),
+    ("heparin", InfusionAnticoagulation::Heparin),
+];
+pub const DONORS: &[(&str, Donor)] = &[
+    ("allogeneic", Donor::Allogeneic),
+    ("autologous", Donor::Autologous),
+];
+pub const IMMUNOSUPPRESSION: &[(&str, Immunosuppression)] = &[
+    ("none", Immunosuppression::None),
+    ("standard", Immunosuppression::Standard),
+];
 pub const ROLES: &[(&str, Role)] = &[("control", Role::Control), ("treatment", Role::Treatment)];
-pub const MODALITIES: &[(&str, Modality)] =
-    &[("mri", Modality::Mri), ("echo", Modality::Echo), ("lab", Modality::Lab), ("walk_test", Modality::WalkTest)];
+pub const MODALITIES: &[(&str, Modality)] = &[
+    ("mri", Modality::Mri),
+    ("echo", Modality::Echo),
+    ("lab", Modality::Lab),
+    ("walk_test", Modality::WalkTest),
+];
 pub const TESTS: &[(&str, TestKind)] = &[
     ("welch", TestKind::Welch),
     ("student", TestKind::Student),
@@ -307,26 +339,56 @@ pub const TESTS: &[(&str, TestKind)] = &[
 ];
 pub const ANALYSES: &[(&str, AnalysisKind)] = &[
     ("change_from_baseline", AnalysisKind::ChangeFromBaseline),
-    ("log_change_from_baseline", AnalysisKind::LogChangeFromBaseline),
+    (
+        "log_change_from_baseline",
+        AnalysisKind::LogChangeFromBaseline,
+    ),
     ("value", AnalysisKind::Value),
     ("baseline_adjusted", AnalysisKind::BaselineAdjusted),
     ("time_to_event", AnalysisKind::TimeToEvent),
     ("proportion", AnalysisKind::Proportion),
 ];
-pub const ALTERNATIVES: &[(&str, Alternative)] =
-    &[("two_sided", Alternative::TwoSided), ("greater", Alternative::Greater), ("less", Alternative::Less)];
-pub const PROCEDURES: &[(&str, Procedure)] =
-    &[("bonferroni", Procedure::Bonferroni), ("holm", Procedure::Holm), ("fixed_sequence", Procedure::FixedSequence)];
-pub const SOLVERS: &[(&str, SolverMethod)] = &[("fast", SolverMethod::Fast), ("reference", SolverMethod::Reference)];
+pub const ALTERNATIVES: &[(&str, Alternative)] = &[
+    ("two_sided", Alternative::TwoSided),
+    ("greater", Alternative::Greater),
+    ("less", Alternative::Less),
+];
+pub const PROCEDURES: &[(&str, Procedure)] = &[
+    ("bonferroni", Procedure::Bonferroni),
+    ("holm", Procedure::Holm),
+    ("fixed_sequence", Procedure::FixedSequence),
+];
+pub const SOLVERS: &[(&str, SolverMethod)] = &[
+    ("fast", SolverMethod::Fast),
+    ("reference", SolverMethod::Reference),
+];
 
 /// Every word accepted as an endpoint `quantity`.
 pub fn measure_words() -> Vec<&'static str> {
     let mut v: Vec<&str> = Quantity::ALL.iter().map(|q| q.key()).collect();
-    v.extend(["death_or_hf_hospitalization", "death", "hf_hospitalization", "serious_adverse_event", "ana_positive", "d_dimer_above_uln"]);
+    v.extend([
+        "death_or_hf_hospitalization",
+        "death",
+        "hf_hospitalization",
+        "serious_adverse_event",
+        "ana_positive",
+        "d_dimer_above_uln",
+    ]);
     v
 }
 
-const TOP_KEYS: &[&str] = &["scenario", "run", "population", "background", "arms", "trial", "model", "endpoints", "multiplicity", "sweep"];
+const TOP_KEYS: &[&str] = &[
+    "scenario",
+    "run",
+    "population",
+    "background",
+    "arms",
+    "trial",
+    "model",
+    "endpoints",
+    "multiplicity",
+    "sweep",
+];
 
 /// Read the whole document. Problems go to `issues`; the returned spec has
 /// defaults where something could not be read.
@@ -335,8 +397,16 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
     let (name, description) = match top.req_table("scenario") {
         Some(t) => {
             let n = t.req_string("name").unwrap_or_default();
-            if !n.is_empty() && !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                t.issue(IssueKind::OutOfRange, "name", "use letters, digits, '_' and '-' only (it names the output folder)");
+            if !n.is_empty()
+                && !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                t.issue(
+                    IssueKind::OutOfRange,
+                    "name",
+                    "use letters, digits, '_' and '-' only (it names the output folder)",
+                );
             }
             let d = t.string("description").unwrap_or_default();
             let _ = t.item("base"); // resolved when the file is loaded
@@ -365,7 +435,20 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
     };
     let sweep = top.table("sweep").map(|s| read_sweep(&s));
     top.finish(TOP_KEYS);
-    ScenarioSpec { name, description, run, population, background, arms, trial, model, variability, endpoints, families, sweep }
+    ScenarioSpec {
+        name,
+        description,
+        run,
+        population,
+        background,
+        arms,
+        trial,
+        model,
+        variability,
+        endpoints,
+        families,
+        sweep,
+    }
 }
 
 fn read_run(t: Option<Reader>) -> RunSpec {
@@ -395,34 +478,60 @@ fn read_run(t: Option<Reader>) -> RunSpec {
 }
 
 fn read_marginal(t: &Reader) -> Option<Marginal> {
-    let dist = t.req_choice("distribution", &[("normal", 0), ("lognormal", 1), ("bernoulli", 2)])?;
+    let dist = t.req_choice(
+        "distribution",
+        &[("normal", 0), ("lognormal", 1), ("bernoulli", 2)],
+    )?;
     match dist {
-        0 => Some(Marginal::Normal { mean: t.req_f64("mean")?, sd: t.req_f64("sd")? }),
+        0 => Some(Marginal::Normal {
+            mean: t.req_f64("mean")?,
+            sd: t.req_f64("sd")?,
+        }),
         1 => {
             if t.has("median") || t.has("log_sd") {
                 let median = t.req_f64("median")?;
                 let log_sd = t.req_f64("log_sd")?;
                 if median <= 0.0 {
-                    t.issue(IssueKind::OutOfRange, "median", format!("must be > 0 for a lognormal (got {median})"));
+                    t.issue(
+                        IssueKind::OutOfRange,
+                        "median",
+                        format!("must be > 0 for a lognormal (got {median})"),
+                    );
                     return None;
                 }
-                Some(Marginal::Lognormal { meanlog: median.ln(), sdlog: log_sd })
+                Some(Marginal::Lognormal {
+                    meanlog: median.ln(),
+                    sdlog: log_sd,
+                })
             } else {
                 let mean = t.req_f64("mean")?;
                 let sd = t.req_f64("sd")?;
                 if mean <= 0.0 {
-                    t.issue(IssueKind::OutOfRange, "mean", format!("must be > 0 for a lognormal (got {mean})"));
+                    t.issue(
+                        IssueKind::OutOfRange,
+                        "mean",
+                        format!("must be > 0 for a lognormal (got {mean})"),
+                    );
                     return None;
                 }
                 if sd <= 0.0 {
-                    t.issue(IssueKind::OutOfRange, "sd", format!("must be > 0 (got {sd})"));
+                    t.issue(
+                        IssueKind::OutOfRange,
+                        "sd",
+                        format!("must be > 0 (got {sd})"),
+                    );
                     return None;
                 }
                 let s2 = (1.0 + (sd / mean).powi(2)).ln();
-                Some(Marginal::Lognormal { meanlog: mean.ln() - s2 / 2.0, sdlog: s2.sqrt() })
+                Some(Marginal::Lognormal {
+                    meanlog: mean.ln() - s2 / 2.0,
+                    sdlog: s2.sqrt(),
+                })
             }
         }
-        _ => Some(Marginal::Bernoulli { probability: t.req_f64("probability")? }),
+        _ => Some(Marginal::Bernoulli {
+            probability: t.req_f64("probability")?,
+        }),
     }
 }
 
@@ -443,15 +552,31 @@ fn read_population(t: Option<Reader>) -> PopulationSpec {
                 continue;
             };
             match read_marginal(&ct) {
-                Some(marginal) => p.covariates.push(CovariateSpec { name: name.clone(), marginal, min: ct.f64("min"), max: ct.f64("max") }),
+                Some(marginal) => p.covariates.push(CovariateSpec {
+                    name: name.clone(),
+                    marginal,
+                    min: ct.f64("min"),
+                    max: ct.f64("max"),
+                }),
                 None => p.unreadable.push(name.clone()),
             }
-            ct.finish(&["distribution", "mean", "sd", "median", "log_sd", "probability", "min", "max"]);
+            ct.finish(&[
+                "distribution",
+                "mean",
+                "sd",
+                "median",
+                "log_sd",
+                "probability",
+                "min",
+                "max",
+            ]);
         }
         c.finish(&[]);
     }
     for ct in t.tables("correlations") {
-        if let (Some(a), Some(b), Some(rho)) = (ct.req_string("a"), ct.req_string("b"), ct.req_f64("rho")) {
+        if let (Some(a), Some(b), Some(rho)) =
+            (ct.req_string("a"), ct.req_string("b"), ct.req_f64("rho"))
+        {
             p.correlations.push(CorrelationSpec { a, b, rho });
         }
         ct.finish(&["a", "b", "rho"]);
@@ -459,31 +584,54 @@ fn read_population(t: Option<Reader>) -> PopulationSpec {
     if let Some(inc) = t.table("inclusion") {
         for name in inc.keys() {
             let Some(ct) = inc.table(&name) else { continue };
-            p.inclusion.push(CriterionSpec { covariate: name.clone(), min: ct.f64("min"), max: ct.f64("max"), equals: ct.bool("equals") });
+            p.inclusion.push(CriterionSpec {
+                covariate: name.clone(),
+                min: ct.f64("min"),
+                max: ct.f64("max"),
+                equals: ct.bool("equals"),
+            });
             ct.finish(&["min", "max", "equals"]);
         }
         inc.finish(&[]);
     }
     p.screening_measurement_error = t.bool_or("screening_measurement_error", true);
     p.max_screening_factor = t.f64_or("max_screening_factor", p.max_screening_factor);
-    t.finish(&["covariates", "correlations", "inclusion", "screening_measurement_error", "max_screening_factor"]);
+    t.finish(&[
+        "covariates",
+        "correlations",
+        "inclusion",
+        "screening_measurement_error",
+        "max_screening_factor",
+    ]);
     p
 }
 
 fn read_background(t: Option<Reader>) -> BackgroundSpec {
-    let mut b = BackgroundSpec { anticoagulant_share_with_af: 0.0, anticoagulant_share_without_af: 0.0, vka_share: 0.5, gdmt: Vec::new() };
+    let mut b = BackgroundSpec {
+        anticoagulant_share_with_af: 0.0,
+        anticoagulant_share_without_af: 0.0,
+        vka_share: 0.5,
+        gdmt: Vec::new(),
+    };
     let Some(t) = t else { return b };
     b.anticoagulant_share_with_af = t.f64_or("anticoagulant_share_with_af", 0.0);
     b.anticoagulant_share_without_af = t.f64_or("anticoagulant_share_without_af", 0.0);
     b.vka_share = t.f64_or("vka_share", 0.5);
     if let Some(g) = t.table("gdmt") {
-        let classes: Vec<(&str, GdmtClass)> = GdmtClass::ALL.iter().map(|c| (c.key(), *c)).collect();
+        let classes: Vec<(&str, GdmtClass)> =
+            GdmtClass::ALL.iter().map(|c| (c.key(), *c)).collect();
         for key in g.keys() {
             let Some(class) = classes.iter().find(|(k, _)| *k == key).map(|(_, c)| *c) else {
                 g.item(&key);
                 let names: Vec<&str> = classes.iter().map(|(k, _)| *k).collect();
-                let hint = super::error::suggest(&key, names.iter().copied()).map(|m| format!(" (did you mean `{m}`?)")).unwrap_or_default();
-                g.issue(IssueKind::UnknownKey, &key, format!("unknown GDMT class{hint}; allowed: {}", names.join(", ")));
+                let hint = super::error::suggest(&key, names.iter().copied())
+                    .map(|m| format!(" (did you mean `{m}`?)"))
+                    .unwrap_or_default();
+                g.issue(
+                    IssueKind::UnknownKey,
+                    &key,
+                    format!("unknown GDMT class{hint}; allowed: {}", names.join(", ")),
+                );
                 continue;
             };
             let Some(ct) = g.table(&key) else { continue };
@@ -491,10 +639,20 @@ fn read_background(t: Option<Reader>) -> BackgroundSpec {
             let min = ct.f64_or("on_therapy_days_min", 365.0);
             let max = ct.f64_or("on_therapy_days_max", min);
             ct.finish(&["share", "on_therapy_days_min", "on_therapy_days_max"]);
-            b.gdmt.push(GdmtSpec { class, share, on_therapy_days_min: min, on_therapy_days_max: max });
+            b.gdmt.push(GdmtSpec {
+                class,
+                share,
+                on_therapy_days_min: min,
+                on_therapy_days_max: max,
+            });
         }
     }
-    t.finish(&["anticoagulant_share_with_af", "anticoagulant_share_without_af", "vka_share", "gdmt"]);
+    t.finish(&[
+        "anticoagulant_share_with_af",
+        "anticoagulant_share_without_af",
+        "vka_share",
+        "gdmt",
+    ]);
     b
 }
 
@@ -531,13 +689,24 @@ fn read_arms(t: Option<Reader>) -> Vec<ArmSpec> {
             first_dose_day: a.f64_or("first_dose_day", 0.0),
             infusion_duration_hours: a.f64_or("infusion_duration_hours", 1.0),
             premedication: a.choice_or("premedication", PREMEDICATIONS, Premedication::None),
-            infusion_anticoagulation: a.choice_or("infusion_anticoagulation", INFUSION_ANTICOAGULATION, InfusionAnticoagulation::None),
+            infusion_anticoagulation: a.choice_or(
+                "infusion_anticoagulation",
+                INFUSION_ANTICOAGULATION,
+                InfusionAnticoagulation::None,
+            ),
             donor: a.choice_or("donor", DONORS, Donor::Allogeneic),
-            immunosuppression: a.choice_or("immunosuppression", IMMUNOSUPPRESSION, Immunosuppression::None),
+            immunosuppression: a.choice_or(
+                "immunosuppression",
+                IMMUNOSUPPRESSION,
+                Immunosuppression::None,
+            ),
             allocation_weight: a.u64_or("allocation_weight", 1),
         };
         if arm.n_doses > 1 && !a.has("interval_days") {
-            a.missing("interval_days", "days between doses, needed when n_doses > 1");
+            a.missing(
+                "interval_days",
+                "days between doses, needed when n_doses > 1",
+            );
         }
         a.finish(ARM_KEYS);
         arms.push(arm);
@@ -570,10 +739,16 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
     tr.randomization = if method == 0 {
         Randomization::Simple
     } else {
-        Randomization::PermutedBlock { block_size: t.u64_or("block_size", 4) }
+        Randomization::PermutedBlock {
+            block_size: t.u64_or("block_size", 4),
+        }
     };
     if method == 0 && t.has("block_size") {
-        t.issue(IssueKind::Inconsistent, "block_size", "only used with randomization = \"permuted_block\"");
+        t.issue(
+            IssueKind::Inconsistent,
+            "block_size",
+            "only used with randomization = \"permuted_block\"",
+        );
     }
     tr.stratify_by = t.string_array("stratify_by").unwrap_or_default();
     tr.early_withdrawal_probability = t.f64_or("early_withdrawal_probability", 0.0);
@@ -589,15 +764,26 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
                     Some((_, m)) => measures.push(*m),
                     None => {
                         let names: Vec<&str> = MODALITIES.iter().map(|(k, _)| *k).collect();
-                        v.issue(IssueKind::OutOfRange, &format!("measures[{i}]"), format!("\"{w}\" is not a modality; allowed: {}", names.join(", ")));
+                        v.issue(
+                            IssueKind::OutOfRange,
+                            &format!("measures[{i}]"),
+                            format!("\"{w}\" is not a modality; allowed: {}", names.join(", ")),
+                        );
                     }
                 }
             }
         } else if !v.has("measures") {
-            v.missing("measures", "an array of modalities, e.g. [\"mri\", \"echo\", \"lab\", \"walk_test\"]");
+            v.missing(
+                "measures",
+                "an array of modalities, e.g. [\"mri\", \"echo\", \"lab\", \"walk_test\"]",
+            );
         }
         v.finish(&["name", "day", "measures"]);
-        tr.visits.push(VisitSpec { name, day, measures });
+        tr.visits.push(VisitSpec {
+            name,
+            day,
+            measures,
+        });
     }
     if !t.has("visits") {
         t.missing("visits", "one or more [[trial.visits]] tables");
@@ -612,11 +798,24 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
         i.walk_missing_probability = im.f64_or("walk_missing_probability", 0.0);
         im.finish(&[]);
     }
-    t.finish(&["n_per_arm", "randomization", "block_size", "stratify_by", "early_withdrawal_probability", "dropout_per_year", "visit_window_days", "visits", "imaging"]);
+    t.finish(&[
+        "n_per_arm",
+        "randomization",
+        "block_size",
+        "stratify_by",
+        "early_withdrawal_probability",
+        "dropout_per_year",
+        "visit_window_days",
+        "visits",
+        "imaging",
+    ]);
     tr
 }
 
-fn read_model(t: Option<Reader>) -> (Vec<(String, f64)>, Vec<(String, f64)>) {
+/// `(parameter key, value)` pairs.
+type KeyValues = Vec<(String, f64)>;
+
+fn read_model(t: Option<Reader>) -> (KeyValues, KeyValues) {
     let (mut values, mut omegas) = (Vec::new(), Vec::new());
     let Some(t) = t else { return (values, omegas) };
     for key in t.keys() {
@@ -641,7 +840,9 @@ fn read_endpoint(t: &Reader) -> EndpointSpec {
     let name = t.req_string("name").unwrap_or_default();
     let words = measure_words();
     let qword = t.req_string("quantity");
-    let mut measure = Measure::Event { event: EventKind::Death };
+    let mut measure = Measure::Event {
+        event: EventKind::Death,
+    };
     let mut default_analysis = AnalysisKind::ChangeFromBaseline;
     let mut default_test = TestKind::Welch;
     if let Some(q) = &qword {
@@ -651,15 +852,30 @@ fn read_endpoint(t: &Reader) -> EndpointSpec {
             } else {
                 t.req_choice("modality", MODALITIES)
             };
-            measure = Measure::Continuous { quantity: *quantity, modality: modality.unwrap_or(Modality::Mri) };
+            measure = Measure::Continuous {
+                quantity: *quantity,
+                modality: modality.unwrap_or(Modality::Mri),
+            };
         } else {
             let ev = match q.as_str() {
-                "death_or_hf_hospitalization" => Some(Measure::Event { event: EventKind::DeathOrHfHospitalization }),
-                "death" => Some(Measure::Event { event: EventKind::Death }),
-                "hf_hospitalization" => Some(Measure::Event { event: EventKind::HfHospitalization }),
-                "serious_adverse_event" => Some(Measure::Event { event: EventKind::SeriousAdverseEvent }),
-                "ana_positive" => Some(Measure::Binary { outcome: BinaryKind::AnaPositive }),
-                "d_dimer_above_uln" => Some(Measure::Binary { outcome: BinaryKind::DDimerAboveUln }),
+                "death_or_hf_hospitalization" => Some(Measure::Event {
+                    event: EventKind::DeathOrHfHospitalization,
+                }),
+                "death" => Some(Measure::Event {
+                    event: EventKind::Death,
+                }),
+                "hf_hospitalization" => Some(Measure::Event {
+                    event: EventKind::HfHospitalization,
+                }),
+                "serious_adverse_event" => Some(Measure::Event {
+                    event: EventKind::SeriousAdverseEvent,
+                }),
+                "ana_positive" => Some(Measure::Binary {
+                    outcome: BinaryKind::AnaPositive,
+                }),
+                "d_dimer_above_uln" => Some(Measure::Binary {
+                    outcome: BinaryKind::DDimerAboveUln,
+                }),
                 _ => None,
             };
             match ev {
@@ -677,14 +893,27 @@ fn read_endpoint(t: &Reader) -> EndpointSpec {
                     }
                 }
                 None => {
-                    let hint = super::error::suggest(q, words.iter().copied()).map(|m| format!(" (did you mean \"{m}\"?)")).unwrap_or_default();
-                    t.issue(IssueKind::OutOfRange, "quantity", format!("\"{q}\" is not a quantity{hint}; allowed: {}", words.join(", ")));
+                    let hint = super::error::suggest(q, words.iter().copied())
+                        .map(|m| format!(" (did you mean \"{m}\"?)"))
+                        .unwrap_or_default();
+                    t.issue(
+                        IssueKind::OutOfRange,
+                        "quantity",
+                        format!(
+                            "\"{q}\" is not a quantity{hint}; allowed: {}",
+                            words.join(", ")
+                        ),
+                    );
                 }
             }
         }
     }
     let test = t.choice_or("test", TESTS, default_test);
-    let analysis_default = if test == TestKind::Ancova { AnalysisKind::BaselineAdjusted } else { default_analysis };
+    let analysis_default = if test == TestKind::Ancova {
+        AnalysisKind::BaselineAdjusted
+    } else {
+        default_analysis
+    };
     let analysis = t.choice_or("analysis", ANALYSES, analysis_default);
     let e = EndpointSpec {
         name,
@@ -697,33 +926,59 @@ fn read_endpoint(t: &Reader) -> EndpointSpec {
         uln_mg_per_l: t.f64_or("uln_mg_per_l", 0.5),
         by_day: t.f64("by_day"),
     };
-    t.finish(&["name", "quantity", "modality", "visit", "analysis", "test", "alpha", "alternative", "uln_mg_per_l", "by_day"]);
+    t.finish(&[
+        "name",
+        "quantity",
+        "modality",
+        "visit",
+        "analysis",
+        "test",
+        "alpha",
+        "alternative",
+        "uln_mg_per_l",
+        "by_day",
+    ]);
     e
 }
 
 fn read_family(t: &Reader) -> FamilySpec {
     let f = FamilySpec {
         name: t.req_string("name").unwrap_or_default(),
-        procedure: t.req_choice("procedure", PROCEDURES).unwrap_or(Procedure::Holm),
+        procedure: t
+            .req_choice("procedure", PROCEDURES)
+            .unwrap_or(Procedure::Holm),
         endpoints: t.string_array("endpoints").unwrap_or_default(),
         alpha: t.f64_or("alpha", 0.05),
     };
     if !t.has("endpoints") {
-        t.missing("endpoints", "the endpoint names of the family, in testing order");
+        t.missing(
+            "endpoints",
+            "the endpoint names of the family, in testing order",
+        );
     }
     t.finish(&["name", "procedure", "endpoints", "alpha"]);
     f
 }
 
 fn read_sweep(t: &Reader) -> SweepSpec {
-    let mode = t.choice_or("mode", &[("factorial", SweepMode::Factorial), ("zip", SweepMode::Zip)], SweepMode::Factorial);
+    let mode = t.choice_or(
+        "mode",
+        &[("factorial", SweepMode::Factorial), ("zip", SweepMode::Zip)],
+        SweepMode::Factorial,
+    );
     let mut axes = Vec::new();
     match t.table("axes") {
         Some(a) => {
             for key in a.keys() {
                 match a.item(&key).and_then(|i| i.as_array()) {
-                    Some(arr) if !arr.is_empty() => axes.push((key.clone(), arr.iter().cloned().collect())),
-                    _ => a.issue(IssueKind::WrongType, &key, "expected a non-empty array of values to sweep over"),
+                    Some(arr) if !arr.is_empty() => {
+                        axes.push((key.clone(), arr.iter().cloned().collect()))
+                    }
+                    _ => a.issue(
+                        IssueKind::WrongType,
+                        &key,
+                        "expected a non-empty array of values to sweep over",
+                    ),
                 }
             }
         }

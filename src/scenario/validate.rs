@@ -173,12 +173,19 @@ impl Scenario {
 }
 
 fn err(issues: &Issues, kind: IssueKind, path: impl Into<String>, msg: impl Into<String>) {
-    issues.borrow_mut().push(super::error::Issue::new(kind, path, msg));
+    issues
+        .borrow_mut()
+        .push(super::error::Issue::new(kind, path, msg));
 }
 
 fn prob(issues: &Issues, path: &str, x: f64) {
     if !(0.0..=1.0).contains(&x) {
-        err(issues, IssueKind::OutOfRange, path, format!("must be a probability in [0, 1] (got {x})"));
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            path,
+            format!("must be a probability in [0, 1] (got {x})"),
+        );
     }
 }
 
@@ -187,16 +194,36 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
     let before = issues.borrow().len();
     let run = &spec.run;
     if run.replicates == 0 {
-        err(issues, IssueKind::OutOfRange, "run.replicates", "must be at least 1");
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "run.replicates",
+            "must be at least 1",
+        );
     }
     if !(run.follow_up_days > 0.0 && run.follow_up_days <= 3650.0) {
-        err(issues, IssueKind::OutOfRange, "run.follow_up_days", format!("must be in (0, 3650] days (got {})", run.follow_up_days));
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "run.follow_up_days",
+            format!("must be in (0, 3650] days (got {})", run.follow_up_days),
+        );
     }
     if !(run.rtol > 0.0 && run.rtol < 0.1) {
-        err(issues, IssueKind::OutOfRange, "run.rtol", format!("must be in (0, 0.1) (got {})", run.rtol));
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "run.rtol",
+            format!("must be in (0, 0.1) (got {})", run.rtol),
+        );
     }
     if run.atol <= 0.0 {
-        err(issues, IssueKind::OutOfRange, "run.atol", format!("must be > 0 (got {})", run.atol));
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "run.atol",
+            format!("must be > 0 (got {})", run.atol),
+        );
     }
     prob(issues, "run.failure_budget", run.failure_budget);
 
@@ -205,7 +232,10 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
     validate_background(&spec.background, issues);
     let arms = validate_arms(spec, &model, issues);
     let trial = validate_trial(spec, &arms, issues);
-    let endpoints = trial.as_ref().map(|t| validate_endpoints(spec, t, issues)).unwrap_or_default();
+    let endpoints = trial
+        .as_ref()
+        .map(|t| validate_endpoints(spec, t, issues))
+        .unwrap_or_default();
     let families = validate_families(spec, &endpoints, issues);
 
     if let (Some(arms), Some(trial)) = (&arms, &trial) {
@@ -247,8 +277,15 @@ fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {
     let mut m = ModelParams::default();
     let names: Vec<&str> = PARAMS.iter().map(|p| p.name).collect();
     let unknown = |key: &str, path: String| {
-        let hint = suggest(key, names.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-        err(issues, IssueKind::UnknownKey, path, format!("unknown model parameter{hint} (`hfsim model` lists them)"));
+        let hint = suggest(key, names.iter().copied())
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        err(
+            issues,
+            IssueKind::UnknownKey,
+            path,
+            format!("unknown model parameter{hint} (`hfsim model` lists them)"),
+        );
     };
     for (key, value) in &spec.model {
         let path = format!("model.{key}");
@@ -256,10 +293,25 @@ fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {
             Some(p) => {
                 let info = p.info();
                 if *value < info.min || *value > info.max {
-                    err(issues, IssueKind::OutOfRange, path, format!("must be in [{}, {}] {} (got {value})", info.min, info.max, info.unit));
+                    err(
+                        issues,
+                        IssueKind::OutOfRange,
+                        path,
+                        format!(
+                            "must be in [{}, {}] {} (got {value})",
+                            info.min, info.max, info.unit
+                        ),
+                    );
                 } else if let crate::model::params::Bpv::LogitNormal { .. } = m.bpv[p as usize] {
                     if *value <= 0.0 || *value >= 1.0 {
-                        err(issues, IssueKind::OutOfRange, path, format!("must be strictly between 0 and 1 because it varies between patients on the logit scale (got {value})"));
+                        err(
+                            issues,
+                            IssueKind::OutOfRange,
+                            path,
+                            format!(
+                                "must be strictly between 0 and 1 because it varies between patients on the logit scale (got {value})"
+                            ),
+                        );
                     } else {
                         m.set(p, *value);
                     }
@@ -275,14 +327,27 @@ fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {
         match P::from_name(key) {
             Some(p) => match m.bpv[p as usize].with_omega(*omega) {
                 Some(b) if *omega >= 0.0 && *omega <= 5.0 => m.bpv[p as usize] = b,
-                Some(_) => err(issues, IssueKind::OutOfRange, path, format!("omega must be in [0, 5] (got {omega})")),
+                Some(_) => err(
+                    issues,
+                    IssueKind::OutOfRange,
+                    path,
+                    format!("omega must be in [0, 5] (got {omega})"),
+                ),
                 None => {
                     let varying: Vec<&str> = crate::model::params::ALL
                         .iter()
                         .filter(|q| m.bpv[**q as usize] != crate::model::params::Bpv::None)
                         .map(|q| q.info().name)
                         .collect();
-                    err(issues, IssueKind::Inconsistent, path, format!("this parameter does not vary between patients; these do: {}", varying.join(", ")))
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        path,
+                        format!(
+                            "this parameter does not vary between patients; these do: {}",
+                            varying.join(", ")
+                        ),
+                    )
                 }
             },
             None => unknown(key, path),
@@ -291,7 +356,12 @@ fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {
     // Rates that must stay meaningful together.
     let ab = m.get(P::RvRepairHalfLife);
     if ab <= 0.0 {
-        err(issues, IssueKind::OutOfRange, "model.rv_repair_half_life_days", "must be > 0");
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "model.rv_repair_half_life_days",
+            "must be > 0",
+        );
     }
     m
 }
@@ -303,32 +373,62 @@ fn validate_population(p: &PopulationSpec, issues: &Issues) -> Option<Population
     for c in &p.covariates {
         let path = format!("population.covariates.{}", c.name);
         match c.marginal {
-            Marginal::Normal { sd, .. } if sd <= 0.0 => err(issues, IssueKind::OutOfRange, format!("{path}.sd"), format!("must be > 0 (got {sd})")),
-            Marginal::Lognormal { sdlog, .. } if sdlog <= 0.0 => {
-                err(issues, IssueKind::OutOfRange, format!("{path}.log_sd"), format!("must be > 0 (got {sdlog})"))
+            Marginal::Normal { sd, .. } if sd <= 0.0 => err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.sd"),
+                format!("must be > 0 (got {sd})"),
+            ),
+            Marginal::Lognormal { sdlog, .. } if sdlog <= 0.0 => err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.log_sd"),
+                format!("must be > 0 (got {sdlog})"),
+            ),
+            Marginal::Bernoulli { probability } => {
+                prob(issues, &format!("{path}.probability"), probability)
             }
-            Marginal::Bernoulli { probability } => prob(issues, &format!("{path}.probability"), probability),
             _ => {}
         }
-        if matches!(c.marginal, Marginal::Bernoulli { .. }) && (c.min.is_some() || c.max.is_some()) {
-            err(issues, IssueKind::Inconsistent, format!("{path}.min"), "bounds apply to continuous covariates only");
+        if matches!(c.marginal, Marginal::Bernoulli { .. }) && (c.min.is_some() || c.max.is_some())
+        {
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.min"),
+                "bounds apply to continuous covariates only",
+            );
         }
-        if let (Some(lo), Some(hi)) = (c.min, c.max) {
-            if lo >= hi {
-                err(issues, IssueKind::OutOfRange, format!("{path}.max"), format!("must be greater than min ({lo}) (got {hi})"));
-            }
+        if let (Some(lo), Some(hi)) = (c.min, c.max)
+            && lo >= hi
+        {
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.max"),
+                format!("must be greater than min ({lo}) (got {hi})"),
+            );
         }
-        if let Marginal::Lognormal { .. } = c.marginal {
-            if let Some(lo) = c.min {
-                if lo < 0.0 {
-                    err(issues, IssueKind::OutOfRange, format!("{path}.min"), "a lognormal covariate is positive; min must be >= 0");
-                }
-            }
+        if let Marginal::Lognormal { .. } = c.marginal
+            && let Some(lo) = c.min
+            && lo < 0.0
+        {
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.min"),
+                "a lognormal covariate is positive; min must be >= 0",
+            );
         }
     }
     for (i, a) in p.covariates.iter().enumerate() {
         if p.covariates[..i].iter().any(|b| b.name == a.name) {
-            err(issues, IssueKind::Inconsistent, format!("population.covariates.{}", a.name), "defined twice");
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("population.covariates.{}", a.name),
+                "defined twice",
+            );
         }
     }
     let missing: std::cell::RefCell<Vec<String>> = Default::default();
@@ -341,14 +441,25 @@ fn validate_population(p: &PopulationSpec, issues: &Issues) -> Option<Population
                         issues,
                         IssueKind::Inconsistent,
                         format!("population.covariates.{name}"),
-                        if binary { "the model reads this as yes/no: use distribution = \"bernoulli\"" } else { "the model reads this as a number: use a normal or lognormal distribution" },
+                        if binary {
+                            "the model reads this as yes/no: use distribution = \"bernoulli\""
+                        } else {
+                            "the model reads this as a number: use a normal or lognormal distribution"
+                        },
                     );
                 }
                 Some(i)
             }
             None if p.unreadable.iter().any(|u| u == name) => None,
             None => {
-                missing.borrow_mut().push(format!("{name} ({})", if binary { "bernoulli" } else { "normal or lognormal" }));
+                missing.borrow_mut().push(format!(
+                    "{name} ({})",
+                    if binary {
+                        "bernoulli"
+                    } else {
+                        "normal or lognormal"
+                    }
+                ));
                 None
             }
         }
@@ -367,25 +478,65 @@ fn validate_population(p: &PopulationSpec, issues: &Issues) -> Option<Population
         need(cn::AF, true),
     );
     if !missing.borrow().is_empty() {
-        err(issues, IssueKind::Missing, "population.covariates", format!("the model needs these covariates, which are missing: {}", missing.borrow().join(", ")));
+        err(
+            issues,
+            IssueKind::Missing,
+            "population.covariates",
+            format!(
+                "the model needs these covariates, which are missing: {}",
+                missing.borrow().join(", ")
+            ),
+        );
     }
     let model = match found {
-        (Some(age), Some(lvef), Some(lvedv), Some(rvedv), Some(tapse), Some(ntprobnp), Some(walk), Some(ddimer), Some(nyha_iii), Some(ischaemic), Some(af)) => {
-            Some(ModelCovariates { age, lvef, lvedv, rvedv, tapse, ntprobnp, walk, ddimer, nyha_iii, ischaemic, af, device: idx(cn::DEVICE) })
-        }
+        (
+            Some(age),
+            Some(lvef),
+            Some(lvedv),
+            Some(rvedv),
+            Some(tapse),
+            Some(ntprobnp),
+            Some(walk),
+            Some(ddimer),
+            Some(nyha_iii),
+            Some(ischaemic),
+            Some(af),
+        ) => Some(ModelCovariates {
+            age,
+            lvef,
+            lvedv,
+            rvedv,
+            tapse,
+            ntprobnp,
+            walk,
+            ddimer,
+            nyha_iii,
+            ischaemic,
+            af,
+            device: idx(cn::DEVICE),
+        }),
         _ => None,
     };
-    if let Some(d) = idx(cn::DEVICE) {
-        if !matches!(p.covariates[d].marginal, Marginal::Bernoulli { .. }) {
-            err(issues, IssueKind::Inconsistent, "population.covariates.device", "use distribution = \"bernoulli\" (has an implanted device)");
-        }
+    if let Some(d) = idx(cn::DEVICE)
+        && !matches!(p.covariates[d].marginal, Marginal::Bernoulli { .. })
+    {
+        err(
+            issues,
+            IssueKind::Inconsistent,
+            "population.covariates.device",
+            "use distribution = \"bernoulli\" (has an implanted device)",
+        );
     }
-    if let Some(c) = idx(cn::LVEF) {
-        if let Some(cov) = p.covariates.get(c) {
-            if cov.min.is_none_or(|m| m < 1.0) || cov.max.is_none_or(|m| m > 99.0) {
-                err(issues, IssueKind::Inconsistent, format!("population.covariates.{}", cov.name), "set min and max within 1-99 (an ejection fraction in percent)");
-            }
-        }
+    if let Some(c) = idx(cn::LVEF)
+        && let Some(cov) = p.covariates.get(c)
+        && (cov.min.is_none_or(|m| m < 1.0) || cov.max.is_none_or(|m| m > 99.0))
+    {
+        err(
+            issues,
+            IssueKind::Inconsistent,
+            format!("population.covariates.{}", cov.name),
+            "set min and max within 1-99 (an ejection fraction in percent)",
+        );
     }
     // Correlation matrix.
     let k = p.covariates.len();
@@ -399,21 +550,43 @@ fn validate_population(p: &PopulationSpec, issues: &Issues) -> Option<Population
         let find = |name: &str, key: &str| -> Option<usize> {
             let i = idx(name);
             if i.is_none() {
-                let hint = suggest(name, names.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-                err(issues, IssueKind::UnknownKey, format!("{path}.{key}"), format!("no covariate named `{name}`{hint}"));
+                let hint = suggest(name, names.iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                err(
+                    issues,
+                    IssueKind::UnknownKey,
+                    format!("{path}.{key}"),
+                    format!("no covariate named `{name}`{hint}"),
+                );
             }
             i
         };
         let (a, b) = (find(&c.a, "a"), find(&c.b, "b"));
         if !(c.rho > -1.0 && c.rho < 1.0) {
-            err(issues, IssueKind::OutOfRange, format!("{path}.rho"), format!("must be in (-1, 1) (got {})", c.rho));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.rho"),
+                format!("must be in (-1, 1) (got {})", c.rho),
+            );
             continue;
         }
         if let (Some(a), Some(b)) = (a, b) {
             if a == b {
-                err(issues, IssueKind::Inconsistent, format!("{path}.b"), "a covariate cannot be correlated with itself");
+                err(
+                    issues,
+                    IssueKind::Inconsistent,
+                    format!("{path}.b"),
+                    "a covariate cannot be correlated with itself",
+                );
             } else if r[a][b] != 0.0 {
-                err(issues, IssueKind::Inconsistent, path.clone(), format!("the pair ({}, {}) is given twice", c.a, c.b));
+                err(
+                    issues,
+                    IssueKind::Inconsistent,
+                    path.clone(),
+                    format!("the pair ({}, {}) is given twice", c.a, c.b),
+                );
             } else {
                 r[a][b] = c.rho;
                 r[b][a] = c.rho;
@@ -438,24 +611,51 @@ fn validate_population(p: &PopulationSpec, issues: &Issues) -> Option<Population
         let path = format!("population.inclusion.{}", c.covariate);
         let Some(i) = idx(&c.covariate) else {
             let names: Vec<&str> = p.covariates.iter().map(|c| c.name.as_str()).collect();
-            let hint = suggest(&c.covariate, names.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-            err(issues, IssueKind::UnknownKey, path, format!("no covariate named `{}`{hint}", c.covariate));
+            let hint = suggest(&c.covariate, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            err(
+                issues,
+                IssueKind::UnknownKey,
+                path,
+                format!("no covariate named `{}`{hint}", c.covariate),
+            );
             continue;
         };
         let binary = matches!(p.covariates[i].marginal, Marginal::Bernoulli { .. });
         if binary && (c.min.is_some() || c.max.is_some()) {
-            err(issues, IssueKind::Inconsistent, path.clone(), "a yes/no covariate takes `equals = true|false`, not min/max");
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                path.clone(),
+                "a yes/no covariate takes `equals = true|false`, not min/max",
+            );
         }
         if !binary && c.equals.is_some() {
-            err(issues, IssueKind::Inconsistent, path.clone(), "a numeric covariate takes min and/or max, not `equals`");
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                path.clone(),
+                "a numeric covariate takes min and/or max, not `equals`",
+            );
         }
         if c.min.is_none() && c.max.is_none() && c.equals.is_none() {
-            err(issues, IssueKind::Missing, path.clone(), "give min, max or equals");
+            err(
+                issues,
+                IssueKind::Missing,
+                path.clone(),
+                "give min, max or equals",
+            );
         }
-        if let (Some(lo), Some(hi)) = (c.min, c.max) {
-            if lo > hi {
-                err(issues, IssueKind::OutOfRange, format!("{path}.max"), format!("must be >= min ({lo}) (got {hi})"));
-            }
+        if let (Some(lo), Some(hi)) = (c.min, c.max)
+            && lo > hi
+        {
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.max"),
+                format!("must be >= min ({lo}) (got {hi})"),
+            );
         }
         let screened_as = if p.screening_measurement_error {
             match c.covariate.as_str() {
@@ -470,15 +670,32 @@ fn validate_population(p: &PopulationSpec, issues: &Issues) -> Option<Population
         } else {
             None
         };
-        criteria.push(Criterion { covariate: i, min: c.min, max: c.max, equals: c.equals, screened_as });
+        criteria.push(Criterion {
+            covariate: i,
+            min: c.min,
+            max: c.max,
+            equals: c.equals,
+            screened_as,
+        });
     }
     if p.max_screening_factor < 1.0 {
-        err(issues, IssueKind::OutOfRange, "population.max_screening_factor", format!("must be >= 1 (got {})", p.max_screening_factor));
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "population.max_screening_factor",
+            format!("must be >= 1 (got {})", p.max_screening_factor),
+        );
     }
     if issues.borrow().len() > before {
         return None;
     }
-    Some(Population { covariates: p.covariates.clone(), cholesky, criteria, model: model?, max_screening_factor: p.max_screening_factor })
+    Some(Population {
+        covariates: p.covariates.clone(),
+        cholesky,
+        criteria,
+        model: model?,
+        max_screening_factor: p.max_screening_factor,
+    })
 }
 
 /// Lower Cholesky factor, or `None` if not positive definite.
@@ -503,32 +720,66 @@ pub fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 }
 
 fn validate_background(b: &BackgroundSpec, issues: &Issues) {
-    prob(issues, "background.anticoagulant_share_with_af", b.anticoagulant_share_with_af);
-    prob(issues, "background.anticoagulant_share_without_af", b.anticoagulant_share_without_af);
+    prob(
+        issues,
+        "background.anticoagulant_share_with_af",
+        b.anticoagulant_share_with_af,
+    );
+    prob(
+        issues,
+        "background.anticoagulant_share_without_af",
+        b.anticoagulant_share_without_af,
+    );
     prob(issues, "background.vka_share", b.vka_share);
     let mut ras = 0.0;
     for g in &b.gdmt {
         let path = format!("background.gdmt.{}", g.class.key());
         prob(issues, &format!("{path}.share"), g.share);
         if g.on_therapy_days_min < 0.0 {
-            err(issues, IssueKind::OutOfRange, format!("{path}.on_therapy_days_min"), "must be >= 0");
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.on_therapy_days_min"),
+                "must be >= 0",
+            );
         }
         if g.on_therapy_days_max < g.on_therapy_days_min {
-            err(issues, IssueKind::OutOfRange, format!("{path}.on_therapy_days_max"), format!("must be >= on_therapy_days_min ({})", g.on_therapy_days_min));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.on_therapy_days_max"),
+                format!("must be >= on_therapy_days_min ({})", g.on_therapy_days_min),
+            );
         }
-        if matches!(g.class, crate::model::GdmtClass::Arni | crate::model::GdmtClass::AceiArb) {
+        if matches!(
+            g.class,
+            crate::model::GdmtClass::Arni | crate::model::GdmtClass::AceiArb
+        ) {
             ras += g.share;
         }
     }
     if ras > 1.0 + 1e-12 {
-        err(issues, IssueKind::Inconsistent, "background.gdmt", format!("arni and acei_arb are alternatives: their shares add to {ras}, more than 1"));
+        err(
+            issues,
+            IssueKind::Inconsistent,
+            "background.gdmt",
+            format!("arni and acei_arb are alternatives: their shares add to {ras}, more than 1"),
+        );
     }
 }
 
 fn validate_arms(spec: &ScenarioSpec, model: &ModelParams, issues: &Issues) -> Option<[Arm; 2]> {
     let before = issues.borrow().len();
     if spec.arms.len() != 2 {
-        err(issues, IssueKind::Inconsistent, "arms", format!("hfsim compares two arms (one control, one treatment); found {}", spec.arms.len()));
+        err(
+            issues,
+            IssueKind::Inconsistent,
+            "arms",
+            format!(
+                "hfsim compares two arms (one control, one treatment); found {}",
+                spec.arms.len()
+            ),
+        );
         return None;
     }
     let follow_up = spec.run.follow_up_days;
@@ -536,37 +787,96 @@ fn validate_arms(spec: &ScenarioSpec, model: &ModelParams, issues: &Issues) -> O
     for a in &spec.arms {
         let path = format!("arms.{}", a.key);
         if a.dose_cells_per_kg < 0.0 || a.dose_cells_per_kg > 1e10 {
-            err(issues, IssueKind::OutOfRange, format!("{path}.dose_cells_per_kg"), format!("must be in [0, 1e10] cells/kg (got {})", a.dose_cells_per_kg));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.dose_cells_per_kg"),
+                format!(
+                    "must be in [0, 1e10] cells/kg (got {})",
+                    a.dose_cells_per_kg
+                ),
+            );
         }
         if a.n_doses > 1000 {
-            err(issues, IssueKind::OutOfRange, format!("{path}.n_doses"), format!("must be at most 1000 (got {})", a.n_doses));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.n_doses"),
+                format!("must be at most 1000 (got {})", a.n_doses),
+            );
         }
         let interval = a.interval_days.unwrap_or(0.0);
-        if let Some(i) = a.interval_days {
-            if !(i > 0.0 && i <= 3650.0) {
-                err(issues, IssueKind::OutOfRange, format!("{path}.interval_days"), format!("must be in (0, 3650] days (got {i})"));
-            }
+        if let Some(i) = a.interval_days
+            && !(i > 0.0 && i <= 3650.0)
+        {
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.interval_days"),
+                format!("must be in (0, 3650] days (got {i})"),
+            );
         }
         if a.first_dose_day < 0.0 {
-            err(issues, IssueKind::OutOfRange, format!("{path}.first_dose_day"), "must be >= 0");
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.first_dose_day"),
+                "must be >= 0",
+            );
         }
         if !(0.0..=72.0).contains(&a.infusion_duration_hours) {
-            err(issues, IssueKind::OutOfRange, format!("{path}.infusion_duration_hours"), format!("must be in [0, 72] hours (got {})", a.infusion_duration_hours));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.infusion_duration_hours"),
+                format!(
+                    "must be in [0, 72] hours (got {})",
+                    a.infusion_duration_hours
+                ),
+            );
         }
-        if a.n_doses > 1 && a.route.is_infusion() && a.infusion_duration_hours / 24.0 >= interval && interval > 0.0 {
-            err(issues, IssueKind::Inconsistent, format!("{path}.interval_days"), "infusions would overlap: the interval must be longer than the infusion");
+        if a.n_doses > 1
+            && a.route.is_infusion()
+            && a.infusion_duration_hours / 24.0 >= interval
+            && interval > 0.0
+        {
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.interval_days"),
+                "infusions would overlap: the interval must be longer than the infusion",
+            );
         }
         let last = a.first_dose_day + (a.n_doses.max(1) - 1) as f64 * interval;
         if a.n_doses > 0 && last >= follow_up {
-            err(issues, IssueKind::Inconsistent, format!("{path}.n_doses"), format!("the last dose (day {last}) falls at or after the end of follow-up (day {follow_up})"));
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.n_doses"),
+                format!(
+                    "the last dose (day {last}) falls at or after the end of follow-up (day {follow_up})"
+                ),
+            );
         }
         if a.allocation_weight == 0 || a.allocation_weight > 100 {
-            err(issues, IssueKind::OutOfRange, format!("{path}.allocation_weight"), format!("must be in 1..=100 (got {})", a.allocation_weight));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.allocation_weight"),
+                format!("must be in 1..=100 (got {})", a.allocation_weight),
+            );
         }
         if a.route == Route::EpicardialPatch && a.n_doses > 1 {
-            err(issues, IssueKind::Inconsistent, format!("{path}.n_doses"), "an epicardial patch is implanted once (n_doses = 1)");
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.n_doses"),
+                "an epicardial patch is implanted once (n_doses = 1)",
+            );
         }
-        let dose_days: Vec<f64> = (0..a.n_doses).map(|i| a.first_dose_day + i as f64 * interval).collect();
+        let dose_days: Vec<f64> = (0..a.n_doses)
+            .map(|i| a.first_dose_day + i as f64 * interval)
+            .collect();
         out.push(Arm {
             key: a.key.clone(),
             label: a.label.clone(),
@@ -586,16 +896,34 @@ fn validate_arms(spec: &ScenarioSpec, model: &ModelParams, issues: &Issues) -> O
     }
     let controls = spec.arms.iter().filter(|a| a.role == Role::Control).count();
     if controls != 1 {
-        err(issues, IssueKind::Inconsistent, "arms", format!("exactly one arm needs role = \"control\" and one role = \"treatment\" (found {controls} control)"));
+        err(
+            issues,
+            IssueKind::Inconsistent,
+            "arms",
+            format!(
+                "exactly one arm needs role = \"control\" and one role = \"treatment\" (found {controls} control)"
+            ),
+        );
     }
     // Route retention fractions must not exceed the dose.
     let p = crate::model::PatientParams::typical(model);
     for (key, total) in [
-        ("ic_heart_retention_fraction + ic_lung_fraction", p.get(P::IcHeartRetention) + p.get(P::IcLungFraction)),
-        ("te_heart_retention_fraction + te_lung_fraction", p.get(P::TeHeartRetention) + p.get(P::TeLungFraction)),
+        (
+            "ic_heart_retention_fraction + ic_lung_fraction",
+            p.get(P::IcHeartRetention) + p.get(P::IcLungFraction),
+        ),
+        (
+            "te_heart_retention_fraction + te_lung_fraction",
+            p.get(P::TeHeartRetention) + p.get(P::TeLungFraction),
+        ),
     ] {
         if total > 1.0 {
-            err(issues, IssueKind::Inconsistent, "model", format!("{key} = {total} exceeds 1 (the shares of a dose)"));
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                "model",
+                format!("{key} = {total} exceeds 1 (the shares of a dose)"),
+            );
         }
     }
     if issues.borrow().len() > before {
@@ -609,61 +937,160 @@ fn validate_arms(spec: &ScenarioSpec, model: &ModelParams, issues: &Issues) -> O
 
 /// Always returns the design (so endpoints can be checked against it);
 /// problems are recorded.
-fn validate_trial(spec: &ScenarioSpec, arms: &Option<[Arm; 2]>, issues: &Issues) -> Option<TrialDesign> {
+fn validate_trial(
+    spec: &ScenarioSpec,
+    arms: &Option<[Arm; 2]>,
+    issues: &Issues,
+) -> Option<TrialDesign> {
     let covariates = &spec.population.covariates;
     let t = &spec.trial;
     let follow_up = spec.run.follow_up_days;
     if t.n_per_arm == 0 || t.n_per_arm > 100_000 {
-        err(issues, IssueKind::OutOfRange, "trial.n_per_arm", format!("must be in 1..=100000 (got {})", t.n_per_arm));
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "trial.n_per_arm",
+            format!("must be in 1..=100000 (got {})", t.n_per_arm),
+        );
     }
     let _ = arms;
     if let Randomization::PermutedBlock { block_size } = t.randomization {
-        let w: u64 = spec.arms.iter().map(|a| a.allocation_weight).sum::<u64>().max(1);
+        let w: u64 = spec
+            .arms
+            .iter()
+            .map(|a| a.allocation_weight)
+            .sum::<u64>()
+            .max(1);
         if block_size == 0 || block_size % w != 0 {
-            err(issues, IssueKind::OutOfRange, "trial.block_size", format!("must be a positive multiple of the summed allocation weights ({w}) (got {block_size})"));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                "trial.block_size",
+                format!(
+                    "must be a positive multiple of the summed allocation weights ({w}) (got {block_size})"
+                ),
+            );
         }
     }
     let mut strata = Vec::new();
     for (i, s) in t.stratify_by.iter().enumerate() {
         match covariates.iter().position(|c| &c.name == s) {
-            Some(k) if matches!(covariates[k].marginal, Marginal::Bernoulli { .. }) => strata.push(k),
-            Some(_) => err(issues, IssueKind::Inconsistent, format!("trial.stratify_by[{i}]"), format!("`{s}` is numeric; stratify on yes/no covariates")),
-            None => err(issues, IssueKind::UnknownKey, format!("trial.stratify_by[{i}]"), format!("no covariate named `{s}`")),
+            Some(k) if matches!(covariates[k].marginal, Marginal::Bernoulli { .. }) => {
+                strata.push(k)
+            }
+            Some(_) => err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("trial.stratify_by[{i}]"),
+                format!("`{s}` is numeric; stratify on yes/no covariates"),
+            ),
+            None => err(
+                issues,
+                IssueKind::UnknownKey,
+                format!("trial.stratify_by[{i}]"),
+                format!("no covariate named `{s}`"),
+            ),
         }
     }
     if strata.len() > 6 {
-        err(issues, IssueKind::OutOfRange, "trial.stratify_by", "at most 6 stratification factors");
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "trial.stratify_by",
+            "at most 6 stratification factors",
+        );
     }
-    prob(issues, "trial.early_withdrawal_probability", t.early_withdrawal_probability);
+    prob(
+        issues,
+        "trial.early_withdrawal_probability",
+        t.early_withdrawal_probability,
+    );
     if !(0.0..=10.0).contains(&t.dropout_per_year) {
-        err(issues, IssueKind::OutOfRange, "trial.dropout_per_year", format!("must be a hazard in [0, 10] per year (got {})", t.dropout_per_year));
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "trial.dropout_per_year",
+            format!(
+                "must be a hazard in [0, 10] per year (got {})",
+                t.dropout_per_year
+            ),
+        );
     }
     if !(0.0..=60.0).contains(&t.visit_window_days) {
-        err(issues, IssueKind::OutOfRange, "trial.visit_window_days", format!("must be in [0, 60] days (got {})", t.visit_window_days));
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "trial.visit_window_days",
+            format!("must be in [0, 60] days (got {})", t.visit_window_days),
+        );
     }
     let im = &t.imaging;
-    prob(issues, "trial.imaging.mri_available_share", im.mri_available_share);
-    prob(issues, "trial.imaging.mri_missing_probability", im.mri_missing_probability);
-    prob(issues, "trial.imaging.echo_missing_probability", im.echo_missing_probability);
-    prob(issues, "trial.imaging.lab_missing_probability", im.lab_missing_probability);
-    prob(issues, "trial.imaging.walk_missing_probability", im.walk_missing_probability);
+    prob(
+        issues,
+        "trial.imaging.mri_available_share",
+        im.mri_available_share,
+    );
+    prob(
+        issues,
+        "trial.imaging.mri_missing_probability",
+        im.mri_missing_probability,
+    );
+    prob(
+        issues,
+        "trial.imaging.echo_missing_probability",
+        im.echo_missing_probability,
+    );
+    prob(
+        issues,
+        "trial.imaging.lab_missing_probability",
+        im.lab_missing_probability,
+    );
+    prob(
+        issues,
+        "trial.imaging.walk_missing_probability",
+        im.walk_missing_probability,
+    );
     let mut visits = Vec::new();
     for (i, v) in t.visits.iter().enumerate() {
         let path = format!("trial.visits[{i}]");
         if v.name.is_empty() {
-            err(issues, IssueKind::Missing, format!("{path}.name"), "a visit needs a name");
+            err(
+                issues,
+                IssueKind::Missing,
+                format!("{path}.name"),
+                "a visit needs a name",
+            );
         }
         if t.visits[..i].iter().any(|w| w.name == v.name) {
-            err(issues, IssueKind::Inconsistent, format!("{path}.name"), format!("visit name \"{}\" is used twice", v.name));
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.name"),
+                format!("visit name \"{}\" is used twice", v.name),
+            );
         }
         if !(0.0..=follow_up).contains(&v.day) {
-            err(issues, IssueKind::OutOfRange, format!("{path}.day"), format!("must be within follow-up, 0..={follow_up} (got {})", v.day));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.day"),
+                format!("must be within follow-up, 0..={follow_up} (got {})", v.day),
+            );
         }
-        visits.push(Visit { name: v.name.clone(), day: v.day, measures: v.measures.clone() });
+        visits.push(Visit {
+            name: v.name.clone(),
+            day: v.day,
+            measures: v.measures.clone(),
+        });
     }
     visits.sort_by(|a, b| a.day.total_cmp(&b.day));
     if visits.first().is_none_or(|v| v.day != 0.0) {
-        err(issues, IssueKind::Missing, "trial.visits", "a baseline visit at day 0 is required");
+        err(
+            issues,
+            IssueKind::Missing,
+            "trial.visits",
+            "a baseline visit at day 0 is required",
+        );
     }
     Some(TrialDesign {
         n_per_arm: t.n_per_arm,
@@ -689,17 +1116,37 @@ fn validate_endpoints(spec: &ScenarioSpec, trial: &TrialDesign, issues: &Issues)
         if e.name.is_empty() {
             // reported as missing by the reader
         } else if spec.endpoints[..i].iter().any(|f| f.name == e.name) {
-            err(issues, IssueKind::Inconsistent, format!("{path}.name"), format!("endpoint name \"{}\" is used twice", e.name));
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.name"),
+                format!("endpoint name \"{}\" is used twice", e.name),
+            );
         }
         if !(e.alpha > 0.0 && e.alpha < 1.0) {
-            err(issues, IssueKind::OutOfRange, format!("{path}.alpha"), format!("must be in (0, 1) (got {})", e.alpha));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.alpha"),
+                format!("must be in (0, 1) (got {})", e.alpha),
+            );
         }
         let visit = match &e.visit {
             Some(name) => match trial.visits.iter().position(|v| &v.name == name) {
                 Some(k) => Some(k),
                 None => {
-                    let hint = suggest(name, visit_names.iter().copied()).map(|s| format!(" (did you mean \"{s}\"?)")).unwrap_or_default();
-                    err(issues, IssueKind::UnknownKey, format!("{path}.visit"), format!("no visit named \"{name}\"{hint}; visits: {}", visit_names.join(", ")));
+                    let hint = suggest(name, visit_names.iter().copied())
+                        .map(|s| format!(" (did you mean \"{s}\"?)"))
+                        .unwrap_or_default();
+                    err(
+                        issues,
+                        IssueKind::UnknownKey,
+                        format!("{path}.visit"),
+                        format!(
+                            "no visit named \"{name}\"{hint}; visits: {}",
+                            visit_names.join(", ")
+                        ),
+                    );
                     None
                 }
             },
@@ -710,68 +1157,182 @@ fn validate_endpoints(spec: &ScenarioSpec, trial: &TrialDesign, issues: &Issues)
         match e.measure {
             Measure::Continuous { quantity, modality } => {
                 if !quantity.modalities().contains(&modality) {
-                    let allowed: Vec<&str> = quantity.modalities().iter().map(|m| m.key()).collect();
-                    err(issues, IssueKind::Inconsistent, format!("{path}.modality"), format!("{} is not measured by {}; allowed: {}", quantity.key(), modality.key(), allowed.join(", ")));
+                    let allowed: Vec<&str> =
+                        quantity.modalities().iter().map(|m| m.key()).collect();
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{path}.modality"),
+                        format!(
+                            "{} is not measured by {}; allowed: {}",
+                            quantity.key(),
+                            modality.key(),
+                            allowed.join(", ")
+                        ),
+                    );
                 }
                 match (visit, &e.visit) {
                     (Some(k), _) => {
                         if !trial.visits[k].measures(modality) {
-                            err(issues, IssueKind::Inconsistent, format!("{path}.visit"), format!("visit \"{}\" has no {} measurement (its measures: {:?})", trial.visits[k].name, modality.key(), trial.visits[k].measures.iter().map(|m| m.key()).collect::<Vec<_>>()));
+                            err(
+                                issues,
+                                IssueKind::Inconsistent,
+                                format!("{path}.visit"),
+                                format!(
+                                    "visit \"{}\" has no {} measurement (its measures: {:?})",
+                                    trial.visits[k].name,
+                                    modality.key(),
+                                    trial.visits[k]
+                                        .measures
+                                        .iter()
+                                        .map(|m| m.key())
+                                        .collect::<Vec<_>>()
+                                ),
+                            );
                         }
                         baseline_visit = trial.baseline_visit(modality);
-                        if baseline_visit.is_none_or(|b| trial.visits[b].day >= trial.visits[k].day) {
-                            err(issues, IssueKind::Inconsistent, format!("{path}.visit"), format!("no {} measurement before visit \"{}\" to serve as baseline", modality.key(), trial.visits[k].name));
+                        if baseline_visit.is_none_or(|b| trial.visits[b].day >= trial.visits[k].day)
+                        {
+                            err(
+                                issues,
+                                IssueKind::Inconsistent,
+                                format!("{path}.visit"),
+                                format!(
+                                    "no {} measurement before visit \"{}\" to serve as baseline",
+                                    modality.key(),
+                                    trial.visits[k].name
+                                ),
+                            );
                         }
                     }
-                    (None, None) => err(issues, IssueKind::Missing, format!("{path}.visit"), "a continuous endpoint needs the follow-up `visit`"),
+                    (None, None) => err(
+                        issues,
+                        IssueKind::Missing,
+                        format!("{path}.visit"),
+                        "a continuous endpoint needs the follow-up `visit`",
+                    ),
                     _ => {}
                 }
-                if e.analysis == AnalysisKind::LogChangeFromBaseline && !quantity.is_positive_skewed() && !matches!(quantity, Quantity::Lvedv | Quantity::Lvesv | Quantity::Rvedv | Quantity::Rvesv) {
-                    err(issues, IssueKind::Inconsistent, format!("{path}.analysis"), "log change is for positive skewed quantities (nt_probnp, d_dimer, volumes)");
+                if e.analysis == AnalysisKind::LogChangeFromBaseline
+                    && !quantity.is_positive_skewed()
+                    && !matches!(
+                        quantity,
+                        Quantity::Lvedv | Quantity::Lvesv | Quantity::Rvedv | Quantity::Rvesv
+                    )
+                {
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{path}.analysis"),
+                        "log change is for positive skewed quantities (nt_probnp, d_dimer, volumes)",
+                    );
                 }
-                if matches!(e.analysis, AnalysisKind::TimeToEvent | AnalysisKind::Proportion) {
-                    err(issues, IssueKind::Inconsistent, format!("{path}.analysis"), "a measured quantity is analysed as change_from_baseline, log_change_from_baseline, value or baseline_adjusted");
+                if matches!(
+                    e.analysis,
+                    AnalysisKind::TimeToEvent | AnalysisKind::Proportion
+                ) {
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{path}.analysis"),
+                        "a measured quantity is analysed as change_from_baseline, log_change_from_baseline, value or baseline_adjusted",
+                    );
                 }
                 if (e.test == TestKind::Ancova) != (e.analysis == AnalysisKind::BaselineAdjusted) {
-                    err(issues, IssueKind::Inconsistent, format!("{path}.test"), "analysis = \"baseline_adjusted\" goes with test = \"ancova\" and only with it");
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{path}.test"),
+                        "analysis = \"baseline_adjusted\" goes with test = \"ancova\" and only with it",
+                    );
                 }
-                tests_ok = &[TestKind::Welch, TestKind::Student, TestKind::Wilcoxon, TestKind::Ancova];
+                tests_ok = &[
+                    TestKind::Welch,
+                    TestKind::Student,
+                    TestKind::Wilcoxon,
+                    TestKind::Ancova,
+                ];
             }
             Measure::Event { .. } => {
                 match e.analysis {
                     AnalysisKind::TimeToEvent => tests_ok = &[TestKind::Logrank],
-                    AnalysisKind::Proportion => tests_ok = &[TestKind::Fisher, TestKind::ProportionsZ],
+                    AnalysisKind::Proportion => {
+                        tests_ok = &[TestKind::Fisher, TestKind::ProportionsZ]
+                    }
                     _ => {
-                        err(issues, IssueKind::Inconsistent, format!("{path}.analysis"), "an event endpoint is analysed as \"time_to_event\" (log-rank) or \"proportion\" (Fisher, z-test)");
+                        err(
+                            issues,
+                            IssueKind::Inconsistent,
+                            format!("{path}.analysis"),
+                            "an event endpoint is analysed as \"time_to_event\" (log-rank) or \"proportion\" (Fisher, z-test)",
+                        );
                         tests_ok = &[];
                     }
                 }
                 if e.visit.is_some() {
-                    err(issues, IssueKind::Inconsistent, format!("{path}.visit"), "event endpoints use `by_day`, not `visit`");
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{path}.visit"),
+                        "event endpoints use `by_day`, not `visit`",
+                    );
                 }
             }
             Measure::Binary { outcome } => {
                 if e.analysis != AnalysisKind::Proportion {
-                    err(issues, IssueKind::Inconsistent, format!("{path}.analysis"), "a yes/no outcome is analysed as \"proportion\"");
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{path}.analysis"),
+                        "a yes/no outcome is analysed as \"proportion\"",
+                    );
                 }
                 tests_ok = &[TestKind::Fisher, TestKind::ProportionsZ];
                 if outcome == BinaryKind::DDimerAboveUln {
-                    if !(e.uln_mg_per_l > 0.0) {
-                        err(issues, IssueKind::OutOfRange, format!("{path}.uln_mg_per_l"), "must be > 0");
+                    if e.uln_mg_per_l.is_nan() || e.uln_mg_per_l <= 0.0 {
+                        err(
+                            issues,
+                            IssueKind::OutOfRange,
+                            format!("{path}.uln_mg_per_l"),
+                            "must be > 0",
+                        );
                     }
-                    if !trial.visits.iter().any(|v| v.measures(Modality::Lab) && v.day > 0.0) {
-                        err(issues, IssueKind::Inconsistent, format!("{path}.quantity"), "no lab visit after day 0 to measure D-dimer on");
+                    if !trial
+                        .visits
+                        .iter()
+                        .any(|v| v.measures(Modality::Lab) && v.day > 0.0)
+                    {
+                        err(
+                            issues,
+                            IssueKind::Inconsistent,
+                            format!("{path}.quantity"),
+                            "no lab visit after day 0 to measure D-dimer on",
+                        );
                     }
                 }
             }
         }
         if !tests_ok.is_empty() && !tests_ok.contains(&e.test) {
             let names: Vec<&str> = tests_ok.iter().map(|t| t.key()).collect();
-            err(issues, IssueKind::Inconsistent, format!("{path}.test"), format!("\"{}\" does not fit this endpoint; allowed: {}", e.test.key(), names.join(", ")));
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.test"),
+                format!(
+                    "\"{}\" does not fit this endpoint; allowed: {}",
+                    e.test.key(),
+                    names.join(", ")
+                ),
+            );
         }
         let by_day = e.by_day.unwrap_or(follow_up);
         if !(by_day > 0.0 && by_day <= follow_up) {
-            err(issues, IssueKind::OutOfRange, format!("{path}.by_day"), format!("must be in (0, {follow_up}] (got {by_day})"));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.by_day"),
+                format!("must be in (0, {follow_up}] (got {by_day})"),
+            );
         }
         out.push(Endpoint {
             name: e.name.clone(),
@@ -794,27 +1355,59 @@ fn validate_families(spec: &ScenarioSpec, endpoints: &[Endpoint], issues: &Issue
     for (i, f) in spec.families.iter().enumerate() {
         let path = format!("multiplicity.families[{i}]");
         if !(f.alpha > 0.0 && f.alpha < 1.0) {
-            err(issues, IssueKind::OutOfRange, format!("{path}.alpha"), format!("must be in (0, 1) (got {})", f.alpha));
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.alpha"),
+                format!("must be in (0, 1) (got {})", f.alpha),
+            );
         }
         if f.endpoints.is_empty() {
-            err(issues, IssueKind::Missing, format!("{path}.endpoints"), "list at least one endpoint");
+            err(
+                issues,
+                IssueKind::Missing,
+                format!("{path}.endpoints"),
+                "list at least one endpoint",
+            );
         }
         let mut idx = Vec::new();
         for (j, name) in f.endpoints.iter().enumerate() {
             match endpoints.iter().position(|e| &e.name == name) {
-                Some(k) if idx.contains(&k) => err(issues, IssueKind::Inconsistent, format!("{path}.endpoints[{j}]"), format!("\"{name}\" is listed twice")),
+                Some(k) if idx.contains(&k) => err(
+                    issues,
+                    IssueKind::Inconsistent,
+                    format!("{path}.endpoints[{j}]"),
+                    format!("\"{name}\" is listed twice"),
+                ),
                 Some(k) => idx.push(k),
                 None => {
                     let names: Vec<&str> = endpoints.iter().map(|e| e.name.as_str()).collect();
-                    let hint = suggest(name, names.iter().copied()).map(|s| format!(" (did you mean \"{s}\"?)")).unwrap_or_default();
-                    err(issues, IssueKind::UnknownKey, format!("{path}.endpoints[{j}]"), format!("no endpoint named \"{name}\"{hint}"));
+                    let hint = suggest(name, names.iter().copied())
+                        .map(|s| format!(" (did you mean \"{s}\"?)"))
+                        .unwrap_or_default();
+                    err(
+                        issues,
+                        IssueKind::UnknownKey,
+                        format!("{path}.endpoints[{j}]"),
+                        format!("no endpoint named \"{name}\"{hint}"),
+                    );
                 }
             }
         }
         if spec.families[..i].iter().any(|g| g.name == f.name) {
-            err(issues, IssueKind::Inconsistent, format!("{path}.name"), format!("family name \"{}\" is used twice", f.name));
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.name"),
+                format!("family name \"{}\" is used twice", f.name),
+            );
         }
-        out.push(Family { name: f.name.clone(), procedure: f.procedure, endpoints: idx, alpha: f.alpha });
+        out.push(Family {
+            name: f.name.clone(),
+            procedure: f.procedure,
+            endpoints: idx,
+            alpha: f.alpha,
+        });
     }
     out
 }

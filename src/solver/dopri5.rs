@@ -24,14 +24,24 @@ pub struct Dopri5 {
 
 impl Default for Dopri5 {
     fn default() -> Self {
-        Dopri5 { rtol: 1e-8, atol: 1e-10, h_max: 30.0, max_steps: 100_000 }
+        Dopri5 {
+            rtol: 1e-8,
+            atol: 1e-10,
+            h_max: 30.0,
+            max_steps: 100_000,
+        }
     }
 }
 
 impl Dopri5 {
     /// Tight tolerances for verification.
     pub fn tight() -> Self {
-        Dopri5 { rtol: 1e-11, atol: 1e-13, h_max: 10.0, max_steps: 1_000_000 }
+        Dopri5 {
+            rtol: 1e-11,
+            atol: 1e-13,
+            h_max: 10.0,
+            max_steps: 1_000_000,
+        }
     }
 }
 
@@ -45,9 +55,13 @@ impl<const N: usize, F: OdeSystem<N>> System<f64, SVector<f64, N>> for Wrap<'_, 
 
 impl Integrator for Dopri5 {
     fn describe(&self) -> String {
-        format!("ode_solvers 0.6 Dopri5 (rtol {:e}, atol {:e}, h_max {} d)", self.rtol, self.atol, self.h_max)
+        format!(
+            "ode_solvers 0.6 Dopri5 (rtol {:e}, atol {:e}, h_max {} d)",
+            self.rtol, self.atol, self.h_max
+        )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn integrate<const N: usize, F: OdeSystem<N>>(
         &self,
         f: &F,
@@ -84,8 +98,13 @@ impl Integrator for Dopri5 {
             Ok(s) => s,
             Err(e) => {
                 return Err(match e {
-                    IntegrationError::MaxNumStepReached { x, n_step } => SolveFailure::MaxSteps { t: x, steps: n_step },
-                    IntegrationError::StepSizeUnderflow { x } => SolveFailure::StepSizeUnderflow { t: x },
+                    IntegrationError::MaxNumStepReached { x, n_step } => SolveFailure::MaxSteps {
+                        t: x,
+                        steps: n_step,
+                    },
+                    IntegrationError::StepSizeUnderflow { x } => {
+                        SolveFailure::StepSizeUnderflow { t: x }
+                    }
                     IntegrationError::StiffnessDetected { x } => SolveFailure::Stiffness { t: x },
                 });
             }
@@ -94,7 +113,10 @@ impl Integrator for Dopri5 {
         stats.accepted_steps += s.accepted_steps as u64;
         stats.rejected_steps += s.rejected_steps as u64;
         stats.segments += 1;
-        let last = solver.y_out().last().ok_or(SolveFailure::NonFinite { t: t0 })?;
+        let last = solver
+            .y_out()
+            .last()
+            .ok_or(SolveFailure::NonFinite { t: t0 })?;
         if last.iter().any(|v| !v.is_finite()) {
             return Err(SolveFailure::NonFinite { t: t1 });
         }
@@ -102,7 +124,9 @@ impl Integrator for Dopri5 {
             let v = if ts >= t1 {
                 *last
             } else {
-                dense.evaluate(ts).ok_or(SolveFailure::NonFinite { t: ts })?
+                dense
+                    .evaluate(ts)
+                    .ok_or(SolveFailure::NonFinite { t: ts })?
             };
             if v.iter().any(|x| !x.is_finite()) {
                 return Err(SolveFailure::NonFinite { t: ts });

@@ -9,7 +9,9 @@
 
 /// `exp(A)` for an `N x N` matrix (row major).
 pub fn expm<const N: usize>(a: &[[f64; N]; N]) -> [[f64; N]; N] {
-    let norm = (0..N).map(|j| (0..N).map(|i| a[i][j].abs()).sum::<f64>()).fold(0.0, f64::max);
+    let norm = (0..N)
+        .map(|j| (0..N).map(|i| a[i][j].abs()).sum::<f64>())
+        .fold(0.0, f64::max);
     let mut s = 0u32;
     if norm > 0.5 {
         s = (norm / 0.5).log2().ceil() as u32;
@@ -94,7 +96,11 @@ mod tests {
     #[test]
     fn exponential_of_a_transit_chain_matches_the_erlang_solution() {
         let (k, t) = (0.14, 21.0);
-        let a = [[-k * t, 0.0, 0.0], [k * t, -k * t, 0.0], [0.0, k * t, -k * t]];
+        let a = [
+            [-k * t, 0.0, 0.0],
+            [k * t, -k * t, 0.0],
+            [0.0, k * t, -k * t],
+        ];
         let e = expm(&a);
         let kt: f64 = k * t;
         assert!((e[1][0] - kt * (-kt).exp()).abs() < 1e-14);

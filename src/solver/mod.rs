@@ -71,6 +71,9 @@ pub trait Integrator {
     /// Integrate from `t0` to `t1` (`t1 > t0`), updating `y` in place.
     /// `samples` are ascending times in `(t0, t1]`; `on_sample(i, y)` is
     /// called with the state at `samples[i]`.
+    // System, interval, state, sample times, their callback and the work
+    // counters are distinct inputs; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     fn integrate<const N: usize, F: OdeSystem<N>>(
         &self,
         f: &F,

@@ -55,14 +55,26 @@ impl EndpointData {
     pub fn events(&self) -> Option<[usize; 2]> {
         match self {
             EndpointData::Continuous(_) => None,
-            EndpointData::Survival(a) => Some([a[0].iter().filter(|o| o.event).count(), a[1].iter().filter(|o| o.event).count()]),
-            EndpointData::Binary(a) => Some([a[0].iter().filter(|o| o.1).count(), a[1].iter().filter(|o| o.1).count()]),
+            EndpointData::Survival(a) => Some([
+                a[0].iter().filter(|o| o.event).count(),
+                a[1].iter().filter(|o| o.event).count(),
+            ]),
+            EndpointData::Binary(a) => Some([
+                a[0].iter().filter(|o| o.1).count(),
+                a[1].iter().filter(|o| o.1).count(),
+            ]),
         }
     }
 
     pub fn survival_obs(&self, arm: usize) -> Vec<SurvivalObs> {
         match self {
-            EndpointData::Survival(a) => a[arm].iter().map(|o| SurvivalObs { time: o.time, event: o.event }).collect(),
+            EndpointData::Survival(a) => a[arm]
+                .iter()
+                .map(|o| SurvivalObs {
+                    time: o.time,
+                    event: o.event,
+                })
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -77,10 +89,16 @@ pub fn event_observation(p: &PatientRecord, kind: EventKind, end: f64) -> (f64, 
     let death = p.events.death;
     let first_hfh = p.events.first_hfh();
     let event_time = match kind {
-        EventKind::DeathOrHfHospitalization => [death, first_hfh].into_iter().flatten().fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.min(t)))),
+        EventKind::DeathOrHfHospitalization => [death, first_hfh]
+            .into_iter()
+            .flatten()
+            .fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.min(t)))),
         EventKind::Death => death,
         EventKind::HfHospitalization => first_hfh,
-        EventKind::SeriousAdverseEvent => [death, p.events.first_sae].into_iter().flatten().fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.min(t)))),
+        EventKind::SeriousAdverseEvent => [death, p.events.first_sae]
+            .into_iter()
+            .flatten()
+            .fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.min(t)))),
     };
     let observed_until = p.dropout_day.map_or(end, |d| d.min(end));
     match event_time {
@@ -101,7 +119,10 @@ pub fn extract(ep: &Endpoint, scenario: &Scenario, data: &TrialData) -> Endpoint
     match ep.measure {
         Measure::Continuous { quantity, modality } => {
             let k = slot(quantity, modality).expect("validated pair");
-            let (b, f) = (ep.baseline_visit.expect("validated"), ep.visit.expect("validated"));
+            let (b, f) = (
+                ep.baseline_visit.expect("validated"),
+                ep.visit.expect("validated"),
+            );
             let mut arms: [Vec<ContinuousObs>; 2] = [Vec::new(), Vec::new()];
             for p in data.patients.iter().filter(|p| analysed(p)) {
                 let (base, follow) = (p.value(b, k), p.value(f, k));
@@ -118,7 +139,11 @@ pub fn extract(ep: &Endpoint, scenario: &Scenario, data: &TrialData) -> Endpoint
                     }
                     _ => follow,
                 };
-                arms[p.arm as usize].push(ContinuousObs { patient: p.index, baseline: base, value });
+                arms[p.arm as usize].push(ContinuousObs {
+                    patient: p.index,
+                    baseline: base,
+                    value,
+                });
             }
             EndpointData::Continuous(arms)
         }
@@ -127,20 +152,35 @@ pub fn extract(ep: &Endpoint, scenario: &Scenario, data: &TrialData) -> Endpoint
             let mut bin: [Vec<(u64, bool)>; 2] = [Vec::new(), Vec::new()];
             for p in data.patients.iter().filter(|p| analysed(p)) {
                 let (time, happened) = event_observation(p, event, ep.by_day);
-                surv[p.arm as usize].push(EventObs { patient: p.index, time, event: happened });
+                surv[p.arm as usize].push(EventObs {
+                    patient: p.index,
+                    time,
+                    event: happened,
+                });
                 bin[p.arm as usize].push((p.index, happened));
             }
-            if ep.analysis == AnalysisKind::TimeToEvent { EndpointData::Survival(surv) } else { EndpointData::Binary(bin) }
+            if ep.analysis == AnalysisKind::TimeToEvent {
+                EndpointData::Survival(surv)
+            } else {
+                EndpointData::Binary(bin)
+            }
         }
         Measure::Binary { outcome } => {
             let mut arms: [Vec<(u64, bool)>; 2] = [Vec::new(), Vec::new()];
             let k = slot(Quantity::DDimer, Modality::Lab).expect("slot");
-            let window_end = ep.visit.map_or(f64::INFINITY, |v| scenario.trial.visits[v].day);
+            let window_end = ep
+                .visit
+                .map_or(f64::INFINITY, |v| scenario.trial.visits[v].day);
             for p in data.patients.iter().filter(|p| analysed(p)) {
                 match outcome {
                     BinaryKind::AnaPositive => arms[p.arm as usize].push((p.index, p.ana_positive)),
                     BinaryKind::DDimerAboveUln => {
-                        let first_dose = scenario.arms[p.arm as usize].regimen.dose_days.first().copied().unwrap_or(0.0);
+                        let first_dose = scenario.arms[p.arm as usize]
+                            .regimen
+                            .dose_days
+                            .first()
+                            .copied()
+                            .unwrap_or(0.0);
                         let mut seen = false;
                         let mut above = false;
                         for (v, visit) in scenario.trial.visits.iter().enumerate() {

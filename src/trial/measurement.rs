@@ -36,7 +36,10 @@ pub fn slot(q: Quantity, m: Modality) -> Option<usize> {
 
 /// Index of a modality in `Modality::ALL`.
 pub fn modality_index(m: Modality) -> usize {
-    Modality::ALL.iter().position(|&x| x == m).expect("every modality is listed")
+    Modality::ALL
+        .iter()
+        .position(|&x| x == m)
+        .expect("every modality is listed")
 }
 
 /// The true value of a quantity.

@@ -61,12 +61,27 @@ pub struct TrialContext {
 impl TrialContext {
     pub fn new(scenario: Scenario, design: DesignSlot, method: Method) -> TrialContext {
         let sampler = CohortSampler::new(&scenario, design);
-        let regimens = [scenario.arms[0].regimen.clone(), scenario.arms[1].regimen.clone()];
-        TrialContext { scenario, sampler, design, method, regimens }
+        let regimens = [
+            scenario.arms[0].regimen.clone(),
+            scenario.arms[1].regimen.clone(),
+        ];
+        TrialContext {
+            scenario,
+            sampler,
+            design,
+            method,
+            regimens,
+        }
     }
 
     fn key(&self, replicate: u64, patient: u64, purpose: Purpose) -> StreamKey {
-        StreamKey { seed: self.scenario.run.seed, design: self.design, replicate, patient, purpose }
+        StreamKey {
+            seed: self.scenario.run.seed,
+            design: self.design,
+            replicate,
+            patient,
+            purpose,
+        }
     }
 }
 
@@ -132,18 +147,39 @@ pub struct Workspace {
 }
 
 /// Simulate one replicate of the trial.
-pub fn simulate_trial(ctx: &TrialContext, replicate: u64, ws: &mut Workspace) -> Result<TrialData, CohortError> {
+pub fn simulate_trial(
+    ctx: &TrialContext,
+    replicate: u64,
+    ws: &mut Workspace,
+) -> Result<TrialData, CohortError> {
     let s = &ctx.scenario;
     let n = s.patients_per_replicate() as usize;
     let cohort = ctx.sampler.enrol(replicate, n)?;
     let screened = cohort.last().map(|c| c.index + 1).unwrap_or(0);
     let strata: Vec<u32> = cohort
         .iter()
-        .map(|c| s.trial.strata.iter().enumerate().fold(0u32, |acc, (bit, &k)| acc | (u32::from(c.flag(k)) << bit)))
+        .map(|c| {
+            s.trial
+                .strata
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (bit, &k)| acc | (u32::from(c.flag(k)) << bit))
+        })
         .collect();
-    let mut rng = ctx.key(replicate, TRIAL_LEVEL, Purpose::Randomization).rng();
-    let arms = randomization::allocate(&strata, [s.arms[0].weight, s.arms[1].weight], s.trial.randomization, &mut rng);
-    let mut data = TrialData { replicate, screened, ..Default::default() };
+    let mut rng = ctx
+        .key(replicate, TRIAL_LEVEL, Purpose::Randomization)
+        .rng();
+    let arms = randomization::allocate(
+        &strata,
+        [s.arms[0].weight, s.arms[1].weight],
+        s.trial.randomization,
+        &mut rng,
+    );
+    let mut data = TrialData {
+        replicate,
+        screened,
+        ..Default::default()
+    };
     for (cand, &arm) in cohort.iter().zip(arms.iter()) {
         let rec = simulate_patient(ctx, replicate, cand, arm, ws, &mut data);
         data.patients.push(rec);
@@ -160,7 +196,12 @@ struct Conduct {
     missing: Vec<[bool; 4]>,
 }
 
-fn sample_conduct(ctx: &TrialContext, replicate: u64, cand: &Candidate, visit_days: &mut Vec<f64>) -> Conduct {
+fn sample_conduct(
+    ctx: &TrialContext,
+    replicate: u64,
+    cand: &Candidate,
+    visit_days: &mut Vec<f64>,
+) -> Conduct {
     let s = &ctx.scenario;
     let t = &s.trial;
     let mut rng = ctx.key(replicate, cand.index, Purpose::Conduct).rng();
@@ -168,14 +209,24 @@ fn sample_conduct(ctx: &TrialContext, replicate: u64, cand: &Candidate, visit_da
     let e_dropout: f64 = rng.sample(Exp1);
     let u_mri: f64 = rng.random();
     let device = ctx.sampler.has_device(cand);
-    let mri_eligible = !(device && t.imaging.device_excludes_mri) && u_mri < t.imaging.mri_available_share;
-    let p_missing = [t.imaging.mri_missing_probability, t.imaging.echo_missing_probability, t.imaging.lab_missing_probability, t.imaging.walk_missing_probability];
+    let mri_eligible =
+        !(device && t.imaging.device_excludes_mri) && u_mri < t.imaging.mri_available_share;
+    let p_missing = [
+        t.imaging.mri_missing_probability,
+        t.imaging.echo_missing_probability,
+        t.imaging.lab_missing_probability,
+        t.imaging.walk_missing_probability,
+    ];
     visit_days.clear();
     let mut missing = Vec::with_capacity(t.visits.len());
     let follow_up = s.run.follow_up_days;
     for v in &t.visits {
         let u_jitter: f64 = rng.random();
-        let day = if v.day > 0.0 { (v.day + (2.0 * u_jitter - 1.0) * t.visit_window_days).clamp(0.0, follow_up) } else { 0.0 };
+        let day = if v.day > 0.0 {
+            (v.day + (2.0 * u_jitter - 1.0) * t.visit_window_days).clamp(0.0, follow_up)
+        } else {
+            0.0
+        };
         visit_days.push(day);
         let mut m = [false; 4];
         for (k, flag) in m.iter_mut().enumerate() {
@@ -192,7 +243,14 @@ fn sample_conduct(ctx: &TrialContext, replicate: u64, cand: &Candidate, visit_da
     }
 }
 
-fn simulate_patient(ctx: &TrialContext, replicate: u64, cand: &Candidate, arm: u8, ws: &mut Workspace, data: &mut TrialData) -> PatientRecord {
+fn simulate_patient(
+    ctx: &TrialContext,
+    replicate: u64,
+    cand: &Candidate,
+    arm: u8,
+    ws: &mut Workspace,
+    data: &mut TrialData,
+) -> PatientRecord {
     let s = &ctx.scenario;
     let n_visits = s.trial.visits.len();
     let conduct = sample_conduct(ctx, replicate, cand, &mut ws.sample_days);
@@ -218,15 +276,26 @@ fn simulate_patient(ctx: &TrialContext, replicate: u64, cand: &Candidate, arm: u
     let baseline = ctx.sampler.baseline(cand);
     let regimen = &ctx.regimens[arm as usize];
     let model = PatientModel::new(&params, &baseline, regimen);
-    let plan = SimulationPlan { dose_days: &regimen.dose_days, sample_days: &ws.sample_days, end_day: s.run.follow_up_days };
+    let plan = SimulationPlan {
+        dose_days: &regimen.dose_days,
+        sample_days: &ws.sample_days,
+        end_day: s.run.follow_up_days,
+    };
     let result = match ctx.method {
-        Method::Reference(d) => crate::model::simulate::simulate_with(&model, &plan, &d, &mut ws.trajectory),
+        Method::Reference(d) => {
+            crate::model::simulate::simulate_with(&model, &plan, &d, &mut ws.trajectory)
+        }
         Method::Fast(f) => crate::model::fast::simulate_fast(&model, &plan, &f, &mut ws.trajectory),
     };
     data.stats += ws.trajectory.stats;
     if let Err(failure) = result {
         rec.failed = true;
-        data.failures.push(PatientFailure { replicate, patient: cand.index, arm, failure });
+        data.failures.push(PatientFailure {
+            replicate,
+            patient: cand.index,
+            arm,
+            failure,
+        });
         return rec;
     }
     // Events.
@@ -235,13 +304,26 @@ fn simulate_patient(ctx: &TrialContext, replicate: u64, cand: &Candidate, arm: u
     for h in hfh.iter_mut() {
         *h = erng.sample(Exp1);
     }
-    let draws = EventDraws { hfh, death: erng.sample(Exp1), sae: erng.sample(Exp1) };
-    rec.events = EventTimes::from_cumulative(&ws.trajectory.hazard_grid, crate::model::simulate::HAZARD_GRID_STEP, &draws, &model.hazards);
+    let draws = EventDraws {
+        hfh,
+        death: erng.sample(Exp1),
+        sae: erng.sample(Exp1),
+    };
+    rec.events = EventTimes::from_cumulative(
+        &ws.trajectory.hazard_grid,
+        crate::model::simulate::HAZARD_GRID_STEP,
+        &draws,
+        &model.hazards,
+    );
     let follow_up = s.run.follow_up_days;
-    rec.followed_until = [Some(follow_up), conduct.dropout_day, rec.events.death].into_iter().flatten().fold(f64::INFINITY, f64::min);
+    rec.followed_until = [Some(follow_up), conduct.dropout_day, rec.events.death]
+        .into_iter()
+        .flatten()
+        .fold(f64::INFINITY, f64::min);
     // Measurements.
     let mut mrng = ctx.key(replicate, cand.index, Purpose::Measurement).rng();
-    let errors: [Option<ErrorModel>; N_SLOTS] = std::array::from_fn(|k| error_model(SLOTS[k].0, SLOTS[k].1, &params));
+    let errors: [Option<ErrorModel>; N_SLOTS] =
+        std::array::from_fn(|k| error_model(SLOTS[k].0, SLOTS[k].1, &params));
     for (v, visit) in s.trial.visits.iter().enumerate() {
         let day = ws.sample_days[v];
         // A visit is attended if the patient is alive and still followed.
@@ -262,7 +344,10 @@ fn simulate_patient(ctx: &TrialContext, replicate: u64, cand: &Candidate, arm: u
             }
             rec.measured[v * N_SLOTS + k] = value;
         }
-        if attended && visit.measures(Modality::Lab) && !conduct.missing[v][modality_index(Modality::Lab)] {
+        if attended
+            && visit.measures(Modality::Lab)
+            && !conduct.missing[v][modality_index(Modality::Lab)]
+        {
             rec.peak_antibody = rec.peak_antibody.max(obs.antibody);
         }
     }

@@ -12,10 +12,18 @@ use rand::RngExt;
 
 /// Arm of each patient (0 = control, 1 = treatment), in enrolment order.
 /// `strata[i]` is patient i's stratum id (any number; 0 if unstratified).
-pub fn allocate(strata: &[u32], weights: [u64; 2], method: Randomization, rng: &mut StreamRng) -> Vec<u8> {
+pub fn allocate(
+    strata: &[u32],
+    weights: [u64; 2],
+    method: Randomization,
+    rng: &mut StreamRng,
+) -> Vec<u8> {
     let total = (weights[0] + weights[1]) as f64;
     match method {
-        Randomization::Simple => strata.iter().map(|_| u8::from(rng.random::<f64>() * total >= weights[0] as f64)).collect(),
+        Randomization::Simple => strata
+            .iter()
+            .map(|_| u8::from(rng.random::<f64>() * total >= weights[0] as f64))
+            .collect(),
         Randomization::PermutedBlock { block_size } => {
             let reps = (block_size / (weights[0] + weights[1])).max(1);
             let mut queues: Vec<(u32, Vec<u8>)> = Vec::new();
@@ -52,24 +60,46 @@ mod tests {
     use crate::rng::{DesignSlot, Purpose, StreamKey, TRIAL_LEVEL};
 
     fn rng(seed: u64) -> StreamRng {
-        StreamKey { seed, design: DesignSlot::Shared, replicate: 0, patient: TRIAL_LEVEL, purpose: Purpose::Randomization }.rng()
+        StreamKey {
+            seed,
+            design: DesignSlot::Shared,
+            replicate: 0,
+            patient: TRIAL_LEVEL,
+            purpose: Purpose::Randomization,
+        }
+        .rng()
     }
 
     #[test]
     fn permuted_blocks_balance_every_complete_block() {
         let strata = vec![0u32; 40];
-        let arms = allocate(&strata, [1, 1], Randomization::PermutedBlock { block_size: 10 }, &mut rng(1));
+        let arms = allocate(
+            &strata,
+            [1, 1],
+            Randomization::PermutedBlock { block_size: 10 },
+            &mut rng(1),
+        );
         for block in arms.chunks(10) {
             assert_eq!(block.iter().filter(|&&a| a == 1).count(), 5);
         }
-        let arms = allocate(&vec![0u32; 30], [1, 2], Randomization::PermutedBlock { block_size: 6 }, &mut rng(2));
+        let arms = allocate(
+            &[0u32; 30],
+            [1, 2],
+            Randomization::PermutedBlock { block_size: 6 },
+            &mut rng(2),
+        );
         assert_eq!(arms.iter().filter(|&&a| a == 1).count(), 20);
     }
 
     #[test]
     fn strata_are_balanced_separately() {
         let strata: Vec<u32> = (0..80).map(|i| (i % 3 == 0) as u32).collect();
-        let arms = allocate(&strata, [1, 1], Randomization::PermutedBlock { block_size: 4 }, &mut rng(3));
+        let arms = allocate(
+            &strata,
+            [1, 1],
+            Randomization::PermutedBlock { block_size: 4 },
+            &mut rng(3),
+        );
         for s in 0..2 {
             let idx: Vec<usize> = (0..80).filter(|&i| strata[i] == s).collect();
             let n = idx.len() - idx.len() % 4;
@@ -80,7 +110,12 @@ mod tests {
 
     #[test]
     fn simple_randomization_follows_the_weights() {
-        let arms = allocate(&vec![0u32; 30_000], [1, 2], Randomization::Simple, &mut rng(4));
+        let arms = allocate(
+            &vec![0u32; 30_000],
+            [1, 2],
+            Randomization::Simple,
+            &mut rng(4),
+        );
         let share = arms.iter().filter(|&&a| a == 1).count() as f64 / 30_000.0;
         // SE = sqrt(2/9 / 30000) = 0.0027; allow 4 SE
         assert!((share - 2.0 / 3.0).abs() < 0.011, "{share}");
