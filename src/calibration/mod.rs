@@ -104,6 +104,14 @@ pub enum Statistic {
         modality: Modality,
         day: f64,
     },
+    /// Mean in one arm of a lab value at `day`, among patients without
+    /// background anticoagulation.
+    MeanUnanticoagulated {
+        arm: usize,
+        quantity: Quantity,
+        modality: Modality,
+        day: f64,
+    },
 }
 
 /// How the published value constrains the simulation.
@@ -114,6 +122,8 @@ pub enum Kind {
     Typical,
     /// The simulated mean must not exceed the value (a qualitative statement).
     UpperBound,
+    /// The simulated mean must reach the value (a qualitative statement).
+    LowerBound,
 }
 
 /// One calibration target.
@@ -493,6 +503,20 @@ pub fn prime_targets() -> Vec<Target> {
             kind: Kind::UpperBound,
         });
     }
+    // "Raised to pathological levels after the 2nd infusion and through the
+    // 3rd" (patients without anticoagulants carried the rise).
+    for day in [49.0, 63.0, 84.0, 91.0] {
+        bounds.push(Target {
+            name: format!("ddimer_mean_unanticoagulated_d{day}_msc"),
+            group: Group::Outcome,
+            description: format!("mean D-dimer at day {day} of MSC patients without anticoagulants, above the upper limit of normal"),
+            published: 0.5,
+            unit: "mg/L",
+            statistic: Statistic::MeanUnanticoagulated { arm: 1, quantity: DDimer, modality: Lab, day },
+            in_objective: true,
+            kind: Kind::LowerBound,
+        });
+    }
     // Imaging availability (patients with a scan at baseline and follow-up).
     let counts = [
         (
@@ -679,6 +703,20 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
                 .filter(|p| p.arm as usize == arm && p.ana_positive)
                 .count() as f64,
         ),
+        Statistic::MeanUnanticoagulated {
+            arm,
+            quantity,
+            modality,
+            day,
+        } => {
+            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
+            let x: Vec<f64> = fas()
+                .filter(|p| p.arm as usize == arm && !p.anticoagulated)
+                .map(|p| p.value(v, k))
+                .filter(|x| x.is_finite())
+                .collect();
+            moments(x, false)
+        }
         Statistic::MedianUnanticoagulated {
             arm,
             quantity,
@@ -717,7 +755,7 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
 
 /// Check that a scenario can be compared with PRIME-HFrEF.
 pub fn check_compatible(s: &Scenario) -> Result<(), CalibrationError> {
-    for day in [0.0, 1.0, 91.0, 180.0, 360.0] {
+    for day in [0.0, 1.0, 49.0, 63.0, 84.0, 91.0, 180.0, 360.0] {
         if visit_at(s, day).is_none() {
             return Err(CalibrationError::Incompatible(format!(
                 "a visit at day {day} (PRIME-HFrEF V0, V2, V10, V11, V12)"
@@ -840,6 +878,7 @@ pub fn assess(targets: &[Target], sim: &Simulated) -> Vec<TargetResult> {
             let pass = match t.kind {
                 Kind::Typical => n >= 20 && p_le >= 0.025 && p_ge >= 0.025,
                 Kind::UpperBound => n >= 20 && mean <= t.published,
+                Kind::LowerBound => n >= 20 && mean >= t.published,
             };
             TargetResult {
                 name: t.name.clone(),
@@ -1074,6 +1113,7 @@ pub fn distance(targets: &[Target], sim: &Simulated, scale: &[f64]) -> f64 {
             let gap = match t.kind {
                 Kind::Typical => m - t.published,
                 Kind::UpperBound => (m - t.published).max(0.0),
+                Kind::LowerBound => (t.published - m).max(0.0),
             };
             (gap / sd.max(1e-9)).powi(2)
         })

@@ -39,7 +39,7 @@ pub enum CalibrateCommand {
         #[arg(long, short = 'r', default_value_t = 300)]
         replicates: u64,
         /// Most evaluations of the objective.
-        #[arg(long, default_value_t = 800)]
+        #[arg(long, default_value_t = 1200)]
         max_evaluations: usize,
         /// Write the scenario with the fitted values (comments kept) to this file.
         #[arg(long)]
