@@ -16,6 +16,9 @@ use crate::solver::SolverStats;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Failed patients kept by name (the rest are counted).
+const MAX_FAILURE_EXAMPLES: usize = 20;
+
 /// Fixed-point scale of [`ExactSum`].
 const SCALE: f64 = (1u64 << 40) as f64;
 /// Values beyond this magnitude are not summed (counted as out of range).
@@ -110,6 +113,8 @@ pub struct DesignAcc {
     pub replicates_failed: BTreeMap<String, u64>,
     pub patients_simulated: u64,
     pub patients_failed: BTreeMap<String, u64>,
+    /// The first failed patients in (replicate, patient) order, to replay.
+    pub failure_examples: Vec<crate::trial::PatientFailure>,
     pub screened: u64,
     pub rhs_evaluations: u64,
     pub accepted_steps: u64,
@@ -147,6 +152,9 @@ impl DesignAcc {
         }
         self.patients_simulated += r.patients_simulated;
         for f in &r.failures {
+            if self.failure_examples.len() < MAX_FAILURE_EXAMPLES {
+                self.failure_examples.push(f.clone());
+            }
             *self
                 .patients_failed
                 .entry(f.failure.key().to_string())
@@ -217,6 +225,11 @@ impl DesignAcc {
 
     /// Add another accumulator (shards, chunks).
     pub fn merge(&mut self, o: &DesignAcc) {
+        self.failure_examples
+            .extend(o.failure_examples.iter().cloned());
+        self.failure_examples
+            .sort_by_key(|f| (f.replicate, f.patient));
+        self.failure_examples.truncate(MAX_FAILURE_EXAMPLES);
         self.replicates += o.replicates;
         for (k, v) in &o.replicates_failed {
             *self.replicates_failed.entry(k.clone()).or_default() += v;
@@ -349,6 +362,8 @@ pub struct DesignSummary {
     pub replicates_failed: BTreeMap<String, u64>,
     pub patients_simulated: u64,
     pub patients_failed: BTreeMap<String, u64>,
+    /// The first failed patients (replicate, screening number, arm, reason): `hfsim replay` them.
+    pub failure_examples: Vec<crate::trial::PatientFailure>,
     /// Mean candidates screened per replicate.
     pub screened_mean: f64,
     /// Mean solver work per simulated patient.
@@ -472,6 +487,7 @@ pub fn summarize(
         replicates_failed: acc.replicates_failed.clone(),
         patients_simulated: acc.patients_simulated,
         patients_failed: acc.patients_failed.clone(),
+        failure_examples: acc.failure_examples.clone(),
         screened_mean: acc.screened as f64 / acc.replicates.max(1) as f64,
         rhs_evaluations_per_patient: acc.rhs_evaluations as f64 / simulated,
     }

@@ -11,6 +11,7 @@ pub mod output;
 pub mod patient;
 pub mod power;
 pub mod progress;
+pub mod replay;
 pub mod run;
 
 use crate::scenario::ScenarioErrors;
@@ -106,6 +107,8 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Compare a scenario with PRIME-HFrEF (check) or re-derive its free parameters (fit).
     Calibrate(calibrate::CalibrateArgs),
+    /// Re-simulate one patient of one replicate exactly, with diagnostics (e.g. a failed patient).
+    Replay(replay::ReplayArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -146,6 +149,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Power(a) => power::power(a),
         Command::Merge(a) => merge::merge(a),
         Command::Calibrate(a) => calibrate::calibrate(a),
+        Command::Replay(a) => replay::replay(a),
     }
 }
 

@@ -85,8 +85,9 @@ impl TrialContext {
     }
 }
 
-/// A patient whose solve failed, with what is needed to replay it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A patient whose solve failed, with what is needed to replay it
+/// (`hfsim replay FILE --design D --replicate R --patient P`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PatientFailure {
     pub replicate: u64,
     pub patient: u64,
@@ -146,12 +147,11 @@ pub struct Workspace {
     sample_days: Vec<f64>,
 }
 
-/// Simulate one replicate of the trial.
-pub fn simulate_trial(
+/// Enrol a replicate's cohort and allocate arms: `(patients, arms, screened)`.
+pub fn enrol_and_randomize(
     ctx: &TrialContext,
     replicate: u64,
-    ws: &mut Workspace,
-) -> Result<TrialData, CohortError> {
+) -> Result<(Vec<Candidate>, Vec<u8>, u64), CohortError> {
     let s = &ctx.scenario;
     let n = s.patients_per_replicate() as usize;
     let cohort = ctx.sampler.enrol(replicate, n)?;
@@ -175,6 +175,16 @@ pub fn simulate_trial(
         s.trial.randomization,
         &mut rng,
     );
+    Ok((cohort, arms, screened))
+}
+
+/// Simulate one replicate of the trial.
+pub fn simulate_trial(
+    ctx: &TrialContext,
+    replicate: u64,
+    ws: &mut Workspace,
+) -> Result<TrialData, CohortError> {
+    let (cohort, arms, screened) = enrol_and_randomize(ctx, replicate)?;
     let mut data = TrialData {
         replicate,
         screened,
@@ -185,6 +195,64 @@ pub fn simulate_trial(
         data.patients.push(rec);
     }
     Ok(data)
+}
+
+/// One patient re-simulated exactly as in a run, with what is needed to
+/// diagnose it (`hfsim replay`).
+#[derive(Debug, Clone)]
+pub struct Replay {
+    pub candidate: Candidate,
+    pub arm: u8,
+    /// Position in the enrolled cohort.
+    pub position: usize,
+    pub params: crate::model::PatientParams,
+    pub record: PatientRecord,
+    pub failures: Vec<PatientFailure>,
+    pub trajectory: Trajectory,
+    pub model: PatientModel,
+}
+
+/// Re-simulate patient `patient` (screening number) of `replicate`.
+pub fn replay_patient(ctx: &TrialContext, replicate: u64, patient: u64) -> Result<Replay, String> {
+    let (cohort, arms, _) = enrol_and_randomize(ctx, replicate).map_err(|e| e.to_string())?;
+    let Some(position) = cohort.iter().position(|c| c.index == patient) else {
+        let enrolled: Vec<String> = cohort
+            .iter()
+            .take(12)
+            .map(|c| c.index.to_string())
+            .collect();
+        return Err(format!(
+            "patient {patient} was not enrolled in replicate {replicate} (screened out or beyond the trial size); enrolled screening numbers start {}{}",
+            enrolled.join(", "),
+            if cohort.len() > 12 { ", ..." } else { "" }
+        ));
+    };
+    let cand = cohort[position].clone();
+    let arm = arms[position];
+    let mut ws = Workspace::default();
+    let mut data = TrialData {
+        replicate,
+        ..Default::default()
+    };
+    let record = simulate_patient(ctx, replicate, &cand, arm, &mut ws, &mut data);
+    let params = ctx
+        .sampler
+        .sample_params(&ctx.scenario.model, replicate, cand.index);
+    let model = PatientModel::new(
+        &params,
+        &ctx.sampler.baseline(&cand),
+        &ctx.regimens[arm as usize],
+    );
+    Ok(Replay {
+        candidate: cand,
+        arm,
+        position,
+        params,
+        record,
+        failures: data.failures,
+        trajectory: ws.trajectory,
+        model,
+    })
 }
 
 /// Conduct of one patient (fixed draw order from the conduct stream).
