@@ -333,10 +333,15 @@ pub struct EndpointSummary {
     pub arm_mean: Option<BTreeMap<String, f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arm_sd: Option<BTreeMap<String, f64>>,
-    /// Classical power of the same test from the arms' mean effect, mean SDs
-    /// and mean n (noncentral t; Welch df for Welch, pooled for Student).
+    /// Classical power from the arms' mean effect, mean SDs and mean n
+    /// (noncentral t): the Student test for Student endpoints, Welch for
+    /// every other continuous endpoint (for Wilcoxon and ANCOVA it is the
+    /// classical comparator: where it differs from `power`, skew, baseline
+    /// adjustment, missing data or dropout matter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analytic_power: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analytic_power_test: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -400,10 +405,11 @@ pub fn summarize(
                     f64::NAN
                 }
             });
+            // Student for Student; Welch for Welch and, as the classical
+            // comparator, for Wilcoxon and ANCOVA endpoints.
             let kind = match ep.test {
                 TestKind::Student => Some(TKind::Student),
-                TestKind::Welch => Some(TKind::Welch),
-                _ => None,
+                _ => Some(TKind::Welch),
             };
             let analytic = kind.and_then(|k| {
                 t_two_sample(
@@ -454,6 +460,7 @@ pub fn summarize(
             arm_mean,
             arm_sd,
             analytic_power: analytic,
+            analytic_power_test: analytic.map(|_| if ep.test == TestKind::Student { "student" } else { "welch" }),
         });
     }
     let families = s
