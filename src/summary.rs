@@ -460,7 +460,13 @@ pub fn summarize(
             arm_mean,
             arm_sd,
             analytic_power: analytic,
-            analytic_power_test: analytic.map(|_| if ep.test == TestKind::Student { "student" } else { "welch" }),
+            analytic_power_test: analytic.map(|_| {
+                if ep.test == TestKind::Student {
+                    "student"
+                } else {
+                    "welch"
+                }
+            }),
         });
     }
     let families = s

@@ -41,11 +41,27 @@ fn close(a: &Value, b: &Value, path: &str, diffs: &mut Vec<String>) {
 
 fn run(scenario: &Path, out: &Path) -> Value {
     let o = Command::new(env!("CARGO_BIN_EXE_hfsim"))
-        .args(["run", scenario.to_str().unwrap(), "--replicates", REPLICATES, "--seed", SEED, "--no-progress", "--out", out.to_str().unwrap()])
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--replicates",
+            REPLICATES,
+            "--seed",
+            SEED,
+            "--no-progress",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}: {}", scenario.display(), String::from_utf8_lossy(&o.stderr));
-    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(
+        o.status.success(),
+        "{}: {}",
+        scenario.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     v.as_object_mut().unwrap().remove("hfsim_version");
     v
 }
@@ -54,11 +70,16 @@ fn run(scenario: &Path, out: &Path) -> Value {
 fn every_scenario_reproduces_its_pinned_summary() {
     let update = std::env::var("HFSIM_UPDATE_BASELINES").is_ok();
     let mut failures = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios").unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
     files.sort();
     for f in &files {
         let stem = f.file_stem().unwrap().to_string_lossy().to_string();
-        let out = std::env::temp_dir().join(format!("hfsim-baseline-{}-{stem}", std::process::id()));
+        let out =
+            std::env::temp_dir().join(format!("hfsim-baseline-{}-{stem}", std::process::id()));
         let now = run(f, &out);
         let _ = std::fs::remove_dir_all(&out);
         let pinned = Path::new("tests/baselines").join(format!("{stem}.json"));
@@ -67,7 +88,11 @@ fn every_scenario_reproduces_its_pinned_summary() {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&pinned) else {
-            failures.push(format!("{}: no baseline {} (run scripts/update_baselines.sh and review it)", f.display(), pinned.display()));
+            failures.push(format!(
+                "{}: no baseline {} (run scripts/update_baselines.sh and review it)",
+                f.display(),
+                pinned.display()
+            ));
             continue;
         };
         let base: Value = serde_json::from_str(&text).unwrap();

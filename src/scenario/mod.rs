@@ -167,7 +167,8 @@ pub fn check(source: Source) -> Result<Loaded, ScenarioErrors> {
         .collect();
     let mut seen = Vec::new();
     list.retain(|i| {
-        let keep = matches!(i.kind, IssueKind::WrongType | IssueKind::Missing) || !unreadable.contains(&i.path);
+        let keep = matches!(i.kind, IssueKind::WrongType | IssueKind::Missing)
+            || !unreadable.contains(&i.path);
         let dup = seen.contains(&(i.path.clone(), i.message.clone()));
         seen.push((i.path.clone(), i.message.clone()));
         keep && !dup
