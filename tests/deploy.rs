@@ -17,9 +17,25 @@ fn slurm_dry_run_merges_to_the_single_run_summary() {
         .env("HFSIM", hfsim)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let single = tmp.join("single");
-    let o = Command::new(hfsim).args(["run", "tests/fixtures/small_trial.toml", "--replicates", "12", "--no-progress", "--out", single.to_str().unwrap()]).output().unwrap();
+    let o = Command::new(hfsim)
+        .args([
+            "run",
+            "tests/fixtures/small_trial.toml",
+            "--replicates",
+            "12",
+            "--no-progress",
+            "--out",
+            single.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(o.status.success());
     let a = std::fs::read_to_string(single.join("summary.json")).unwrap();
     let b = std::fs::read_to_string(tmp.join("array/merged/summary.json")).unwrap();
@@ -33,7 +49,15 @@ fn slurm_dry_run_merges_to_the_single_run_summary() {
 #[test]
 fn kubernetes_job_is_indexed_and_shares_a_volume() {
     let job = std::fs::read_to_string("deploy/kubernetes/hfsim-shards.yaml").unwrap();
-    for needle in ["kind: Job", "completionMode: Indexed", "JOB_COMPLETION_INDEX", "--shard \"$I/$N\"", "persistentVolumeClaim", "completions: 20", "N=20"] {
+    for needle in [
+        "kind: Job",
+        "completionMode: Indexed",
+        "JOB_COMPLETION_INDEX",
+        "--shard \"$I/$N\"",
+        "persistentVolumeClaim",
+        "completions: 20",
+        "N=20",
+    ] {
         assert!(job.contains(needle), "hfsim-shards.yaml lacks {needle:?}");
     }
     let merge = std::fs::read_to_string("deploy/kubernetes/hfsim-merge.yaml").unwrap();

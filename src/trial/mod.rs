@@ -56,6 +56,22 @@ pub struct TrialContext {
     pub method: Method,
     /// Regimen of `[control, treatment]`.
     pub regimens: [Regimen; 2],
+    /// Fingerprint of everything that determines a patient's record given
+    /// the arm, per arm: equal fingerprints in two design points mean the
+    /// same patient record (see [`PatientCache`]).
+    pub arm_fingerprints: [u64; 2],
+}
+
+/// Patient records shared between the design points of one replicate: a
+/// patient whose record cannot differ between two design points (e.g. a
+/// placebo patient when only the cell regimen is swept) is simulated once.
+/// Entries keep the work and failures of the original simulation, so the
+/// outputs are the same with or without the cache.
+#[derive(Debug, Default)]
+pub struct PatientCache {
+    entries:
+        std::collections::HashMap<(u64, u64), (PatientRecord, Vec<PatientFailure>, SolverStats)>,
+    pub hits: u64,
 }
 
 impl TrialContext {
@@ -65,12 +81,15 @@ impl TrialContext {
             scenario.arms[0].regimen.clone(),
             scenario.arms[1].regimen.clone(),
         ];
+        let arm_fingerprints =
+            [0, 1].map(|a| fingerprint(&scenario, &regimens[a], design, &method));
         TrialContext {
             scenario,
             sampler,
             design,
             method,
             regimens,
+            arm_fingerprints,
         }
     }
 
@@ -176,6 +195,71 @@ pub fn enrol_and_randomize(
         &mut rng,
     );
     Ok((cohort, arms, screened))
+}
+
+/// What a patient's record depends on, given its arm (not the trial size,
+/// randomization, inclusion criteria (the screening draws come last in the
+/// candidate's stream), the other arm or the endpoints).
+fn fingerprint(s: &Scenario, regimen: &Regimen, design: DesignSlot, method: &Method) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let key = format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        s.model,
+        regimen,
+        s.population.covariates,
+        s.population.cholesky,
+        s.background,
+        s.trial.visits,
+        s.trial.imaging,
+        (
+            s.trial.early_withdrawal_probability,
+            s.trial.dropout_per_day,
+            s.trial.visit_window_days
+        ),
+        (s.run.seed, s.run.follow_up_days),
+        design,
+        method,
+        s.population.model,
+        s.population.max_screening_factor,
+    );
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// Simulate one replicate of the trial, reusing records of patients already
+/// simulated with the same inputs in another design point of this replicate.
+pub fn simulate_trial_cached(
+    ctx: &TrialContext,
+    replicate: u64,
+    ws: &mut Workspace,
+    cache: &mut PatientCache,
+) -> Result<TrialData, CohortError> {
+    let (cohort, arms, screened) = enrol_and_randomize(ctx, replicate)?;
+    let mut data = TrialData {
+        replicate,
+        screened,
+        ..Default::default()
+    };
+    for (cand, &arm) in cohort.iter().zip(arms.iter()) {
+        let key = (ctx.arm_fingerprints[arm as usize], cand.index);
+        if let Some((rec, failures, stats)) = cache.entries.get(&key) {
+            data.patients.push(rec.clone());
+            data.failures.extend(failures.iter().cloned());
+            data.stats += *stats;
+            cache.hits += 1;
+            continue;
+        }
+        let mut own = TrialData::default();
+        let rec = simulate_patient(ctx, replicate, cand, arm, ws, &mut own);
+        cache
+            .entries
+            .insert(key, (rec.clone(), own.failures.clone(), own.stats));
+        data.patients.push(rec);
+        data.failures.extend(own.failures);
+        data.stats += own.stats;
+    }
+    Ok(data)
 }
 
 /// Simulate one replicate of the trial.
