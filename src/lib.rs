@@ -24,6 +24,7 @@ pub mod model;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod search;
 pub mod solver;
 pub mod summary;
 pub mod trial;
