@@ -21,6 +21,7 @@ pub mod cli;
 pub mod cohort;
 pub mod evaluation;
 pub mod model;
+pub mod plots;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
