@@ -22,6 +22,7 @@ pub mod cohort;
 pub mod evaluation;
 pub mod model;
 pub mod plots;
+pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
