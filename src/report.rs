@@ -600,7 +600,7 @@ pub fn render_html(r: &ReportInput) -> String {
         let p_pass = f.patterns.iter().filter(|p| p.pass).count();
         let _ = write!(
             h,
-            "<h2 id=\"calibration\">Calibration to PRIME-HFrEF</h2>\n<p>From <code>{}</code>: scenario <b>{}</b>{}, {} simulated trials, seed {}. <span class=\"{}\">{} of {} targets</span> lie within the central 95% of the simulated trials; <span class=\"{}\">{} of {} qualitative patterns</span> hold.</p>\n",
+            "<h2 id=\"calibration\">Calibration to PRIME-HFrEF</h2>\n<p>From <code>{}</code>: scenario <b>{}</b>{}, {} simulated trials, seed {}. <span class=\"{}\">{} of {} targets pass</span> (the published value within the central 95% of the simulated trials or, for a bound, the simulated mean on the stated side); <span class=\"{}\">{} of {} qualitative patterns</span> hold.</p>\n",
             esc(&c.path),
             esc(&f.scenario),
             if f.scenario != s.name {
@@ -625,20 +625,20 @@ pub fn render_html(r: &ReportInput) -> String {
             p_pass,
             f.patterns.len()
         );
-        h.push_str("<div class=\"scroll\"><table><tr><th>target</th><th>description</th><th>unit</th><th class=\"num\">published</th><th class=\"num\">simulated median</th><th class=\"num\">95% range</th><th class=\"num\">percentile</th><th>result</th></tr>\n");
+        h.push_str("<div class=\"scroll\"><table><tr><th>target</th><th>description</th><th>unit</th><th class=\"num\">published</th><th class=\"num\">simulated median</th><th class=\"num\">95% range</th><th class=\"num\">percentile</th><th>criterion</th><th>result</th></tr>\n");
         let mut last_group = None;
         for t in &f.targets {
             if last_group != Some(&t.group) {
                 let _ = write!(
                     h,
-                    "<tr class=\"group\"><td colspan=\"8\">{}</td></tr>",
+                    "<tr class=\"group\"><td colspan=\"9\">{}</td></tr>",
                     esc(&t.group)
                 );
                 last_group = Some(&t.group);
             }
             let _ = writeln!(
                 h,
-                "<tr{}><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} to {}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                "<tr{}><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} to {}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
                 if t.pass { "" } else { " class=\"fail\"" },
                 esc(&t.name),
                 esc(&t.description),
@@ -650,6 +650,7 @@ pub fn render_html(r: &ReportInput) -> String {
                 t.percentile
                     .map(|p| format!("{p:.1}"))
                     .unwrap_or_else(|| "-".into()),
+                esc(&t.criterion()),
                 if t.pass {
                     "<span class=\"pass\">pass</span>"
                 } else {

@@ -406,6 +406,30 @@ fn tick_formatter(ticks: &Ticks) -> impl Fn(&f64) -> String + '_ {
     }
 }
 
+/// A panel title that fits `width` pixels: a smaller font (down to 11 px),
+/// then the middle of the text elided.
+fn fit_title(title: &str, width: u32) -> (String, u32) {
+    let mut size = PANEL_TITLE_SIZE;
+    while size > 11 && text_width(title, size) > width {
+        size -= 1;
+    }
+    if text_width(title, size) <= width {
+        return (title.to_string(), size);
+    }
+    let chars: Vec<char> = title.chars().collect();
+    let keep = ((width as f64 / (size as f64 * 0.58)) as usize)
+        .saturating_sub(1)
+        .max(8);
+    let head = keep / 2;
+    let tail = keep - head;
+    let s: String = chars[..head.min(chars.len())]
+        .iter()
+        .chain(['~'].iter())
+        .chain(chars[chars.len().saturating_sub(tail)..].iter())
+        .collect();
+    (s, size)
+}
+
 /// A tick label without float noise (0.30000000000000004 -> 0.3).
 pub fn format_tick(v: f64) -> String {
     if v.abs() < 1e-12 {
@@ -445,10 +469,11 @@ fn draw_panel<DB: DrawingBackend>(
         (y0 - 0.5, y0 + 0.5)
     };
     let title_color = p.title_color.rgb();
-    let title = TextStyle::from((FAMILY, PANEL_TITLE_SIZE).into_font()).color(&title_color);
+    let (caption, size) = fit_title(&p.title, area.dim_in_pixel().0.saturating_sub(24));
+    let title = TextStyle::from((FAMILY, size).into_font()).color(&title_color);
     let mut builder = ChartBuilder::on(area);
-    if !p.title.is_empty() {
-        builder.caption(&p.title, title);
+    if !caption.is_empty() {
+        builder.caption(&caption, title);
     }
     let mut chart = builder
         .margin(10)
@@ -699,6 +724,24 @@ mod tests {
         assert_eq!(&png[1..4], b"PNG");
         assert_eq!(render_png(&f).unwrap(), png);
         assert_eq!(render_svg(&f).unwrap(), svg);
+    }
+
+    #[test]
+    fn long_titles_shrink_then_elide() {
+        assert_eq!(
+            fit_title("short", 300),
+            ("short".to_string(), PANEL_TITLE_SIZE)
+        );
+        let (t, size) = fit_title(
+            "ddimer_median_unanticoagulated_d180_msc: pass (mean <=)",
+            300,
+        );
+        assert!(
+            size < PANEL_TITLE_SIZE && text_width(&t, size) <= 300,
+            "{t} {size}"
+        );
+        let (t, _) = fit_title(&"x".repeat(200), 300);
+        assert!(t.contains('~') && text_width(&t, 11) <= 300);
     }
 
     #[test]
