@@ -61,6 +61,9 @@ th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: le
 th { background: var(--band); font-weight: 600; white-space: nowrap; }
 td { max-width: 520px; }
 td.nowrap { white-space: nowrap; }
+table.cal { font-size: 13px; }
+table.cal td.desc { min-width: 240px; }
+table.cal td:first-child { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 table.glance td.heat { min-width: 44px; text-align: center; }
 th.rot { vertical-align: bottom; padding: 6px 4px; }
 th.rot span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-weight: 600; }
@@ -625,20 +628,20 @@ pub fn render_html(r: &ReportInput) -> String {
             p_pass,
             f.patterns.len()
         );
-        h.push_str("<div class=\"scroll\"><table><tr><th>target</th><th>description</th><th>unit</th><th class=\"num\">published</th><th class=\"num\">simulated median</th><th class=\"num\">95% range</th><th class=\"num\">percentile</th><th>criterion</th><th>result</th></tr>\n");
+        h.push_str("<div class=\"scroll\"><table class=\"cal\"><tr><th>target</th><th>description (unit)</th><th class=\"num\">published</th><th class=\"num\">simulated median</th><th class=\"num\">simulated 95%</th><th class=\"num\">pctl</th><th>criterion</th><th>result</th></tr>\n");
         let mut last_group = None;
         for t in &f.targets {
             if last_group != Some(&t.group) {
                 let _ = write!(
                     h,
-                    "<tr class=\"group\"><td colspan=\"9\">{}</td></tr>",
+                    "<tr class=\"group\"><td colspan=\"8\">{}</td></tr>",
                     esc(&t.group)
                 );
                 last_group = Some(&t.group);
             }
             let _ = writeln!(
                 h,
-                "<tr{}><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} to {}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr{}><td>{}</td><td class=\"desc\">{} ({})</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} to {}</td><td class=\"num\">{}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
                 if t.pass { "" } else { " class=\"fail\"" },
                 esc(&t.name),
                 esc(&t.description),

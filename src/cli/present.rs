@@ -160,6 +160,11 @@ fn write_report(args: &RunArgs, ex: &Execution, figures_svg: &[(String, String)]
     let cal_svg = calibration
         .as_ref()
         .and_then(|(_, c)| figures::calibration_panels(c))
+        .map(|mut f| {
+            // four columns fit the page at close to full size
+            f.columns = 4;
+            f
+        })
         .and_then(|f| render_svg(&f).ok());
     let input = crate::report::ReportInput {
         loaded: &ex.loaded,

@@ -97,11 +97,13 @@ pub struct SweepLayout {
     /// Line (group) of each design point, and the groups' labels.
     pub group: Vec<usize>,
     pub groups: Vec<String>,
+    /// For a zipped sweep: the other axes' values along the line.
+    pub paired: String,
 }
 
 /// The x axis is the first axis with numeric values that change (else the
 /// first axis, as categories); points are grouped by the other axes' values,
-/// unless every group would hold one point (a zipped sweep: one line).
+/// except in a zipped sweep (the axes change together: one line).
 pub fn sweep_layout(points: &[(DesignPoint, Loaded)]) -> Option<SweepLayout> {
     let first = points.first()?;
     let keys: Vec<String> = first.0.assignments.iter().map(|(k, _)| k.clone()).collect();
@@ -158,9 +160,36 @@ pub fn sweep_layout(points: &[(DesignPoint, Loaded)]) -> Option<SweepLayout> {
             })
         })
         .collect();
-    if groups.len() == points.len() || groups.is_empty() {
+    let zipped = first
+        .1
+        .spec
+        .sweep
+        .as_ref()
+        .is_some_and(|s| s.mode == crate::scenario::spec::SweepMode::Zip);
+    let mut paired = String::new();
+    if zipped || groups.len() == points.len() || groups.is_empty() {
         groups = vec![String::new()];
         group = vec![0; points.len()];
+        let along = |k: &str| {
+            values
+                .iter()
+                .map(|m| m.get(k).map(json_label).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        paired = others
+            .iter()
+            .map(|k| format!("{} = {}", short_key(k), along(k)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !paired.is_empty() {
+            paired = format!(
+                "Paired with {}: {paired} (at {} = {}).",
+                short_key(&x_key),
+                short_key(&x_key),
+                along(&x_key)
+            );
+        }
     }
     Some(SweepLayout {
         x_key,
@@ -168,6 +197,7 @@ pub fn sweep_layout(points: &[(DesignPoint, Loaded)]) -> Option<SweepLayout> {
         x_ticks,
         group,
         groups,
+        paired,
     })
 }
 
@@ -287,7 +317,9 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
         panels.push(p);
         return Some(Figure {
             title,
-            note: reps_note(summary),
+            note: format!("{} {}", reps_note(summary), layout.paired)
+                .trim_end()
+                .to_string(),
             legend,
             panels,
             columns: 1,
@@ -312,7 +344,9 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
     let columns = if panels.len() >= 3 { 3 } else { panels.len() };
     Some(Figure {
         title,
-        note: reps_note(summary),
+        note: format!("{} {}", reps_note(summary), layout.paired)
+            .trim_end()
+            .to_string(),
         legend,
         panels,
         columns,
@@ -631,9 +665,11 @@ pub fn effect_distributions(
             short_key(&layout.x_key)
         ),
         note: format!(
-            "Points: median of the estimated effect (treatment - control) over {} simulated trials per design point; bars: central 95% of the estimates.",
-            summary.replicates
-        ),
+            "Points: median of the estimated effect (treatment - control) over {} simulated trials per design point; bars: central 95% of the estimates. {}",
+            summary.replicates, layout.paired
+        )
+        .trim_end()
+        .to_string(),
         legend,
         panels,
         columns,
@@ -825,9 +861,9 @@ impl CalibrationTarget {
             .map(|m| format!("{m:.3}"))
             .unwrap_or_else(|| "-".into());
         match self.kind.as_str() {
-            "upper_bound" => format!("simulated mean {m} <= {}", self.published),
-            "lower_bound" => format!("simulated mean {m} >= {}", self.published),
-            _ => "published value within the central 95%".into(),
+            "upper_bound" => format!("mean {m} <= {}", self.published),
+            "lower_bound" => format!("mean {m} >= {}", self.published),
+            _ => "central 95%".into(),
         }
     }
 }
