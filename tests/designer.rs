@@ -244,6 +244,38 @@ fn sweep_outputs_do_not_depend_on_threads_or_interruption() {
     for f in ["summary.json", "sweep.csv", "effects.csv", "power.csv"] {
         assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} differs");
     }
+    // three shards merged: the same summary and effect distributions, and the plots
+    let shards: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("shard{i}"))).collect();
+    for (i, d) in shards.iter().enumerate() {
+        run_ok(&[
+            "sweep",
+            s,
+            "--replicates",
+            "12",
+            "--out",
+            d.to_str().unwrap(),
+            "--no-progress",
+            "--shard",
+            &format!("{i}/3"),
+        ]);
+        assert!(
+            !d.join("power_curves.svg").exists(),
+            "no plots of a part of the replicates"
+        );
+    }
+    let merged = dir.join("merged");
+    let mut args: Vec<&str> = vec!["merge"];
+    args.extend(shards.iter().map(|d| d.to_str().unwrap()));
+    args.extend(["--out", merged.to_str().unwrap()]);
+    run_ok(&args);
+    for f in ["summary.json", "effects.csv", "power.csv"] {
+        assert_eq!(
+            read(&a.join(f)),
+            read(&merged.join(f)),
+            "merged {f} differs"
+        );
+    }
+    assert!(merged.join("power_curves.png").is_file() && merged.join("effects.svg").is_file());
     assert!(!a.join("power_curves.svg").exists(), "--no-plots");
     let _ = std::fs::remove_dir_all(&dir);
 }

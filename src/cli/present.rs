@@ -40,13 +40,13 @@ pub fn finish(args: &RunArgs, ex: &Execution, extra: &[&str]) -> CliResult {
     files.extend(extra.iter().map(|s| s.to_string()));
     let mut rendered: Vec<(String, String)> = Vec::new();
     if args.shard.is_some() {
-        if args.report || !args.no_plots {
+        if args.report {
             eprintln!(
                 "note: a shard covers part of the replicates: plots and report are left to the merged run"
             );
         }
     } else if !args.no_plots || args.report {
-        for (name, caption, fig) in run_figures(ex) {
+        for (name, caption, fig) in run_figures(&ex.summary, &ex.points, &ex.state) {
             if let Some(svg) = write_figure(&ex.out, name, &fig, !args.no_plots)? {
                 if !args.no_plots {
                     files.push(format!("{name}.svg/.png"));
@@ -74,26 +74,30 @@ pub fn finish(args: &RunArgs, ex: &Execution, extra: &[&str]) -> CliResult {
 
 /// The figures of a run: a forest chart for one design point, power curves
 /// for several; the distributions of the estimated effect.
-fn run_figures(ex: &Execution) -> Vec<(&'static str, String, Figure)> {
+fn run_figures(
+    summary: &Summary,
+    points: &[(DesignPoint, Loaded)],
+    state: &RunState,
+) -> Vec<(&'static str, String, Figure)> {
     let accs: Vec<&crate::summary::DesignAcc> =
-        ex.state.design_points.iter().map(|d| &d.acc).collect();
+        state.design_points.iter().map(|d| &d.acc).collect();
     let mut out = Vec::new();
-    if ex.points.len() == 1 {
-        if let Some(f) = figures::power_forest(&ex.summary, 0, &ex.points[0].1) {
+    if points.len() == 1 {
+        if let Some(f) = figures::power_forest(summary, 0, &points[0].1) {
             out.push((
                 "power_forest",
                 "Power per endpoint with its 95% Wilson interval.".to_string(),
                 f,
             ));
         }
-    } else if let Some(f) = figures::power_curves(&ex.summary, &ex.points) {
+    } else if let Some(f) = figures::power_curves(summary, points) {
         out.push((
             "power_curves",
             "Power versus the swept key, with 95% Wilson bands.".to_string(),
             f,
         ));
     }
-    if let Some(f) = figures::effect_distributions(&ex.summary, &ex.points, &accs) {
+    if let Some(f) = figures::effect_distributions(summary, points, &accs) {
         out.push((
             "effects",
             "Distribution of the estimated treatment effect over the simulated trials.".to_string(),
@@ -126,6 +130,22 @@ pub fn write_figure(
         }
     }
     Ok(Some(svg))
+}
+
+/// The plots of a merged run (`hfsim merge`); returns the files written.
+pub fn write_run_plots(
+    out: &Path,
+    summary: &Summary,
+    points: &[(DesignPoint, Loaded)],
+    state: &RunState,
+) -> Result<Vec<String>, CliError> {
+    let mut files = Vec::new();
+    for (name, _, fig) in run_figures(summary, points, state) {
+        if write_figure(out, name, &fig, true)?.is_some() {
+            files.push(format!("{name}.svg/.png"));
+        }
+    }
+    Ok(files)
 }
 
 fn find_calibration(args: &RunArgs, ex: &Execution) -> Option<(PathBuf, CalibrationFile)> {
