@@ -177,6 +177,34 @@ impl SearchResult {
     pub fn at(&self, value: f64) -> Option<&Evaluation> {
         self.evaluations.iter().find(|e| e.value == value)
     }
+
+    /// The uncertainty of the answer in words, values formatted by `f`.
+    pub fn uncertainty(&self, f: &dyn Fn(f64) -> String) -> Option<String> {
+        let a = self.plausible_from?;
+        let (short, reach) = match self.direction {
+            Direction::Increasing => ("below", "from"),
+            Direction::Decreasing => ("above", "up to"),
+        };
+        Some(match self.confident_from {
+            Some(b) => format!(
+                "uncertain between {} and {}: {short} {} power is clearly short of the target, {reach} {} it clearly reaches it (95% Wilson intervals)",
+                f(a.min(b)),
+                f(a.max(b)),
+                f(a),
+                f(b)
+            ),
+            None => {
+                let range = match self.direction {
+                    Direction::Increasing => format!("from {} on", f(a)),
+                    Direction::Decreasing => format!("up to {}", f(a)),
+                };
+                format!(
+                    "uncertain {range}: {short} {} power is clearly short of the target; no value searched clearly reaches it (95% Wilson intervals)",
+                    f(a)
+                )
+            }
+        })
+    }
 }
 
 /// Options of a search.
@@ -368,6 +396,11 @@ mod tests {
         assert_eq!(r.direction, Direction::Decreasing);
         assert_eq!(r.answer, Some(33.0)); // 0.95 - 0.0045 * 33.33 = 0.8
         assert!(r.plausible_from.unwrap() >= 33.0 && r.confident_from.unwrap() <= 33.0);
+        let text = r.uncertainty(&|x| format!("{x}")).unwrap();
+        assert!(
+            text.starts_with("uncertain between 33 and 33") || text.contains("above"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -457,17 +457,8 @@ fn print_result(r: &SearchResult, key: &str, endpoint: &str) {
                     ""
                 }
             );
-            match (r.plausible_from, r.confident_from) {
-                (Some(lo), Some(hi)) => println!(
-                    "uncertainty: from {} (95% interval first reaches the target) to {} (95% interval entirely at or above it)",
-                    f(lo),
-                    f(hi)
-                ),
-                (Some(lo), None) => println!(
-                    "uncertainty: from {} (95% interval first reaches the target); no value in the range reaches it with 95% confidence",
-                    f(lo)
-                ),
-                _ => {}
+            if let Some(u) = r.uncertainty(&|x| f(x)) {
+                println!("{u}");
             }
         }
     }

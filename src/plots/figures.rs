@@ -757,18 +757,17 @@ pub fn search_curve(
         ),
     };
     let reps = ev.iter().map(|e| e.replicates).max().unwrap_or(0);
-    let band = match (result.plausible_from, result.confident_from) {
-        (Some(a), Some(b)) => format!(
-            "Shaded: from {} (95% interval first reaches the target) to {} (interval entirely above it).",
-            super::format_tick(a),
-            super::format_tick(b)
-        ),
-        (Some(a), None) => format!(
-            "Shaded: from {} (95% interval first reaches the target) on; no value in the range is above it with 95% confidence.",
-            super::format_tick(a)
-        ),
-        _ => String::new(),
-    };
+    let band = result
+        .uncertainty(&|x| super::format_tick(x))
+        .map(|u| {
+            let mut c = u.chars();
+            let first = c
+                .next()
+                .map(|x| x.to_uppercase().collect::<String>())
+                .unwrap_or_default();
+            format!("Shaded: {first}{}.", c.as_str())
+        })
+        .unwrap_or_default();
     let note = format!(
         "{} simulated trials per value, the same virtual patients at every value; bars: 95% Wilson intervals. {band}",
         reps
