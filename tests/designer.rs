@@ -466,7 +466,7 @@ fn search_finds_the_smallest_n_per_arm_for_a_target_power() {
     ]);
     let strip = |s: String| {
         s.lines()
-            .map(|l| l.rsplitn(2, ',').nth(1).unwrap().to_string())
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
             .collect::<Vec<_>>()
     };
     assert_eq!(
