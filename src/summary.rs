@@ -285,9 +285,10 @@ pub fn effect_bin_edges(i: i32) -> (f64, f64) {
 }
 
 /// The distribution of the estimated effect of one endpoint, for display:
-/// about 25 equal bins with round edges over the central 99% of the
-/// estimates, the counts beyond them, and quantiles (to the resolution of
-/// the fine bins, 2.5% of the value).
+/// about 25 equal bins with round edges over the range of the estimates (the
+/// central 99% if the tails are more than twice as wide), the counts beyond
+/// them, and quantiles (to the resolution of the fine bins, 2.5% of the
+/// value).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EffectDistribution {
     pub n: u64,
