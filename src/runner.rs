@@ -12,7 +12,9 @@
 use crate::evaluation::{ReplicateRecord, evaluate};
 use crate::summary::DesignAcc;
 use crate::trial::endpoints::EndpointData;
-use crate::trial::{PatientFailure, TrialContext, Workspace, simulate_trial};
+use crate::trial::{
+    PatientCache, PatientFailure, TrialContext, Workspace, simulate_trial, simulate_trial_cached,
+};
 use rayon::prelude::*;
 use std::ops::Range;
 use thiserror::Error;
@@ -96,8 +98,34 @@ pub fn run_replicate(
     ws: &mut Workspace,
     export: bool,
 ) -> (ReplicateRecord, Option<ReplicateExport>) {
+    evaluate_replicate(ctx, replicate, simulate_trial(ctx, replicate, ws), export)
+}
+
+/// Simulate and evaluate one replicate with a cache shared by the design
+/// points of that replicate.
+pub fn run_replicate_cached(
+    ctx: &TrialContext,
+    replicate: u64,
+    ws: &mut Workspace,
+    export: bool,
+    cache: &mut PatientCache,
+) -> (ReplicateRecord, Option<ReplicateExport>) {
+    evaluate_replicate(
+        ctx,
+        replicate,
+        simulate_trial_cached(ctx, replicate, ws, cache),
+        export,
+    )
+}
+
+fn evaluate_replicate(
+    ctx: &TrialContext,
+    replicate: u64,
+    simulated: Result<crate::trial::TrialData, crate::cohort::CohortError>,
+    export: bool,
+) -> (ReplicateRecord, Option<ReplicateExport>) {
     let s = &ctx.scenario;
-    match simulate_trial(ctx, replicate, ws) {
+    match simulated {
         Ok(data) => {
             let mut ex = export.then(ReplicateExport::default);
             let arm_key = |a: u8| s.arms[a as usize].key.clone();
@@ -253,4 +281,79 @@ pub fn run_design_point(
         }
     }
     Ok((acc, true))
+}
+
+/// Run every design point over the same replicates together: replicate by
+/// replicate, so that a patient whose record is the same in several design
+/// points (e.g. a placebo patient in a sweep of the cell regimen) is
+/// simulated once (see `trial::PatientCache`). Accumulators and observer
+/// calls are per design point, in replicate order, exactly as
+/// [`run_design_point`] would produce them one point at a time.
+/// `resumes` must all cover the same replicates.
+pub fn run_design_points(
+    ctxs: &[TrialContext],
+    replicates: Range<u64>,
+    resumes: Vec<Resume>,
+    opts: &[RunOptions],
+    observer: &mut dyn Observer,
+    exports: &mut [Vec<ReplicateExport>],
+) -> Result<(Vec<DesignAcc>, bool), RunError> {
+    let covered_from = resumes
+        .first()
+        .map(|r| r.covered_from)
+        .unwrap_or(replicates.start);
+    let mut accs: Vec<DesignAcc> = resumes.into_iter().map(|r| r.acc).collect();
+    let mut failed: Vec<u64> = accs
+        .iter()
+        .map(|a| a.patients_failed.values().sum())
+        .collect();
+    let mut first_failure: Vec<Option<PatientFailure>> = vec![None; ctxs.len()];
+    let chunk = opts.first().map(|o| o.chunk).unwrap_or(64).max(1);
+    let mut start = replicates.start;
+    while start < replicates.end {
+        let end = (start + chunk).min(replicates.end);
+        let rows: Vec<Vec<(ReplicateRecord, Option<ReplicateExport>)>> = (start..end)
+            .into_par_iter()
+            .map_init(Workspace::default, |ws, r| {
+                let mut cache = PatientCache::default();
+                ctxs.iter()
+                    .zip(opts)
+                    .map(|(ctx, o)| {
+                        run_replicate_cached(ctx, r, ws, r < o.export_replicates, &mut cache)
+                    })
+                    .collect()
+            })
+            .collect();
+        for row in rows {
+            for (d, (rec, ex)) in row.into_iter().enumerate() {
+                accs[d].add(&rec);
+                failed[d] += rec.failures.len() as u64;
+                if first_failure[d].is_none() {
+                    first_failure[d] = rec.failures.first().cloned();
+                }
+                if let Some(ex) = ex {
+                    exports[d].push(ex);
+                }
+            }
+        }
+        for d in 0..ctxs.len() {
+            if failed[d] > opts[d].failures_allowed {
+                return Err(RunError::FailureBudget {
+                    failed: failed[d],
+                    simulated: accs[d].patients_simulated,
+                    allowed: opts[d].failures_allowed,
+                    first: first_failure[d].clone().expect("a failure was counted"),
+                });
+            }
+        }
+        start = end;
+        let mut go_on = true;
+        for (d, acc) in accs.iter().enumerate() {
+            go_on &= observer.chunk_done(d, &(covered_from..end), acc);
+        }
+        if !go_on && start < replicates.end {
+            return Ok((accs, false));
+        }
+    }
+    Ok((accs, true))
 }

@@ -16,6 +16,9 @@ use crate::solver::SolverStats;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Failed patients kept by name (the rest are counted).
+const MAX_FAILURE_EXAMPLES: usize = 20;
+
 /// Fixed-point scale of [`ExactSum`].
 const SCALE: f64 = (1u64 << 40) as f64;
 /// Values beyond this magnitude are not summed (counted as out of range).
@@ -114,6 +117,8 @@ pub struct DesignAcc {
     pub replicates_failed: BTreeMap<String, u64>,
     pub patients_simulated: u64,
     pub patients_failed: BTreeMap<String, u64>,
+    /// The first failed patients in (replicate, patient) order, to replay.
+    pub failure_examples: Vec<crate::trial::PatientFailure>,
     pub screened: u64,
     pub rhs_evaluations: u64,
     pub accepted_steps: u64,
@@ -151,6 +156,9 @@ impl DesignAcc {
         }
         self.patients_simulated += r.patients_simulated;
         for f in &r.failures {
+            if self.failure_examples.len() < MAX_FAILURE_EXAMPLES {
+                self.failure_examples.push(f.clone());
+            }
             *self
                 .patients_failed
                 .entry(f.failure.key().to_string())
@@ -222,6 +230,11 @@ impl DesignAcc {
 
     /// Add another accumulator (shards, chunks).
     pub fn merge(&mut self, o: &DesignAcc) {
+        self.failure_examples
+            .extend(o.failure_examples.iter().cloned());
+        self.failure_examples
+            .sort_by_key(|f| (f.replicate, f.patient));
+        self.failure_examples.truncate(MAX_FAILURE_EXAMPLES);
         self.replicates += o.replicates;
         for (k, v) in &o.replicates_failed {
             *self.replicates_failed.entry(k.clone()).or_default() += v;
@@ -448,10 +461,15 @@ pub struct EndpointSummary {
     pub arm_mean: Option<BTreeMap<String, f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arm_sd: Option<BTreeMap<String, f64>>,
-    /// Classical power of the same test from the arms' mean effect, mean SDs
-    /// and mean n (noncentral t; Welch df for Welch, pooled for Student).
+    /// Classical power from the arms' mean effect, mean SDs and mean n
+    /// (noncentral t): the Student test for Student endpoints, Welch for
+    /// every other continuous endpoint (for Wilcoxon and ANCOVA it is the
+    /// classical comparator: where it differs from `power`, skew, baseline
+    /// adjustment, missing data or dropout matter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analytic_power: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analytic_power_test: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -477,6 +495,8 @@ pub struct DesignSummary {
     pub replicates_failed: BTreeMap<String, u64>,
     pub patients_simulated: u64,
     pub patients_failed: BTreeMap<String, u64>,
+    /// The first failed patients (replicate, screening number, arm, reason): `hfsim replay` them.
+    pub failure_examples: Vec<crate::trial::PatientFailure>,
     /// Mean candidates screened per replicate.
     pub screened_mean: f64,
     /// Mean solver work per simulated patient.
@@ -513,10 +533,11 @@ pub fn summarize(
                     f64::NAN
                 }
             });
+            // Student for Student; Welch for Welch and, as the classical
+            // comparator, for Wilcoxon and ANCOVA endpoints.
             let kind = match ep.test {
                 TestKind::Student => Some(TKind::Student),
-                TestKind::Welch => Some(TKind::Welch),
-                _ => None,
+                _ => Some(TKind::Welch),
             };
             let analytic = kind.and_then(|k| {
                 t_two_sample(
@@ -567,6 +588,13 @@ pub fn summarize(
             arm_mean,
             arm_sd,
             analytic_power: analytic,
+            analytic_power_test: analytic.map(|_| {
+                if ep.test == TestKind::Student {
+                    "student"
+                } else {
+                    "welch"
+                }
+            }),
         });
     }
     let families = s
@@ -600,6 +628,7 @@ pub fn summarize(
         replicates_failed: acc.replicates_failed.clone(),
         patients_simulated: acc.patients_simulated,
         patients_failed: acc.patients_failed.clone(),
+        failure_examples: acc.failure_examples.clone(),
         screened_mean: acc.screened as f64 / acc.replicates.max(1) as f64,
         rhs_evaluations_per_patient: acc.rhs_evaluations as f64 / simulated,
     }

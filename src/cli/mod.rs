@@ -12,6 +12,7 @@ pub mod patient;
 pub mod power;
 pub mod present;
 pub mod progress;
+pub mod replay;
 pub mod run;
 pub mod search;
 pub mod sweep;
@@ -113,6 +114,8 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Compare a scenario with PRIME-HFrEF (check) or re-derive its free parameters (fit).
     Calibrate(calibrate::CalibrateArgs),
+    /// Re-simulate one patient of one replicate exactly, with diagnostics (e.g. a failed patient).
+    Replay(replay::ReplayArgs),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -155,6 +158,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Power(a) => power::power(a),
         Command::Merge(a) => merge::merge(a),
         Command::Calibrate(a) => calibrate::calibrate(a),
+        Command::Replay(a) => replay::replay(a),
     }
 }
 

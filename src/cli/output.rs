@@ -8,6 +8,15 @@ use std::path::{Path, PathBuf};
 /// Write `bytes` to `path` atomically: an interrupted run never leaves a
 /// half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    // Never replace a directory, device or pipe by renaming over it.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        anyhow::bail!(
+            "cannot write {}: it exists and is not a regular file",
+            path.display()
+        );
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -61,18 +61,18 @@ pub enum PowerCommand {
         #[arg(long, allow_hyphen_values = true)]
         mean_control: f64,
         /// SD in both arms (or give --sd-treatment and --sd-control).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         sd: Option<f64>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         sd_treatment: Option<f64>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         sd_control: Option<f64>,
         /// Patients per arm (or give --n-treatment and --n-control).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         n: Option<f64>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         n_treatment: Option<f64>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         n_control: Option<f64>,
         #[arg(long, value_enum, default_value = "welch")]
         test: TTest,
@@ -81,24 +81,24 @@ pub enum PowerCommand {
     },
     /// Two proportions (pooled z-test, normal approximation).
     Proportions {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         p_treatment: f64,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         p_control: f64,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         n: Option<f64>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         n_treatment: Option<f64>,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         n_control: Option<f64>,
         #[command(flatten)]
         common: Common,
     },
     /// Log-rank test (Schoenfeld): power from the number of events, or events needed.
     Logrank {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         hazard_ratio: f64,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         events: Option<f64>,
         #[command(flatten)]
         common: Common,

@@ -112,19 +112,37 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The closest allowed word, if it is close enough to be a likely typo.
+/// The closest allowed word, if it is close enough to be a likely typo, or
+/// else the shortest allowed word containing every `_`-separated part of it
+/// (`rv_emax` suggests `rv_repair_emax_per_day`).
 pub fn suggest<'a>(word: &str, allowed: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let allowed: Vec<&'a str> = allowed.into_iter().collect();
     let limit = (word.chars().count() / 3).clamp(2, 6);
-    allowed
-        .into_iter()
-        .map(|a| (edit_distance(word, a), a))
+    let close = allowed
+        .iter()
+        .map(|a| (edit_distance(word, a), *a))
         .filter(|(d, a)| {
             *d <= limit
                 || (a.contains(word) && word.len() >= 4)
                 || (word.contains(a) && a.len() >= 4)
         })
         .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
+        .map(|(_, a)| a);
+    if close.is_some() {
+        return close;
+    }
+    let parts: Vec<&str> = word.split('_').filter(|p| p.len() >= 2).collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    allowed
+        .iter()
+        .filter(|a| {
+            let theirs: Vec<&str> = a.split('_').collect();
+            parts.iter().all(|p| theirs.contains(p))
+        })
+        .min_by_key(|a| a.len())
+        .copied()
 }
 
 #[cfg(test)]
@@ -144,5 +162,12 @@ mod tests {
             Some("welch")
         );
         assert_eq!(suggest("zzzzzz", ["welch", "student"]), None);
+        assert_eq!(
+            suggest(
+                "rv_emax",
+                ["lv_repair_emax_per_day", "rv_repair_emax_per_day"]
+            ),
+            Some("rv_repair_emax_per_day")
+        );
     }
 }

@@ -158,6 +158,21 @@ pub fn check(source: Source) -> Result<Loaded, ScenarioErrors> {
         None
     };
     let mut list = issues.into_inner();
+    // A key that could not be read gets one message: drop the follow-on
+    // checks of the default that stood in for it.
+    let unreadable: Vec<String> = list
+        .iter()
+        .filter(|i| matches!(i.kind, IssueKind::WrongType | IssueKind::Missing))
+        .map(|i| i.path.clone())
+        .collect();
+    let mut seen = Vec::new();
+    list.retain(|i| {
+        let keep = matches!(i.kind, IssueKind::WrongType | IssueKind::Missing)
+            || !unreadable.contains(&i.path);
+        let dup = seen.contains(&(i.path.clone(), i.message.clone()));
+        seen.push((i.path.clone(), i.message.clone()));
+        keep && !dup
+    });
     if let Some(s) = &spec.sweep {
         if let Err(mut issue) = design::expand(Some(s)) {
             issue.location = source.locate(&issue.path);

@@ -874,7 +874,8 @@ fn validate_arms(spec: &ScenarioSpec, model: &ModelParams, issues: &Issues) -> O
                 "an epicardial patch is implanted once (n_doses = 1)",
             );
         }
-        let dose_days: Vec<f64> = (0..a.n_doses)
+        // (n_doses beyond the limit was reported above; build no schedule for it)
+        let dose_days: Vec<f64> = (0..if a.n_doses <= 1000 { a.n_doses } else { 0 })
             .map(|i| a.first_dose_day + i as f64 * interval)
             .collect();
         out.push(Arm {

@@ -10,7 +10,7 @@
 pub mod dopri5;
 pub mod expm;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::ops::AddAssign;
 use thiserror::Error;
 
@@ -38,7 +38,7 @@ impl AddAssign for SolverStats {
 }
 
 /// Why a solve stopped early.
-#[derive(Debug, Clone, Copy, PartialEq, Error, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Error, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum SolveFailure {
     #[error("step size underflow at day {t}")]

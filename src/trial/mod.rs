@@ -56,6 +56,22 @@ pub struct TrialContext {
     pub method: Method,
     /// Regimen of `[control, treatment]`.
     pub regimens: [Regimen; 2],
+    /// Fingerprint of everything that determines a patient's record given
+    /// the arm, per arm: equal fingerprints in two design points mean the
+    /// same patient record (see [`PatientCache`]).
+    pub arm_fingerprints: [u64; 2],
+}
+
+/// Patient records shared between the design points of one replicate: a
+/// patient whose record cannot differ between two design points (e.g. a
+/// placebo patient when only the cell regimen is swept) is simulated once.
+/// Entries keep the work and failures of the original simulation, so the
+/// outputs are the same with or without the cache.
+#[derive(Debug, Default)]
+pub struct PatientCache {
+    entries:
+        std::collections::HashMap<(u64, u64), (PatientRecord, Vec<PatientFailure>, SolverStats)>,
+    pub hits: u64,
 }
 
 impl TrialContext {
@@ -65,12 +81,15 @@ impl TrialContext {
             scenario.arms[0].regimen.clone(),
             scenario.arms[1].regimen.clone(),
         ];
+        let arm_fingerprints =
+            [0, 1].map(|a| fingerprint(&scenario, &regimens[a], design, &method));
         TrialContext {
             scenario,
             sampler,
             design,
             method,
             regimens,
+            arm_fingerprints,
         }
     }
 
@@ -85,8 +104,9 @@ impl TrialContext {
     }
 }
 
-/// A patient whose solve failed, with what is needed to replay it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A patient whose solve failed, with what is needed to replay it
+/// (`hfsim replay FILE --design D --replicate R --patient P`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PatientFailure {
     pub replicate: u64,
     pub patient: u64,
@@ -146,12 +166,11 @@ pub struct Workspace {
     sample_days: Vec<f64>,
 }
 
-/// Simulate one replicate of the trial.
-pub fn simulate_trial(
+/// Enrol a replicate's cohort and allocate arms: `(patients, arms, screened)`.
+pub fn enrol_and_randomize(
     ctx: &TrialContext,
     replicate: u64,
-    ws: &mut Workspace,
-) -> Result<TrialData, CohortError> {
+) -> Result<(Vec<Candidate>, Vec<u8>, u64), CohortError> {
     let s = &ctx.scenario;
     let n = s.patients_per_replicate() as usize;
     let cohort = ctx.sampler.enrol(replicate, n)?;
@@ -175,6 +194,81 @@ pub fn simulate_trial(
         s.trial.randomization,
         &mut rng,
     );
+    Ok((cohort, arms, screened))
+}
+
+/// What a patient's record depends on, given its arm (not the trial size,
+/// randomization, inclusion criteria (the screening draws come last in the
+/// candidate's stream), the other arm or the endpoints).
+fn fingerprint(s: &Scenario, regimen: &Regimen, design: DesignSlot, method: &Method) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let key = format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        s.model,
+        regimen,
+        s.population.covariates,
+        s.population.cholesky,
+        s.background,
+        s.trial.visits,
+        s.trial.imaging,
+        (
+            s.trial.early_withdrawal_probability,
+            s.trial.dropout_per_day,
+            s.trial.visit_window_days
+        ),
+        (s.run.seed, s.run.follow_up_days),
+        design,
+        method,
+        s.population.model,
+        s.population.max_screening_factor,
+    );
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// Simulate one replicate of the trial, reusing records of patients already
+/// simulated with the same inputs in another design point of this replicate.
+pub fn simulate_trial_cached(
+    ctx: &TrialContext,
+    replicate: u64,
+    ws: &mut Workspace,
+    cache: &mut PatientCache,
+) -> Result<TrialData, CohortError> {
+    let (cohort, arms, screened) = enrol_and_randomize(ctx, replicate)?;
+    let mut data = TrialData {
+        replicate,
+        screened,
+        ..Default::default()
+    };
+    for (cand, &arm) in cohort.iter().zip(arms.iter()) {
+        let key = (ctx.arm_fingerprints[arm as usize], cand.index);
+        if let Some((rec, failures, stats)) = cache.entries.get(&key) {
+            data.patients.push(rec.clone());
+            data.failures.extend(failures.iter().cloned());
+            data.stats += *stats;
+            cache.hits += 1;
+            continue;
+        }
+        let mut own = TrialData::default();
+        let rec = simulate_patient(ctx, replicate, cand, arm, ws, &mut own);
+        cache
+            .entries
+            .insert(key, (rec.clone(), own.failures.clone(), own.stats));
+        data.patients.push(rec);
+        data.failures.extend(own.failures);
+        data.stats += own.stats;
+    }
+    Ok(data)
+}
+
+/// Simulate one replicate of the trial.
+pub fn simulate_trial(
+    ctx: &TrialContext,
+    replicate: u64,
+    ws: &mut Workspace,
+) -> Result<TrialData, CohortError> {
+    let (cohort, arms, screened) = enrol_and_randomize(ctx, replicate)?;
     let mut data = TrialData {
         replicate,
         screened,
@@ -185,6 +279,64 @@ pub fn simulate_trial(
         data.patients.push(rec);
     }
     Ok(data)
+}
+
+/// One patient re-simulated exactly as in a run, with what is needed to
+/// diagnose it (`hfsim replay`).
+#[derive(Debug, Clone)]
+pub struct Replay {
+    pub candidate: Candidate,
+    pub arm: u8,
+    /// Position in the enrolled cohort.
+    pub position: usize,
+    pub params: crate::model::PatientParams,
+    pub record: PatientRecord,
+    pub failures: Vec<PatientFailure>,
+    pub trajectory: Trajectory,
+    pub model: PatientModel,
+}
+
+/// Re-simulate patient `patient` (screening number) of `replicate`.
+pub fn replay_patient(ctx: &TrialContext, replicate: u64, patient: u64) -> Result<Replay, String> {
+    let (cohort, arms, _) = enrol_and_randomize(ctx, replicate).map_err(|e| e.to_string())?;
+    let Some(position) = cohort.iter().position(|c| c.index == patient) else {
+        let enrolled: Vec<String> = cohort
+            .iter()
+            .take(12)
+            .map(|c| c.index.to_string())
+            .collect();
+        return Err(format!(
+            "patient {patient} was not enrolled in replicate {replicate} (screened out or beyond the trial size); enrolled screening numbers start {}{}",
+            enrolled.join(", "),
+            if cohort.len() > 12 { ", ..." } else { "" }
+        ));
+    };
+    let cand = cohort[position].clone();
+    let arm = arms[position];
+    let mut ws = Workspace::default();
+    let mut data = TrialData {
+        replicate,
+        ..Default::default()
+    };
+    let record = simulate_patient(ctx, replicate, &cand, arm, &mut ws, &mut data);
+    let params = ctx
+        .sampler
+        .sample_params(&ctx.scenario.model, replicate, cand.index);
+    let model = PatientModel::new(
+        &params,
+        &ctx.sampler.baseline(&cand),
+        &ctx.regimens[arm as usize],
+    );
+    Ok(Replay {
+        candidate: cand,
+        arm,
+        position,
+        params,
+        record,
+        failures: data.failures,
+        trajectory: ws.trajectory,
+        model,
+    })
 }
 
 /// Conduct of one patient (fixed draw order from the conduct stream).
