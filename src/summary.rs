@@ -95,6 +95,10 @@ pub struct EndpointAcc {
     pub arm_mean_sum: [ExactSum; 2],
     pub arm_sd_sum: [ExactSum; 2],
     pub arm_stat_n: [u64; 2],
+    /// Estimates counted in fine bins (see [`effect_bin`]): the distribution
+    /// of the estimated effect, order-independent and of bounded size.
+    #[serde(default)]
+    pub estimate_bins: BTreeMap<i32, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -193,6 +197,7 @@ impl DesignAcc {
                         acc.estimate_sum.add(e);
                         acc.estimate_sq.add(e * e);
                         acc.estimate_n += 1;
+                        *acc.estimate_bins.entry(effect_bin(e)).or_default() += 1;
                     } else {
                         acc.estimate_out_of_range += 1;
                     }
@@ -253,6 +258,9 @@ impl DesignAcc {
             a.estimate_sq.merge(b.estimate_sq);
             a.estimate_n += b.estimate_n;
             a.estimate_out_of_range += b.estimate_out_of_range;
+            for (k, v) in &b.estimate_bins {
+                *a.estimate_bins.entry(*k).or_default() += v;
+            }
             for i in 0..2 {
                 a.n_sum[i] += b.n_sum[i];
                 a.events_sum[i] += b.events_sum[i];
@@ -269,6 +277,126 @@ impl DesignAcc {
             }
         }
     }
+}
+
+/// Fine bins of the effect histogram: `floor(K * asinh(x / S))` with
+/// `S = 1e-3` and `K = 40`, i.e. bins 2.5% wide relative to the value for
+/// |x| well above `S` and `S / K` wide near zero, whatever the unit. The
+/// index depends only on the value, so counts add up the same in any order,
+/// and there are at most about 2 x 40 x 21 = 1700 bins for |x| <= 1e6.
+pub fn effect_bin(x: f64) -> i32 {
+    (EFFECT_BINS_PER_UNIT * (x / EFFECT_BIN_SCALE).asinh()).floor() as i32
+}
+
+const EFFECT_BIN_SCALE: f64 = 1e-3;
+const EFFECT_BINS_PER_UNIT: f64 = 40.0;
+
+/// Lower and upper edge of a fine bin.
+pub fn effect_bin_edges(i: i32) -> (f64, f64) {
+    let at = |k: f64| EFFECT_BIN_SCALE * (k / EFFECT_BINS_PER_UNIT).sinh();
+    (at(i as f64), at(i as f64 + 1.0))
+}
+
+/// The distribution of the estimated effect of one endpoint, for display:
+/// about 25 equal bins with round edges over the range of the estimates (the
+/// central 99% if the tails are more than twice as wide), the counts beyond
+/// them, and quantiles (to the resolution of the fine bins, 2.5% of the
+/// value).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EffectDistribution {
+    pub n: u64,
+    pub edges: Vec<f64>,
+    pub counts: Vec<u64>,
+    pub below: u64,
+    pub above: u64,
+    pub q025: f64,
+    pub median: f64,
+    pub q975: f64,
+}
+
+impl EffectDistribution {
+    /// `None` when no estimate was recorded.
+    pub fn from_bins(bins: &BTreeMap<i32, u64>) -> Option<EffectDistribution> {
+        let n: u64 = bins.values().sum();
+        if n == 0 {
+            return None;
+        }
+        let quantile = |q: f64| -> f64 {
+            let goal = q * n as f64;
+            let mut cum = 0u64;
+            for (&i, &c) in bins {
+                if (cum + c) as f64 >= goal {
+                    let (lo, hi) = effect_bin_edges(i);
+                    let f = ((goal - cum as f64) / c as f64).clamp(0.0, 1.0);
+                    return lo + f * (hi - lo);
+                }
+                cum += c;
+            }
+            effect_bin_edges(*bins.keys().next_back().expect("not empty")).1
+        };
+        // the whole range, unless long tails would squash the bulk
+        let (min, max) = (
+            effect_bin_edges(*bins.keys().next().expect("not empty")).0,
+            effect_bin_edges(*bins.keys().next_back().expect("not empty")).1,
+        );
+        let (q0, q1) = (quantile(0.005), quantile(0.995));
+        let (lo, hi) = if max - min > 2.0 * (q1 - q0) {
+            (q0, q1)
+        } else {
+            (min, max)
+        };
+        let step = nice_step(((hi - lo) / 25.0).max(1e-9 * (1.0 + lo.abs().max(hi.abs()))));
+        let mut first = (lo / step).floor() * step;
+        let mut last = (hi / step).ceil() * step;
+        if last - first < step * 0.5 {
+            first -= step;
+            last += step;
+        }
+        let k = ((last - first) / step).round().max(1.0) as usize;
+        let edges: Vec<f64> = (0..=k)
+            .map(|j| round_to_step(first + j as f64 * step, step))
+            .collect();
+        let mut counts = vec![0u64; k];
+        let (mut below, mut above) = (0, 0);
+        for (&i, &c) in bins {
+            let (a, b) = effect_bin_edges(i);
+            let mid = 0.5 * (a + b);
+            if mid < first {
+                below += c;
+            } else if mid >= last {
+                above += c;
+            } else {
+                counts[(((mid - first) / step).floor() as usize).min(k - 1)] += c;
+            }
+        }
+        Some(EffectDistribution {
+            n,
+            edges,
+            counts,
+            below,
+            above,
+            q025: quantile(0.025),
+            median: quantile(0.5),
+            q975: quantile(0.975),
+        })
+    }
+}
+
+/// 1, 2 or 5 times a power of ten, at least `x`.
+pub fn nice_step(x: f64) -> f64 {
+    let e = 10f64.powf(x.log10().floor());
+    for m in [1.0, 2.0, 5.0, 10.0] {
+        if m * e >= x * (1.0 - 1e-9) {
+            return m * e;
+        }
+    }
+    10.0 * e
+}
+
+fn round_to_step(x: f64, step: f64) -> f64 {
+    let digits = (-step.log10().floor()).max(0.0) as i32 + 1;
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
 }
 
 /// Power with its Monte Carlo error.
@@ -550,6 +678,40 @@ mod tests {
         assert_eq!(a, b);
         assert!((a.value() - xs.iter().sum::<f64>()).abs() < 1e-9);
         assert!(!a.add(f64::NAN));
+    }
+
+    #[test]
+    fn effect_bins_are_narrow_and_the_distribution_recovers_quantiles() {
+        for x in [-130.0, -1.0, -0.01, 0.0, 1e-5, 0.04, 0.9, 1.1, 47.0, 3000.0] {
+            let (lo, hi) = effect_bin_edges(effect_bin(x));
+            assert!(lo <= x && x < hi, "{x} not in [{lo}, {hi})");
+            assert!(
+                hi - lo <= 0.026 * x.abs() + 3e-5,
+                "{x}: bin [{lo}, {hi}) too wide"
+            );
+        }
+        // a uniform grid of 2001 values on [-100, 100]
+        let mut bins = BTreeMap::new();
+        for i in 0..=2000 {
+            *bins
+                .entry(effect_bin(-100.0 + 0.1 * i as f64))
+                .or_insert(0u64) += 1;
+        }
+        let d = EffectDistribution::from_bins(&bins).unwrap();
+        assert_eq!(d.n, 2001);
+        assert_eq!(d.counts.iter().sum::<u64>() + d.below + d.above, 2001);
+        assert!((d.median).abs() < 0.5, "{}", d.median);
+        assert!(
+            (d.q025 + 95.0).abs() < 2.5 && (d.q975 - 95.0).abs() < 2.5,
+            "{} {}",
+            d.q025,
+            d.q975
+        );
+        assert!(d.edges.len() == d.counts.len() + 1 && d.edges.len() > 10 && d.edges.len() < 60);
+        assert!(EffectDistribution::from_bins(&BTreeMap::new()).is_none());
+        assert_eq!(nice_step(0.3), 0.5);
+        assert_eq!(nice_step(7.0), 10.0);
+        assert_eq!(nice_step(2.0), 2.0);
     }
 
     #[test]

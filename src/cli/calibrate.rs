@@ -175,6 +175,14 @@ fn check(
         "patterns": patterns,
     });
     write_json(&out.join("calibration.json"), &json)?;
+    let mut written = "calibration.csv, calibration.json";
+    if let Some(fig) = serde_json::from_value(json)
+        .ok()
+        .and_then(|f| crate::plots::figures::calibration_panels(&f))
+        && super::present::write_figure(&out, "calibration", &fig, true)?.is_some()
+    {
+        written = "calibration.csv, calibration.json, calibration.svg, calibration.png";
+    }
     print_check(&results, &patterns);
     let failed: Vec<&str> = results
         .iter()
@@ -183,7 +191,7 @@ fn check(
         .chain(patterns.iter().filter(|p| !p.pass).map(|p| p.name))
         .collect();
     eprintln!(
-        "wrote {} (calibration.csv, calibration.json) in {:.1} s",
+        "wrote {} ({written}) in {:.1} s",
         out.display(),
         t0.elapsed().as_secs_f64()
     );

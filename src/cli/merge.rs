@@ -127,6 +127,7 @@ pub fn merge(a: MergeArgs) -> CliResult {
     ensure_dir(&a.out)?;
     let summary = build_summary(&loaded, &points, &merged);
     write_outputs(&a.out, &loaded, &points, &summary, &[], &merged)?;
+    super::present::write_run_plots(&a.out, &summary, &points, &merged)?;
     write_json(&a.out.join(STATE_FILE), &merged)?;
     let manifest = serde_json::json!({
         "hfsim_version": env!("CARGO_PKG_VERSION"),

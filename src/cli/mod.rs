@@ -10,9 +10,12 @@ pub mod merge;
 pub mod output;
 pub mod patient;
 pub mod power;
+pub mod present;
 pub mod progress;
 pub mod replay;
 pub mod run;
+pub mod search;
+pub mod sweep;
 
 use crate::scenario::ScenarioErrors;
 use clap::{Parser, Subcommand};
@@ -84,6 +87,10 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario's trial many times and estimate power per endpoint.
     Run(run::RunArgs),
+    /// Run every design point of a scenario's [sweep]; writes sweep.csv and power curves besides what `run` writes.
+    Sweep(sweep::SweepArgs),
+    /// Find the smallest value of a numeric key (e.g. trial.n_per_arm) whose power on an endpoint reaches a target.
+    Search(search::SearchArgs),
     /// Check scenario files and print every problem (nothing is simulated).
     Validate {
         /// Scenario files (TOML).
@@ -140,6 +147,8 @@ pub fn main_entry() -> i32 {
 fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Search(a) => search::search_cmd(a),
         Command::Validate { files, set } => validate(&files, &set),
         Command::Model { format } => {
             model_table(format);

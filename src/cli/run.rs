@@ -59,6 +59,15 @@ pub struct RunArgs {
     /// Testing aid: behave as if Ctrl-C was pressed after this many chunks.
     #[arg(long, hide = true)]
     pub stop_after_chunks: Option<u64>,
+    /// Also write report.html: a self-contained page with the scenario, power table, plots and calibration.
+    #[arg(long)]
+    pub report: bool,
+    /// calibration.json to show in the report (default: <out>/calibration/ or out/<scenario>/calibration/, if present).
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+    /// Do not write plots (SVG and PNG).
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -221,9 +230,19 @@ impl Observer for Progress<'_> {
     }
 }
 
+/// A finished run: what `run` and `sweep` present.
+pub struct Execution {
+    pub out: PathBuf,
+    pub loaded: Loaded,
+    pub points: Vec<(DesignPoint, Loaded)>,
+    pub summary: Summary,
+    pub state: RunState,
+    pub manifest: serde_json::Value,
+    pub started: Instant,
+}
+
 pub fn run(args: RunArgs) -> CliResult {
-    let started = Instant::now();
-    let started_utc = now_utc();
+    super::present::check_args(&args)?;
     let (loaded, points) = load_points(
         &args.scenario,
         &args.set,
@@ -231,6 +250,19 @@ pub fn run(args: RunArgs) -> CliResult {
         args.replicates,
         args.force,
     )?;
+    let ex = execute(&args, loaded, points)?;
+    super::present::finish(&args, &ex, &[])
+}
+
+/// Simulate every design point (resuming, sharding, checkpointing) and write
+/// summary.json, power.csv, effects.csv, the exports and manifest.json.
+pub fn execute(
+    args: &RunArgs,
+    loaded: Loaded,
+    points: Vec<(DesignPoint, Loaded)>,
+) -> Result<Execution, CliError> {
+    let started = Instant::now();
+    let started_utc = now_utc();
     let s = &loaded.scenario;
     let out = args
         .out
@@ -455,20 +487,15 @@ pub fn run(args: RunArgs) -> CliResult {
         "resumed": args.resume,
     });
     write_json(&out.join("manifest.json"), &manifest)?;
-    print_table(&summary, &points);
-    eprintln!(
-        "wrote {} (summary.json, power.csv, manifest.json{}) in {:.1} s; scenario sha256 {}, seed {}",
-        out.display(),
-        if args.export_replicates > 0 {
-            ", patients.csv, tests.csv"
-        } else {
-            ""
-        },
-        wall,
-        &loaded.sha256[..12],
-        s.run.seed
-    );
-    Ok(())
+    Ok(Execution {
+        out,
+        loaded,
+        points,
+        summary,
+        state,
+        manifest,
+        started,
+    })
 }
 
 /// A checkpoint may only continue the same run.
@@ -528,10 +555,14 @@ pub fn write_outputs(
     points: &[(DesignPoint, Loaded)],
     summary: &Summary,
     exports: &[Vec<ReplicateExport>],
-    _state: &RunState,
+    state: &RunState,
 ) -> Result<(), CliError> {
     write_json(&out.join("summary.json"), summary)?;
     write_atomic(&out.join("power.csv"), &power_csv(summary, points)?)?;
+    write_atomic(
+        &out.join("effects.csv"),
+        &super::present::effects_csv(summary, points, state)?,
+    )?;
     write_atomic(
         &out.join("scenario.resolved.toml"),
         loaded.resolved.as_bytes(),
@@ -673,14 +704,14 @@ pub fn power_csv(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> anyhow:
     csv_bytes(&header_ref, rows)
 }
 
-fn json_cell(v: &serde_json::Value) -> String {
+pub fn json_cell(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
 }
 
-fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
+pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
     // control first, then treatment (scenario order, not key order)
     let arms: Vec<&String> = points
         .first()

@@ -1,0 +1,743 @@
+//! `report.html`: one self-contained page per run (inline CSS and SVG, no
+//! scripts, nothing fetched): the scenario, the power table, the plots, the
+//! calibration if there is one, and the manifest. Pure: builds a string.
+
+use crate::plots::figures::CalibrationFile;
+use crate::scenario::spec::Measure;
+use crate::scenario::{DesignPoint, Loaded};
+use crate::summary::Summary;
+use std::fmt::Write;
+
+/// The calibration shown in a report.
+pub struct CalibrationSection<'a> {
+    /// Where it was read from (shown).
+    pub path: String,
+    pub file: &'a CalibrationFile,
+    /// The calibration panels as SVG, if drawn.
+    pub panels_svg: Option<&'a str>,
+}
+
+/// Everything a report shows.
+pub struct ReportInput<'a> {
+    pub loaded: &'a Loaded,
+    pub points: &'a [(DesignPoint, Loaded)],
+    pub summary: &'a Summary,
+    pub manifest: &'a serde_json::Value,
+    /// `(caption, svg)` of each plot.
+    pub figures: &'a [(String, String)],
+    pub calibration: Option<CalibrationSection<'a>>,
+}
+
+/// Escape text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const CSS: &str = r#"
+:root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --band: #f4f6f9; --accent: #1f77b4; --bad: #c81e1e; --good: #14823c; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: var(--ink); margin: 0; background: #fff; font-size: 15px; line-height: 1.45; }
+main { max-width: 1280px; margin: 0 auto; padding: 24px 32px 64px; }
+header { border-bottom: 3px solid var(--accent); padding-bottom: 12px; margin-bottom: 8px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 22px 0 8px; }
+p.lead { color: var(--muted); margin: 4px 0; }
+nav { font-size: 14px; margin: 10px 0 0; }
+nav a { color: var(--accent); margin-right: 14px; text-decoration: none; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13.5px; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: var(--band); font-weight: 600; white-space: nowrap; }
+td { max-width: 520px; }
+td.nowrap { white-space: nowrap; }
+table.cal { font-size: 13px; }
+table.cal td.desc { min-width: 240px; }
+table.cal td:first-child { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
+table.glance td.heat { min-width: 44px; text-align: center; }
+th.rot { vertical-align: bottom; padding: 6px 4px; }
+th.rot span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.fail td { background: #fdecec; }
+tr.group td { background: var(--band); font-weight: 600; }
+.pass { color: var(--good); font-weight: 600; }
+.fail-text { color: var(--bad); font-weight: 600; }
+.bar { display: inline-block; width: 90px; height: 10px; background: #e8ebf0; vertical-align: middle; margin-right: 6px; position: relative; }
+.bar span { display: block; height: 10px; background: var(--accent); }
+.bar i { position: absolute; top: -3px; width: 1px; height: 16px; background: #444; }
+dl.kv { display: grid; grid-template-columns: max-content auto; gap: 3px 18px; font-size: 14px; }
+dl.kv dt { color: var(--muted); }
+dl.kv dd { margin: 0; }
+figure { margin: 16px 0 28px; }
+figure svg { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: 13.5px; margin-top: 4px; }
+details { margin: 10px 0; }
+summary { cursor: pointer; color: var(--accent); }
+pre { background: var(--band); padding: 10px; overflow-x: auto; font-size: 12.5px; }
+.scroll { overflow-x: auto; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }
+"#;
+
+fn f3(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "-".into()
+    }
+}
+
+fn num(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_finite() => {
+            let a = v.abs();
+            if a != 0.0 && !(0.001..100000.0).contains(&a) {
+                format!("{v:.3e}")
+            } else if a >= 100.0 {
+                format!("{v:.1}")
+            } else {
+                format!("{v:.3}")
+            }
+        }
+        _ => "-".into(),
+    }
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A power cell: the number and a small bar with the 95% interval.
+fn power_cell(p: f64, lo: f64, hi: f64) -> String {
+    format!(
+        "<td class=\"num\"><span class=\"bar\" title=\"95% interval {:.3} to {:.3}\"><span style=\"width:{:.1}%\"></span><i style=\"left:{:.1}%\"></i><i style=\"left:{:.1}%\"></i></span>{}</td>",
+        lo,
+        hi,
+        100.0 * p.clamp(0.0, 1.0),
+        100.0 * lo.clamp(0.0, 1.0),
+        100.0 * hi.clamp(0.0, 1.0),
+        f3(p)
+    )
+}
+
+/// Give an inline SVG a viewBox so that it scales with the page.
+fn responsive_svg(svg: &str) -> String {
+    let Some(start) = svg.find("<svg") else {
+        return String::new();
+    };
+    let svg = &svg[start..];
+    if svg[..svg.find('>').unwrap_or(0)].contains("viewBox") {
+        return svg.to_string();
+    }
+    let attr = |name: &str| -> Option<String> {
+        let head = &svg[..svg.find('>')?];
+        let i = head.find(&format!("{name}=\""))? + name.len() + 2;
+        let j = head[i..].find('"')? + i;
+        Some(head[i..j].to_string())
+    };
+    match (attr("width"), attr("height")) {
+        (Some(w), Some(h)) => svg.replacen("<svg", &format!("<svg viewBox=\"0 0 {w} {h}\""), 1),
+        _ => svg.to_string(),
+    }
+}
+
+fn measure_text(m: &Measure) -> (String, String) {
+    match m {
+        Measure::Continuous { quantity, modality } => (
+            quantity.key().to_string(),
+            serde_json::to_value(modality)
+                .ok()
+                .map(|v| json_text(&v))
+                .unwrap_or_default(),
+        ),
+        Measure::Event { event } => (
+            serde_json::to_value(event)
+                .ok()
+                .map(|v| json_text(&v))
+                .unwrap_or_default(),
+            "event".into(),
+        ),
+        Measure::Binary { outcome } => (
+            serde_json::to_value(outcome)
+                .ok()
+                .map(|v| json_text(&v))
+                .unwrap_or_default(),
+            "yes/no".into(),
+        ),
+    }
+}
+
+fn enum_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .map(|v| json_text(&v))
+        .unwrap_or_default()
+}
+
+/// The page.
+pub fn render_html(r: &ReportInput) -> String {
+    let s = &r.loaded.scenario;
+    let sum = r.summary;
+    let mut h = String::new();
+    let title = format!("hfsim report: {}", s.name);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+        esc(&title)
+    );
+    // header
+    let when = r
+        .manifest
+        .get("started_utc")
+        .map(json_text)
+        .unwrap_or_default();
+    let _ = write!(h, "<header><h1>{}</h1>", esc(&title));
+    if !s.description.is_empty() {
+        let _ = write!(h, "<p class=\"lead\">{}</p>", esc(&s.description));
+    }
+    let _ = write!(
+        h,
+        "<p class=\"lead\">hfsim {} &middot; {} simulated trials per design point &middot; {} design point{} &middot; seed {} &middot; scenario sha256 <code>{}</code> &middot; {}</p>",
+        esc(sum.hfsim_version),
+        sum.replicates,
+        r.points.len(),
+        if r.points.len() == 1 { "" } else { "s" },
+        sum.seed,
+        esc(&sum.scenario_sha256[..12.min(sum.scenario_sha256.len())]),
+        esc(&when)
+    );
+    h.push_str("<nav><a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a><a href=\"#plots\">Plots</a>");
+    if r.calibration.is_some() {
+        h.push_str("<a href=\"#calibration\">Calibration</a>");
+    }
+    h.push_str("<a href=\"#manifest\">Manifest</a></nav></header>\n");
+
+    // scenario
+    h.push_str("<h2 id=\"scenario\">Scenario</h2>\n<dl class=\"kv\">");
+    let mut kv = |k: &str, v: String| {
+        let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v));
+    };
+    kv("name", s.name.clone());
+    kv(
+        "patients per arm",
+        format!(
+            "{} x allocation weight ({} control : {} treatment)",
+            s.trial.n_per_arm, s.arms[0].weight, s.arms[1].weight
+        ),
+    );
+    kv(
+        "randomization",
+        match s.trial.randomization {
+            crate::scenario::spec::Randomization::Simple => "simple".into(),
+            crate::scenario::spec::Randomization::PermutedBlock { block_size } => {
+                format!("permuted blocks of {block_size}")
+            }
+        },
+    );
+    kv(
+        "follow-up",
+        format!(
+            "{} days, {} visits",
+            s.run.follow_up_days,
+            s.trial.visits.len()
+        ),
+    );
+    kv(
+        "early withdrawal / dropout",
+        format!(
+            "{} / {:.3} per year",
+            s.trial.early_withdrawal_probability,
+            s.trial.dropout_per_day * 365.25
+        ),
+    );
+    kv(
+        "common random numbers",
+        if s.run.common_random_numbers {
+            "yes: the same virtual patients in every design point".into()
+        } else {
+            "no: independent patients per design point".into()
+        },
+    );
+    kv(
+        "solver",
+        r.manifest.get("solver").map(json_text).unwrap_or_default(),
+    );
+    if let Some(sw) = &r.loaded.spec.sweep {
+        let axes = sw
+            .axes
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k} = [{}]",
+                    v.iter()
+                        .map(|x| x.to_string().trim().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        kv(
+            "sweep",
+            format!("{} ({}): {axes}", enum_text(&sw.mode), r.points.len()),
+        );
+    }
+    h.push_str("</dl>\n<h3>Arms</h3>\n<table><tr><th></th>");
+    for a in &s.arms {
+        let _ = write!(h, "<th>{}</th>", esc(&a.key));
+    }
+    h.push_str("</tr>");
+    let dose = |x: f64| {
+        if x == 0.0 {
+            "0".to_string()
+        } else {
+            format!("{x:.2e}").replace("e", " x 10^")
+        }
+    };
+    type ArmRow<'a> = (
+        &'a str,
+        Box<dyn Fn(&crate::scenario::validate::Arm) -> String + 'a>,
+    );
+    let rows: Vec<ArmRow> = vec![
+        (
+            "role",
+            Box::new(|a| {
+                if a.key == s.arms[0].key {
+                    "control".into()
+                } else {
+                    "treatment".into()
+                }
+            }),
+        ),
+        ("label", Box::new(|a| a.label.clone())),
+        ("route", Box::new(|a| enum_text(&a.spec.route))),
+        (
+            "cells/kg per dose",
+            Box::new(move |a| dose(a.spec.dose_cells_per_kg)),
+        ),
+        ("doses", Box::new(|a| a.spec.n_doses.to_string())),
+        (
+            "interval (days)",
+            Box::new(|a| {
+                a.spec
+                    .interval_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into())
+            }),
+        ),
+        (
+            "first dose (day)",
+            Box::new(|a| a.spec.first_dose_day.to_string()),
+        ),
+        (
+            "dose days",
+            Box::new(|a| {
+                a.regimen
+                    .dose_days
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+        ),
+        (
+            "infusion (hours)",
+            Box::new(|a| a.spec.infusion_duration_hours.to_string()),
+        ),
+        (
+            "premedication",
+            Box::new(|a| enum_text(&a.spec.premedication)),
+        ),
+        (
+            "anticoagulation at infusion",
+            Box::new(|a| enum_text(&a.spec.infusion_anticoagulation)),
+        ),
+        ("donor", Box::new(|a| enum_text(&a.spec.donor))),
+        (
+            "immunosuppression",
+            Box::new(|a| enum_text(&a.spec.immunosuppression)),
+        ),
+        ("allocation weight", Box::new(|a| a.weight.to_string())),
+    ];
+    for (name, f) in &rows {
+        let _ = write!(h, "<tr><th>{}</th>", esc(name));
+        for a in &s.arms {
+            let _ = write!(h, "<td>{}</td>", esc(&f(a)));
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table>\n");
+    if r.points.len() > 1 {
+        h.push_str("<p>The sweep changes some of these values per design point (see the power table).</p>\n");
+    }
+
+    // endpoints
+    h.push_str("<h2 id=\"endpoints\">Endpoints</h2>\n<div class=\"scroll\"><table><tr><th>endpoint</th><th>quantity</th><th>modality</th><th>visit</th><th>analysis</th><th>test</th><th class=\"num\">alpha</th><th>alternative</th><th>effect reported</th></tr>");
+    for ep in &s.endpoints {
+        let (q, m) = measure_text(&ep.measure);
+        let visit = ep
+            .visit
+            .and_then(|v| s.trial.visits.get(v))
+            .map(|v| format!("{}, day {}", v.name, v.day))
+            .unwrap_or_else(|| format!("by day {}", ep.by_day));
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"nowrap\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&ep.name),
+            esc(&q),
+            esc(&m),
+            esc(&visit),
+            esc(&enum_text(&ep.analysis)),
+            esc(ep.test.key()),
+            ep.alpha,
+            esc(&enum_text(&ep.alternative)),
+            esc(&crate::plots::figures::effect_axis(ep).0)
+        );
+    }
+    h.push_str("</table></div>\n");
+    if !s.families.is_empty() {
+        h.push_str("<h3>Multiplicity families</h3><table><tr><th>family</th><th>procedure</th><th class=\"num\">alpha</th><th>endpoints</th></tr>");
+        for f in &s.families {
+            let eps: Vec<&str> = f
+                .endpoints
+                .iter()
+                .map(|&k| s.endpoints[k].name.as_str())
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                esc(&f.name),
+                esc(&enum_text(&f.procedure)),
+                f.alpha,
+                esc(&eps.join(", "))
+            );
+        }
+        h.push_str("</table>\n");
+    }
+
+    // power
+    let arms: Vec<&str> = s.arms.iter().map(|a| a.key.as_str()).collect();
+    let _ = write!(
+        h,
+        "<h2 id=\"power\">Power</h2>\n<p>Power is the share of the {} simulated trials whose analysis rejects at the endpoint's alpha; a trial an endpoint cannot analyse counts as not rejecting. The bar shows the power and the ticks its 95% Wilson interval. Effect: treatment minus control (hazard ratio for log-rank).</p>\n",
+        sum.replicates
+    );
+    let axes: Vec<String> = r
+        .points
+        .first()
+        .map(|(p, _)| p.assignments.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    if !axes.is_empty() {
+        // at a glance: design points x endpoints, shaded by power
+        h.push_str("<h3>At a glance</h3>\n<div class=\"scroll\"><table class=\"glance\"><tr><th class=\"num\">#</th>");
+        for a in &axes {
+            let _ = write!(h, "<th>{}</th>", esc(a.rsplit('.').next().unwrap_or(a)));
+        }
+        for e in sum
+            .design_points
+            .first()
+            .map(|d| d.endpoints.as_slice())
+            .unwrap_or(&[])
+        {
+            let _ = write!(h, "<th class=\"rot\"><span>{}</span></th>", esc(&e.name));
+        }
+        h.push_str("</tr>\n");
+        for (i, d) in sum.design_points.iter().enumerate() {
+            let _ = write!(h, "<tr><td class=\"num\">{i}</td>");
+            for a in &axes {
+                let _ = write!(
+                    h,
+                    "<td>{}</td>",
+                    esc(&d.design.get(a).map(json_text).unwrap_or_default())
+                );
+            }
+            for e in &d.endpoints {
+                let p = e.power.power.clamp(0.0, 1.0);
+                let _ = write!(
+                    h,
+                    "<td class=\"num heat\" style=\"background: rgba(31, 119, 180, {:.2}); color: {}\" title=\"{}: {:.3} (95% {:.3} to {:.3})\">{:.2}</td>",
+                    0.08 + 0.85 * p,
+                    if p > 0.55 { "#fff" } else { "#1d2330" },
+                    esc(&e.name),
+                    p,
+                    e.power.power_ci_low,
+                    e.power.power_ci_high,
+                    p
+                );
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table></div>\n<details><summary>Every number per design point and endpoint</summary>\n");
+    }
+    h.push_str("<div class=\"scroll\"><table><tr>");
+    if !axes.is_empty() {
+        h.push_str("<th class=\"num\">#</th>");
+        for a in &axes {
+            let _ = write!(h, "<th>{}</th>", esc(a.rsplit('.').next().unwrap_or(a)));
+        }
+    }
+    let _ = writeln!(
+        h,
+        "<th>endpoint</th><th>test</th><th class=\"num\">power</th><th class=\"num\">95% interval</th><th class=\"num\">MCSE</th><th class=\"num\">effect mean (SD)</th><th class=\"num\">analysed {}/{}</th><th class=\"num\">not analysable</th><th class=\"num\">analytic power</th></tr>",
+        esc(arms[0]),
+        esc(arms[1])
+    );
+    for (i, d) in sum.design_points.iter().enumerate() {
+        for e in &d.endpoints {
+            h.push_str("<tr>");
+            if !axes.is_empty() {
+                let _ = write!(h, "<td class=\"num\">{i}</td>");
+                for a in &axes {
+                    let _ = write!(
+                        h,
+                        "<td>{}</td>",
+                        esc(&d.design.get(a).map(json_text).unwrap_or_default())
+                    );
+                }
+            }
+            let n = arms
+                .iter()
+                .map(|a| {
+                    e.n_analyzed_mean
+                        .get(*a)
+                        .map(|x| format!("{x:.1}"))
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join(" / ");
+            let _ = writeln!(
+                h,
+                "<td>{}</td><td>{}</td>{}<td class=\"num\">{} to {}</td><td class=\"num\">{}</td><td class=\"num\">{} ({})</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(&e.name),
+                esc(e.test),
+                power_cell(e.power.power, e.power.power_ci_low, e.power.power_ci_high),
+                f3(e.power.power_ci_low),
+                f3(e.power.power_ci_high),
+                num(Some(e.power.power_mcse)),
+                num(e.effect_mean),
+                num(e.effect_sd),
+                esc(&n),
+                e.n_not_analysable,
+                num(e.analytic_power)
+            );
+        }
+    }
+    h.push_str("</table></div>\n");
+    if !axes.is_empty() {
+        h.push_str("</details>\n");
+    }
+    if sum.design_points.iter().any(|d| !d.families.is_empty()) {
+        h.push_str("<h3>Multiplicity families</h3><div class=\"scroll\"><table><tr>");
+        if !axes.is_empty() {
+            h.push_str("<th class=\"num\">#</th>");
+            for a in &axes {
+                let _ = write!(h, "<th>{}</th>", esc(a.rsplit('.').next().unwrap_or(a)));
+            }
+        }
+        h.push_str("<th>family</th><th>procedure</th><th class=\"num\">at least one rejects</th><th class=\"num\">all reject</th></tr>");
+        for (i, d) in sum.design_points.iter().enumerate() {
+            for f in &d.families {
+                h.push_str("<tr>");
+                if !axes.is_empty() {
+                    let _ = write!(h, "<td class=\"num\">{i}</td>");
+                    for a in &axes {
+                        let _ = write!(
+                            h,
+                            "<td>{}</td>",
+                            esc(&d.design.get(a).map(json_text).unwrap_or_default())
+                        );
+                    }
+                }
+                let _ = write!(
+                    h,
+                    "<td>{}</td><td>{}</td>{}{}</tr>",
+                    esc(&f.name),
+                    esc(&enum_text(&f.procedure)),
+                    power_cell(
+                        f.disjunctive.power,
+                        f.disjunctive.power_ci_low,
+                        f.disjunctive.power_ci_high
+                    ),
+                    power_cell(
+                        f.conjunctive.power,
+                        f.conjunctive.power_ci_low,
+                        f.conjunctive.power_ci_high
+                    )
+                );
+            }
+        }
+        h.push_str("</table></div>\n");
+    }
+
+    // plots
+    h.push_str("<h2 id=\"plots\">Plots</h2>\n");
+    if r.figures.is_empty() {
+        h.push_str("<p>No plots were drawn.</p>\n");
+    }
+    for (caption, svg) in r.figures {
+        let _ = writeln!(
+            h,
+            "<figure>{}<figcaption>{}</figcaption></figure>",
+            responsive_svg(svg),
+            esc(caption)
+        );
+    }
+
+    // calibration
+    if let Some(c) = &r.calibration {
+        let f = c.file;
+        let n_pass = f.targets.iter().filter(|t| t.pass).count();
+        let p_pass = f.patterns.iter().filter(|p| p.pass).count();
+        let _ = write!(
+            h,
+            "<h2 id=\"calibration\">Calibration to PRIME-HFrEF</h2>\n<p>From <code>{}</code>: scenario <b>{}</b>{}, {} simulated trials, seed {}. <span class=\"{}\">{} of {} targets pass</span> (the published value within the central 95% of the simulated trials or, for a bound, the simulated mean on the stated side); <span class=\"{}\">{} of {} qualitative patterns</span> hold.</p>\n",
+            esc(&c.path),
+            esc(&f.scenario),
+            if f.scenario != s.name {
+                " (not the scenario of this run)"
+            } else {
+                ""
+            },
+            f.replicates,
+            f.seed,
+            if n_pass == f.targets.len() {
+                "pass"
+            } else {
+                "fail-text"
+            },
+            n_pass,
+            f.targets.len(),
+            if p_pass == f.patterns.len() {
+                "pass"
+            } else {
+                "fail-text"
+            },
+            p_pass,
+            f.patterns.len()
+        );
+        h.push_str("<div class=\"scroll\"><table class=\"cal\"><tr><th>target</th><th>description (unit)</th><th class=\"num\">published</th><th class=\"num\">simulated median</th><th class=\"num\">simulated 95%</th><th class=\"num\">pctl</th><th>criterion</th><th>result</th></tr>\n");
+        let mut last_group = None;
+        for t in &f.targets {
+            if last_group != Some(&t.group) {
+                let _ = write!(
+                    h,
+                    "<tr class=\"group\"><td colspan=\"8\">{}</td></tr>",
+                    esc(&t.group)
+                );
+                last_group = Some(&t.group);
+            }
+            let _ = writeln!(
+                h,
+                "<tr{}><td>{}</td><td class=\"desc\">{} ({})</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} to {}</td><td class=\"num\">{}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
+                if t.pass { "" } else { " class=\"fail\"" },
+                esc(&t.name),
+                esc(&t.description),
+                esc(&t.unit),
+                num(Some(t.published)),
+                num(t.simulated_median),
+                num(t.simulated_low),
+                num(t.simulated_high),
+                t.percentile
+                    .map(|p| format!("{p:.1}"))
+                    .unwrap_or_else(|| "-".into()),
+                esc(&t.criterion()),
+                if t.pass {
+                    "<span class=\"pass\">pass</span>"
+                } else {
+                    "<span class=\"fail-text\">FAIL</span>"
+                }
+            );
+        }
+        h.push_str("</table></div>\n");
+        if !f.patterns.is_empty() {
+            h.push_str("<h3>Qualitative patterns</h3><table><tr><th>pattern</th><th>description</th><th class=\"num\">value</th><th>criterion</th><th>result</th></tr>");
+            for p in &f.patterns {
+                let _ = write!(
+                    h,
+                    "<tr{}><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                    if p.pass { "" } else { " class=\"fail\"" },
+                    esc(&p.name),
+                    esc(&p.description),
+                    num(p.value),
+                    esc(&p.criterion),
+                    if p.pass {
+                        "<span class=\"pass\">pass</span>"
+                    } else {
+                        "<span class=\"fail-text\">FAIL</span>"
+                    }
+                );
+            }
+            h.push_str("</table>\n");
+        }
+        if let Some(svg) = c.panels_svg {
+            let _ = writeln!(
+                h,
+                "<figure>{}<figcaption>Simulated distribution of each calibration target, its central 95% (shaded) and the published value (line).</figcaption></figure>",
+                responsive_svg(svg)
+            );
+        }
+    }
+
+    // manifest
+    h.push_str("<h2 id=\"manifest\">Manifest</h2>\n<dl class=\"kv\">");
+    if let Some(m) = r.manifest.as_object() {
+        for (k, v) in m {
+            let text = match v {
+                serde_json::Value::Array(a) => {
+                    a.iter().map(json_text).collect::<Vec<_>>().join(" ")
+                }
+                other => json_text(other),
+            };
+            let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&text));
+        }
+    }
+    h.push_str("</dl>\n");
+    let _ = writeln!(
+        h,
+        "<details><summary>The scenario as run (scenario.resolved.toml)</summary><pre>{}</pre></details>",
+        esc(&r.loaded.resolved)
+    );
+    let _ = write!(
+        h,
+        "<footer>Written by hfsim {}. Self-contained: no scripts, no external files.</footer>\n</main>\n</body>\n</html>\n",
+        esc(sum.hfsim_version)
+    );
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn svgs_get_a_view_box() {
+        let s = responsive_svg(
+            "<?xml version=\"1.0\"?>\n<svg width=\"300\" height=\"200\" xmlns=\"http://www.w3.org/2000/svg\"><g/></svg>",
+        );
+        assert!(
+            s.starts_with("<svg viewBox=\"0 0 300 200\" width=\"300\""),
+            "{s}"
+        );
+    }
+}
