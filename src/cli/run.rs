@@ -3,7 +3,7 @@
 use super::output::{csv_bytes, ensure_dir, fmt_opt, write_atomic, write_json};
 use super::{CliError, CliResult, parse_overrides, progress};
 use crate::rng::{DesignSlot, GENERATOR_NAME};
-use crate::runner::{Observer, ReplicateExport, RunOptions, run_design_point};
+use crate::runner::{Observer, ReplicateExport, RunOptions, run_design_point, run_design_points};
 use crate::scenario::spec::SolverMethod;
 use crate::scenario::{DesignPoint, Loaded, Override};
 use crate::solver::dopri5::Dopri5;
@@ -377,19 +377,21 @@ pub fn execute(
     };
     let mut interrupted = false;
     let mut method_desc = String::new();
-    for (i, (_, l)) in points.iter().enumerate() {
+    // Several design points at the same coverage (always, unless resuming a
+    // checkpoint written one point at a time) run together replicate by
+    // replicate, so that patients they share are simulated once.
+    let together = points.len() > 1
+        && observer
+            .state
+            .design_points
+            .windows(2)
+            .all(|w| w[0].covered == w[1].covered);
+    let contexts = |i: usize, l: &Loaded| {
         let slot = if l.scenario.run.common_random_numbers {
             DesignSlot::Shared
         } else {
             DesignSlot::Independent(i as u64)
         };
-        let method = method_of(l);
-        method_desc = method.describe();
-        let ctx = TrialContext::new(l.scenario.clone(), slot, method);
-        let ds = observer.state.design_points[i].clone();
-        if ds.covered.1 >= range.end {
-            continue;
-        }
         let per_rep = l.scenario.patients_per_replicate();
         let opts = RunOptions {
             chunk: args.chunk,
@@ -398,6 +400,58 @@ pub fn execute(
                 * (per_rep * l.scenario.run.replicates) as f64)
                 .floor() as u64,
         };
+        let method = method_of(l);
+        (TrialContext::new(l.scenario.clone(), slot, method), opts)
+    };
+    if together {
+        method_desc = method_of(&points[0].1).describe();
+        let (ctxs, opts): (Vec<TrialContext>, Vec<RunOptions>) = points
+            .iter()
+            .enumerate()
+            .map(|(i, (_, l))| contexts(i, l))
+            .unzip();
+        let first = observer.state.design_points[0].covered;
+        let resumes = observer
+            .state
+            .design_points
+            .iter()
+            .map(|d| crate::runner::Resume {
+                acc: d.acc.clone(),
+                covered_from: d.covered.0,
+            })
+            .collect();
+        if first.1 < range.end {
+            let result = pool.install(|| {
+                run_design_points(
+                    &ctxs,
+                    first.1..range.end,
+                    resumes,
+                    &opts,
+                    &mut observer,
+                    &mut exports,
+                )
+            });
+            match result {
+                Ok((_, true)) => {}
+                Ok((_, false)) => interrupted = true,
+                Err(e) => {
+                    observer.bar.abandon();
+                    let _ = write_json(&state_path, &*observer.state);
+                    return Err(CliError::Runtime(anyhow::anyhow!("{e}")));
+                }
+            }
+        }
+    }
+    for (i, (_, l)) in points.iter().enumerate() {
+        if together {
+            break;
+        }
+        method_desc = method_of(l).describe();
+        let (ctx, opts) = contexts(i, l);
+        let ds = observer.state.design_points[i].clone();
+        if ds.covered.1 >= range.end {
+            continue;
+        }
         let result = pool.install(|| {
             run_design_point(
                 &ctx,
