@@ -98,7 +98,6 @@ fn mutate(text: &str, rng: &mut ChaCha8Rng) -> String {
                 // scale a number
                 if let Some(eq) = lines[i].find('=') {
                     let v = lines[i][eq + 1..]
-                        .trim()
                         .split_whitespace()
                         .next()
                         .unwrap_or("")

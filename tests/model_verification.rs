@@ -16,8 +16,9 @@ use hfsim::solver::dopri5::Dopri5;
 use hfsim::solver::expm::{expm, matvec};
 
 fn baseline() -> Baseline {
-    let mut gdmt = GdmtHistory::default();
-    gdmt.days_on = [Some(120.0), None, Some(400.0), Some(300.0), Some(100.0)];
+    let gdmt = GdmtHistory {
+        days_on: [Some(120.0), None, Some(400.0), Some(300.0), Some(100.0)],
+    };
     Baseline {
         age_years: 58.0,
         nyha_iii: true,

@@ -209,6 +209,11 @@ fn model_table(format: ModelFormat) {
         Bpv::None => "-".to_string(),
         Bpv::LogNormal { omega } => format!("lognormal {omega}"),
         Bpv::LogitNormal { omega } => format!("logit-normal {omega}"),
+        Bpv::BoundedLogitNormal {
+            omega,
+            lower,
+            upper,
+        } => format!("logit-normal {omega} on ({lower}, {upper})"),
     };
     match format {
         ModelFormat::Csv => {

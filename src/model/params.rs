@@ -19,6 +19,12 @@ pub enum Bpv {
     LogNormal { omega: f64 },
     /// `logistic(logit(typical) + omega * eta)`, for fractions in (0, 1).
     LogitNormal { omega: f64 },
+    /// `lower + (upper - lower) * logistic(logit(f) + omega * eta)` with
+    /// `f = (typical - lower) / (upper - lower)`: a rate with physiological
+    /// limits on both sides, in (lower, upper); near-normal with standard
+    /// deviation about `omega * (upper - lower) f (1 - f)` when omega is small,
+    /// without the unbounded tail of a normal or log-normal.
+    BoundedLogitNormal { omega: f64, lower: f64, upper: f64 },
 }
 
 impl Bpv {
@@ -26,7 +32,9 @@ impl Bpv {
     pub fn omega(&self) -> Option<f64> {
         match *self {
             Bpv::None => None,
-            Bpv::LogNormal { omega } | Bpv::LogitNormal { omega } => Some(omega),
+            Bpv::LogNormal { omega }
+            | Bpv::LogitNormal { omega }
+            | Bpv::BoundedLogitNormal { omega, .. } => Some(omega),
         }
     }
 
@@ -36,6 +44,21 @@ impl Bpv {
             Bpv::None => None,
             Bpv::LogNormal { .. } => Some(Bpv::LogNormal { omega }),
             Bpv::LogitNormal { .. } => Some(Bpv::LogitNormal { omega }),
+            Bpv::BoundedLogitNormal { lower, upper, .. } => Some(Bpv::BoundedLogitNormal {
+                omega,
+                lower: *lower,
+                upper: *upper,
+            }),
+        }
+    }
+
+    /// The open interval the typical value must lie in for this variability
+    /// to apply, if narrower than the parameter's range.
+    pub fn open_interval(&self) -> Option<(f64, f64)> {
+        match *self {
+            Bpv::LogitNormal { .. } => Some((0.0, 1.0)),
+            Bpv::BoundedLogitNormal { lower, upper, .. } => Some((lower, upper)),
+            _ => None,
         }
     }
 
@@ -48,6 +71,15 @@ impl Bpv {
             Bpv::LogitNormal { omega } => {
                 let z = (typical / (1.0 - typical)).ln() + omega * eta;
                 1.0 / (1.0 + (-z).exp())
+            }
+            Bpv::BoundedLogitNormal {
+                omega,
+                lower,
+                upper,
+            } => {
+                let f = (typical - lower) / (upper - lower);
+                let z = (f / (1.0 - f)).ln() + omega * eta;
+                lower + (upper - lower) / (1.0 + (-z).exp())
             }
         }
     }
@@ -128,6 +160,13 @@ const fn ln(omega: f64) -> Bpv {
 }
 const fn lgt(omega: f64) -> Bpv {
     Bpv::LogitNormal { omega }
+}
+const fn blgt(omega: f64, lower: f64, upper: f64) -> Bpv {
+    Bpv::BoundedLogitNormal {
+        omega,
+        lower,
+        upper,
+    }
 }
 
 parameters! {
@@ -374,8 +413,8 @@ parameters! {
     LvProgressionEdv = { "lv_progression_log_edv_per_year", "log-mL/year", 0.02, NONE, [-5.0, 5.0], Remodelling,
         "assumption",
         "Drift of log LVEDV from disease progression" },
-    RvProgressionEdv = { "rv_progression_log_edv_per_year", "log-mL/year", 0.10, ln(1.0), [0.0, 5.0], Remodelling,
-        "calibrated to PRIME-HFrEF placebo dRVEDV (+20.0 +/- 34.1 mL at day 180)",
+    RvProgressionEdv = { "rv_progression_log_edv_per_year", "log-mL/year", 0.10, blgt(1.0, -0.7, 0.7), [0.0, 0.69], Remodelling,
+        "calibrated to PRIME-HFrEF placebo dRVEDV (+20.0 +/- 34.1 mL at day 180); BPV bounded to (-0.7, +0.7) log-mL/year is an assumption (RVEDV at most doubles or halves in a year: 190 to 400 mL is severe RV failure; GDMT can reverse RV dilation); an unbounded log-normal tail gave 40-fold dilation in 1 patient in 10,000",
         "Drift of log RVEDV from disease progression" },
     RvGdmtCoupling = { "rv_gdmt_coupling", "fraction", 0.3, NONE, [0.0, 10.0], Remodelling,
         "assumption: LV reverse remodelling lowers filling and pulmonary pressures (RV afterload)",
@@ -563,8 +602,8 @@ mod tests {
                 "{}",
                 p.name
             );
-            if let Bpv::LogitNormal { .. } = p.bpv {
-                assert!(p.default > 0.0 && p.default < 1.0, "{}", p.name);
+            if let Some((lo, hi)) = p.bpv.open_interval() {
+                assert!(p.default > lo && p.default < hi, "{}", p.name);
             }
         }
     }
@@ -577,5 +616,18 @@ mod tests {
         let l = Bpv::LogitNormal { omega: 0.5 };
         assert!((l.apply(0.9, 0.0) - 0.9).abs() < 1e-15);
         assert!(l.apply(0.9, 10.0) < 1.0);
+        let c = Bpv::BoundedLogitNormal {
+            omega: 0.1,
+            lower: -0.7,
+            upper: 0.7,
+        };
+        assert!((c.apply(0.1, 0.0) - 0.1).abs() < 1e-15);
+        assert!(c.apply(0.1, 80.0) < 0.7 && c.apply(0.1, 80.0) > 0.69);
+        assert!(c.apply(0.1, -80.0) > -0.7 && c.apply(0.1, -80.0) < -0.69);
+        // small omega: near-normal with sd omega (upper - lower) f (1 - f)
+        let f: f64 = 0.8 / 1.4;
+        let sd = 0.1 * 1.4 * f * (1.0 - f);
+        assert!(((c.apply(0.1, 1.0) - 0.1) / sd - 1.0).abs() < 0.02);
+        assert!(((0.1 - c.apply(0.1, -1.0)) / sd - 1.0).abs() < 0.02);
     }
 }

@@ -302,14 +302,14 @@ fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {
                             info.min, info.max, info.unit
                         ),
                     );
-                } else if let crate::model::params::Bpv::LogitNormal { .. } = m.bpv[p as usize] {
-                    if *value <= 0.0 || *value >= 1.0 {
+                } else if let Some((lo, hi)) = m.bpv[p as usize].open_interval() {
+                    if *value <= lo || *value >= hi {
                         err(
                             issues,
                             IssueKind::OutOfRange,
                             path,
                             format!(
-                                "must be strictly between 0 and 1 because it varies between patients on the logit scale (got {value})"
+                                "must be strictly between {lo} and {hi} because it varies between patients on the logit scale (got {value})"
                             ),
                         );
                     } else {
