@@ -461,10 +461,11 @@ impl RepairSubsteps {
     ) -> Option<RepairSubsteps> {
         let p = &model.paracrine;
         let rates = [p.rv_emax + p.k_rv_repair_off, p.lv_emax + p.k_lv_repair_off];
-        // RV repair is always substepped while its drive is on: its onset
+        // RV repair may need substeps in any patient with a drive: its onset
         // after a dose (the delay chain's output rising like t^3, saturating
-        // within days in strong responders) is too sharp for one RK4 step of
-        // the slow states. LV repair is slow (emax 0.002/day) unless stiff.
+        // within days in strong responders) can be too sharp for one RK4 step
+        // of the slow states (`rv_needs_substeps` decides step by step). LV
+        // repair is slow (emax 0.002/day) unless stiff.
         let stiff = [p.rv_emax > 0.0, rates[1] * h > MAX_REPAIR_STEP_RATE];
         if !stiff[0] && !stiff[1] {
             return None;
