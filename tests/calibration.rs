@@ -71,7 +71,7 @@ fn a_scenario_without_the_prime_visits_is_refused_with_a_clear_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("a visit at day 49"));
 }
 
-/// Re-runs the fit recorded in the scenario file (about 10 minutes on 2
+/// Re-runs the fit recorded in the scenario file (about 3 minutes on 2
 /// cores): `cargo test --release --test calibration -- --ignored`. CI runs it.
 #[test]
 #[ignore]
