@@ -1649,6 +1649,30 @@ mod tests {
         (a - b).abs() <= 1e-13 * b.abs() + 1e-15
     }
 
+    /// Substeps at the onset of repair and beyond RK4's stability margin;
+    /// none on the saturated plateau or for a weak drive.
+    #[test]
+    fn rv_repair_is_substepped_only_where_one_step_cannot_follow_it() {
+        let k_off = 1.3e-4;
+        let eq = |g: f64| g / (g + k_off);
+        let flat = |g: f64| [(g, 0.0); 3];
+        // onset: no repair yet, the drive rising within the step
+        assert!(rv_needs_substeps(
+            k_off,
+            0.0,
+            &[(0.0, 0.0), (0.3, 0.0), (0.7, 0.0)],
+            2.0
+        ));
+        // saturated plateau at rate x step 1.4: the common step follows it
+        assert!(!rv_needs_substeps(k_off, eq(0.7), &flat(0.7), 2.0));
+        // same plateau beyond the stability margin (rate x step 6)
+        assert!(rv_needs_substeps(k_off, eq(3.0), &flat(3.0), 2.0));
+        // off the plateau by more than the threshold
+        assert!(rv_needs_substeps(k_off, eq(0.7) - 2e-3, &flat(0.7), 2.0));
+        // a weak drive far from equilibrium: rate x step 0.02
+        assert!(!rv_needs_substeps(k_off, 0.0, &flat(0.01), 2.0));
+    }
+
     /// `exp` of a chain `x1' = -a x1, x2' = c x1 - b x2, x3' = b x2 - b x3`
     /// (two distinct rates then a repeated one), exactly, at norms that take
     /// each Padé degree and scaling.
