@@ -95,6 +95,12 @@ fn regimens() -> Vec<(&'static str, Regimen)> {
     ]
 }
 
+/// The default scenario (its calibrated model and cohort).
+fn prime() -> hfsim::scenario::Loaded {
+    hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[])
+        .expect("the default scenario loads")
+}
+
 /// The largest relative difference between the reference and the fast path
 /// for one patient, over every observable at every sample day and, with
 /// `hazards`, every daily cumulative hazard, and where it is.
@@ -148,9 +154,7 @@ fn largest_difference(
 
 #[test]
 fn fast_path_matches_reference_integration_on_every_observable() {
-    let loaded =
-        hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[])
-            .unwrap();
+    let loaded = prime();
     let s = &loaded.scenario;
     let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
     let cohort = sampler.enrol(3, 24).unwrap();
@@ -192,9 +196,7 @@ fn fast_path_matches_reference_integration_on_every_observable() {
 /// or hand them to the reference integrator, never diverge.
 #[test]
 fn fast_path_stays_accurate_for_stiff_strong_responders() {
-    let loaded =
-        hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[])
-            .unwrap();
+    let loaded = prime();
     let s = &loaded.scenario;
     let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
     let cohort = sampler.enrol(5, 4).unwrap();
@@ -226,9 +228,7 @@ fn fast_path_stays_accurate_for_stiff_strong_responders() {
 
 #[test]
 fn fast_path_conserves_cells_and_gives_placebo_for_zero_dose() {
-    let loaded =
-        hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[])
-            .unwrap();
+    let loaded = prime();
     let s = &loaded.scenario;
     let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
     let c = &sampler.enrol(0, 1).unwrap()[0];
