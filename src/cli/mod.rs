@@ -6,6 +6,8 @@
 //! finished work is kept; rerun with `--resume`).
 
 pub mod calibrate;
+pub mod checkpoint;
+pub mod execute;
 pub mod merge;
 pub mod output;
 pub mod patient;
@@ -13,9 +15,11 @@ pub mod power;
 pub mod present;
 pub mod progress;
 pub mod replay;
+pub mod results;
 pub mod run;
 pub mod search;
 pub mod sweep;
+pub mod table;
 
 use crate::scenario::ScenarioErrors;
 use clap::{Parser, Subcommand};
