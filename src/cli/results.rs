@@ -298,8 +298,8 @@ pub fn sweep_csv(
             .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
             .collect();
         for (e, acc) in d.endpoints.iter().zip(&ds.endpoints) {
-            let dist =
-                EffectDistribution::from_bins(&acc.estimate_bins).map(|d| d.displayed(e.effect_scale));
+            let dist = EffectDistribution::from_bins(&acc.estimate_bins)
+                .map(|d| d.displayed(e.effect_scale));
             let mut r = vec![i.to_string()];
             r.extend(design.iter().cloned());
             r.extend([
