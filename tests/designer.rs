@@ -546,7 +546,7 @@ fn paired_rejections(common: bool, reps: u64) -> Vec<(bool, bool)> {
             } else {
                 DesignSlot::Independent(i as u64)
             };
-            TrialContext::new(l.scenario.clone(), slot, hfsim::cli::run::method_of(l))
+            TrialContext::new(l.scenario.clone(), slot, hfsim::cli::execute::method_of(l))
         })
         .collect();
     let ep = designs[0]

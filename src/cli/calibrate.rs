@@ -1,7 +1,8 @@
 //! `hfsim calibrate check|fit`: compare the default scenario with PRIME-HFrEF.
 
+use super::execute::method_of;
 use super::output::{csv_bytes, ensure_dir, write_atomic, write_json};
-use super::run::{load_points, method_of};
+use super::run::load_points;
 use super::{CliError, CliResult};
 use crate::calibration::{self, FreeParameter, Group, TargetResult};
 use clap::{Args, Subcommand};

@@ -1,7 +1,8 @@
 //! `hfsim merge`: combine shard folders into the summary a single run writes.
 
+use super::checkpoint::{DesignState, RunState, STATE_FILE};
 use super::output::{ensure_dir, write_json};
-use super::run::{DesignState, RunState, STATE_FILE, build_summary, write_outputs};
+use super::results::{build_summary, write_outputs};
 use super::{CliError, CliResult};
 use crate::summary::DesignAcc;
 use clap::Args;
@@ -126,8 +127,8 @@ pub fn merge(a: MergeArgs) -> CliResult {
     }
     ensure_dir(&a.out)?;
     let summary = build_summary(&loaded, &points, &merged);
-    write_outputs(&a.out, &loaded, &points, &summary, &[], &merged)?;
-    super::present::write_run_plots(&a.out, &summary, &points, &merged)?;
+    write_outputs(&a.out, &loaded, &points, &summary, &[], &merged.accs())?;
+    super::present::write_run_plots(&a.out, &summary, &points, &merged.accs())?;
     write_json(&a.out.join(STATE_FILE), &merged)?;
     let manifest = serde_json::json!({
         "hfsim_version": env!("CARGO_PKG_VERSION"),

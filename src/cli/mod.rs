@@ -7,6 +7,8 @@
 
 pub mod boundaries;
 pub mod calibrate;
+pub mod checkpoint;
+pub mod execute;
 pub mod merge;
 pub mod output;
 pub mod patient;
@@ -14,9 +16,11 @@ pub mod power;
 pub mod present;
 pub mod progress;
 pub mod replay;
+pub mod results;
 pub mod run;
 pub mod search;
 pub mod sweep;
+pub mod table;
 
 use crate::scenario::ScenarioErrors;
 use clap::{Parser, Subcommand};

@@ -1,17 +1,39 @@
-//! Presenting a finished run: effects.csv, sweep.csv, plots and report.html.
+//! Presenting a finished run: the plots and report.html. Below execution:
+//! it reads what a run produced ([`RunView`]) and never runs anything.
 
-use super::output::{csv_bytes, fmt_opt, write_atomic};
-use super::run::{Execution, RunArgs, RunState, json_cell, print_table};
-use super::{CliError, CliResult};
+use super::CliError;
+use super::output::write_atomic;
 use crate::plots::figures::{self, CalibrationFile};
 use crate::plots::{Figure, render_png, render_svg};
 use crate::scenario::{DesignPoint, Loaded};
-use crate::summary::{EffectDistribution, Summary};
+use crate::summary::{DesignAcc, Summary};
 use std::path::{Path, PathBuf};
 
+/// What a finished run produced, as presentation reads it.
+pub struct RunView<'a> {
+    pub out: &'a Path,
+    pub loaded: &'a Loaded,
+    pub points: &'a [(DesignPoint, Loaded)],
+    pub summary: &'a Summary,
+    /// The accumulators of the design points (effect distributions).
+    pub accs: &'a [&'a DesignAcc],
+    pub manifest: &'a serde_json::Value,
+}
+
+/// What to present.
+#[derive(Debug, Clone, Default)]
+pub struct PresentOptions {
+    /// Write `<plot>.svg` and `.png`.
+    pub plots: bool,
+    /// Write report.html.
+    pub report: bool,
+    /// calibration.json to show in the report (else looked for beside the outputs).
+    pub calibration: Option<PathBuf>,
+}
+
 /// Check `--calibration` before anything is simulated.
-pub fn check_args(args: &RunArgs) -> Result<(), CliError> {
-    if let Some(p) = &args.calibration {
+pub fn check_calibration_arg(p: Option<&Path>) -> Result<(), CliError> {
+    if let Some(p) = p {
         read_calibration(p).map_err(CliError::Usage)?;
     }
     Ok(())
@@ -29,47 +51,27 @@ pub fn read_calibration(p: &Path) -> Result<CalibrationFile, String> {
     })
 }
 
-/// Plots and report after `execute`, then the table and the list of files.
-pub fn finish(args: &RunArgs, ex: &Execution, extra: &[&str]) -> CliResult {
-    let mut files: Vec<String> = ["summary.json", "power.csv", "effects.csv", "manifest.json"]
-        .map(String::from)
-        .to_vec();
-    if args.export_replicates > 0 {
-        files.extend(["patients.csv".into(), "tests.csv".into()]);
+/// Plots (if asked for) and report.html (if asked for); returns the files
+/// written.
+pub fn present(opts: &PresentOptions, view: &RunView) -> Result<Vec<String>, CliError> {
+    let mut files = Vec::new();
+    if !opts.plots && !opts.report {
+        return Ok(files);
     }
-    files.extend(extra.iter().map(|s| s.to_string()));
     let mut rendered: Vec<(String, String)> = Vec::new();
-    if args.shard.is_some() {
-        if args.report {
-            eprintln!(
-                "note: a shard covers part of the replicates: plots and report are left to the merged run"
-            );
-        }
-    } else if !args.no_plots || args.report {
-        for (name, caption, fig) in run_figures(&ex.summary, &ex.points, &ex.state) {
-            if let Some(svg) = write_figure(&ex.out, name, &fig, !args.no_plots)? {
-                if !args.no_plots {
-                    files.push(format!("{name}.svg/.png"));
-                }
-                rendered.push((caption, svg));
+    for (name, caption, fig) in run_figures(view.summary, view.points, view.accs) {
+        if let Some(svg) = write_figure(view.out, name, &fig, opts.plots)? {
+            if opts.plots {
+                files.push(format!("{name}.svg/.png"));
             }
-        }
-        if args.report {
-            write_report(args, ex, &rendered)?;
-            files.push("report.html".into());
+            rendered.push((caption, svg));
         }
     }
-    print_table(&ex.summary, &ex.points);
-    let s = &ex.loaded.scenario;
-    eprintln!(
-        "wrote {} ({}) in {:.1} s; scenario sha256 {}, seed {}",
-        ex.out.display(),
-        files.join(", "),
-        ex.started.elapsed().as_secs_f64(),
-        &ex.loaded.sha256[..12],
-        s.run.seed
-    );
-    Ok(())
+    if opts.report {
+        write_report(opts, view, &rendered)?;
+        files.push("report.html".into());
+    }
+    Ok(files)
 }
 
 /// The figures of a run: a forest chart for one design point, power curves
@@ -77,10 +79,8 @@ pub fn finish(args: &RunArgs, ex: &Execution, extra: &[&str]) -> CliResult {
 fn run_figures(
     summary: &Summary,
     points: &[(DesignPoint, Loaded)],
-    state: &RunState,
+    accs: &[&DesignAcc],
 ) -> Vec<(&'static str, String, Figure)> {
-    let accs: Vec<&crate::summary::DesignAcc> =
-        state.design_points.iter().map(|d| &d.acc).collect();
     let mut out = Vec::new();
     if points.len() == 1 {
         if let Some(f) = figures::power_forest(summary, 0, &points[0].1) {
@@ -97,7 +97,7 @@ fn run_figures(
             f,
         ));
     }
-    if let Some(f) = figures::effect_distributions(summary, points, &accs) {
+    if let Some(f) = figures::effect_distributions(summary, points, accs) {
         out.push((
             "effects",
             "Distribution of the estimated treatment effect over the simulated trials.".to_string(),
@@ -137,10 +137,10 @@ pub fn write_run_plots(
     out: &Path,
     summary: &Summary,
     points: &[(DesignPoint, Loaded)],
-    state: &RunState,
+    accs: &[&DesignAcc],
 ) -> Result<Vec<String>, CliError> {
     let mut files = Vec::new();
-    for (name, _, fig) in run_figures(summary, points, state) {
+    for (name, _, fig) in run_figures(summary, points, accs) {
         if write_figure(out, name, &fig, true)?.is_some() {
             files.push(format!("{name}.svg/.png"));
         }
@@ -148,8 +148,8 @@ pub fn write_run_plots(
     Ok(files)
 }
 
-fn find_calibration(args: &RunArgs, ex: &Execution) -> Option<(PathBuf, CalibrationFile)> {
-    if let Some(p) = &args.calibration {
+fn find_calibration(opts: &PresentOptions, ex: &RunView) -> Option<(PathBuf, CalibrationFile)> {
+    if let Some(p) = &opts.calibration {
         return match read_calibration(p) {
             Ok(c) => Some((p.clone(), c)),
             Err(e) => {
@@ -175,8 +175,12 @@ fn find_calibration(args: &RunArgs, ex: &Execution) -> Option<(PathBuf, Calibrat
     }
 }
 
-fn write_report(args: &RunArgs, ex: &Execution, figures_svg: &[(String, String)]) -> CliResult {
-    let calibration = find_calibration(args, ex);
+fn write_report(
+    opts: &PresentOptions,
+    ex: &RunView,
+    figures_svg: &[(String, String)],
+) -> Result<(), CliError> {
+    let calibration = find_calibration(opts, ex);
     let cal_svg = calibration
         .as_ref()
         .and_then(|(_, c)| figures::calibration_panels(c))
@@ -187,10 +191,10 @@ fn write_report(args: &RunArgs, ex: &Execution, figures_svg: &[(String, String)]
         })
         .and_then(|f| render_svg(&f).ok());
     let input = crate::report::ReportInput {
-        loaded: &ex.loaded,
-        points: &ex.points,
-        summary: &ex.summary,
-        manifest: &ex.manifest,
+        loaded: ex.loaded,
+        points: ex.points,
+        summary: ex.summary,
+        manifest: ex.manifest,
         figures: figures_svg,
         calibration: calibration
             .as_ref()
@@ -203,129 +207,4 @@ fn write_report(args: &RunArgs, ex: &Execution, figures_svg: &[(String, String)]
     let html = crate::report::render_html(&input);
     write_atomic(&ex.out.join("report.html"), html.as_bytes())?;
     Ok(())
-}
-
-fn design_axes(points: &[(DesignPoint, Loaded)]) -> Vec<String> {
-    points
-        .first()
-        .map(|(p, _)| p.assignments.iter().map(|(k, _)| k.clone()).collect())
-        .unwrap_or_default()
-}
-
-/// `effects.csv`: the distribution of the estimated effect per design point
-/// and endpoint, as display bins (`-inf`/`inf` rows count estimates beyond
-/// them).
-pub fn effects_csv(
-    summary: &Summary,
-    points: &[(DesignPoint, Loaded)],
-    state: &RunState,
-) -> anyhow::Result<Vec<u8>> {
-    let axes = design_axes(points);
-    let mut header: Vec<String> = vec!["design_point".into()];
-    header.extend(axes.iter().cloned());
-    header.extend(["endpoint", "effect", "bin_low", "bin_high", "count"].map(String::from));
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for (i, ((d, (_, l)), ds)) in summary
-        .design_points
-        .iter()
-        .zip(points)
-        .zip(&state.design_points)
-        .enumerate()
-    {
-        let design: Vec<String> = axes
-            .iter()
-            .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
-            .collect();
-        for (ep, acc) in l.scenario.endpoints.iter().zip(&ds.acc.endpoints) {
-            let Some(dist) = EffectDistribution::from_bins(&acc.estimate_bins) else {
-                continue;
-            };
-            let (label, _) = figures::effect_axis(ep);
-            let mut row = |lo: String, hi: String, c: u64| {
-                let mut r = vec![i.to_string()];
-                r.extend(design.iter().cloned());
-                r.extend([ep.name.clone(), label.clone(), lo, hi, c.to_string()]);
-                rows.push(r);
-            };
-            if dist.below > 0 {
-                row("-inf".into(), dist.edges[0].to_string(), dist.below);
-            }
-            for (k, &c) in dist.counts.iter().enumerate() {
-                row(dist.edges[k].to_string(), dist.edges[k + 1].to_string(), c);
-            }
-            if dist.above > 0 {
-                row(
-                    dist.edges[dist.edges.len() - 1].to_string(),
-                    "inf".into(),
-                    dist.above,
-                );
-            }
-        }
-    }
-    let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
-    csv_bytes(&h, rows.into_iter())
-}
-
-/// `sweep.csv`: one row per design point and endpoint, design columns first.
-pub fn sweep_csv(
-    summary: &Summary,
-    points: &[(DesignPoint, Loaded)],
-    state: &RunState,
-) -> anyhow::Result<Vec<u8>> {
-    let axes = design_axes(points);
-    let mut header: Vec<String> = vec!["design_point".into()];
-    header.extend(axes.iter().cloned());
-    header.extend(
-        [
-            "endpoint",
-            "test",
-            "replicates",
-            "power",
-            "power_mcse",
-            "power_ci_low",
-            "power_ci_high",
-            "effect_mean",
-            "effect_sd",
-            "effect_median",
-            "effect_q025",
-            "effect_q975",
-            "n_not_analysable",
-        ]
-        .map(String::from),
-    );
-    let mut rows = Vec::new();
-    for (i, (d, ds)) in summary
-        .design_points
-        .iter()
-        .zip(&state.design_points)
-        .enumerate()
-    {
-        let design: Vec<String> = axes
-            .iter()
-            .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
-            .collect();
-        for (e, acc) in d.endpoints.iter().zip(&ds.acc.endpoints) {
-            let dist = EffectDistribution::from_bins(&acc.estimate_bins);
-            let mut r = vec![i.to_string()];
-            r.extend(design.iter().cloned());
-            r.extend([
-                e.name.clone(),
-                e.test.to_string(),
-                e.replicates.to_string(),
-                e.power.power.to_string(),
-                e.power.power_mcse.to_string(),
-                e.power.power_ci_low.to_string(),
-                e.power.power_ci_high.to_string(),
-                fmt_opt(e.effect_mean),
-                fmt_opt(e.effect_sd),
-                fmt_opt(dist.as_ref().map(|d| d.median)),
-                fmt_opt(dist.as_ref().map(|d| d.q025)),
-                fmt_opt(dist.as_ref().map(|d| d.q975)),
-                e.n_not_analysable.to_string(),
-            ]);
-            rows.push(r);
-        }
-    }
-    let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
-    csv_bytes(&h, rows.into_iter())
 }

@@ -3,8 +3,9 @@
 //! measurements). Failed patients are listed in summary.json
 //! (`failure_examples`) with their design point, replicate and screening number.
 
+use super::execute::method_of;
 use super::output::{csv_bytes, write_atomic};
-use super::run::{load_points, method_of};
+use super::run::load_points;
 use super::{CliError, CliResult};
 use crate::model::fast::{FastOptions, simulate_fast};
 use crate::model::simulate::{SimulationPlan, Trajectory, simulate_with};

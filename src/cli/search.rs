@@ -1,8 +1,9 @@
 //! `hfsim search`: the smallest (or, if power falls with it, largest) value
 //! of a numeric scenario key whose power on one endpoint reaches a target.
 
+use super::execute::method_of;
 use super::output::{csv_bytes, ensure_dir, fmt_opt, write_atomic, write_json};
-use super::run::{load_points, method_of};
+use super::run::load_points;
 use super::{CliError, CliResult};
 use crate::rng::DesignSlot;
 use crate::runner::{Resume, RunOptions, Silent, run_design_point};

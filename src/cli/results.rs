@@ -1,0 +1,322 @@
+//! The files of a finished run: summary.json, power.csv, effects.csv,
+//! sweep.csv, scenario.resolved.toml and the replicate exports.
+
+use super::CliError;
+use super::checkpoint::RunState;
+use super::output::{csv_bytes, fmt_opt, write_atomic, write_json};
+use crate::plots::figures;
+use crate::runner::ReplicateExport;
+use crate::scenario::{DesignPoint, Loaded};
+use crate::summary::{DesignAcc, DesignSummary, EffectDistribution, Summary, summarize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub fn build_summary(
+    loaded: &Loaded,
+    points: &[(DesignPoint, Loaded)],
+    state: &RunState,
+) -> Summary {
+    let s = &loaded.scenario;
+    Summary {
+        hfsim_version: env!("CARGO_PKG_VERSION"),
+        scenario: s.name.clone(),
+        scenario_sha256: loaded.sha256.clone(),
+        seed: s.run.seed,
+        replicates: s.run.replicates,
+        common_random_numbers: s.run.common_random_numbers,
+        arms: s
+            .arms
+            .iter()
+            .map(|a| (a.key.clone(), a.label.clone()))
+            .collect::<BTreeMap<_, _>>(),
+        design_points: points
+            .iter()
+            .zip(&state.design_points)
+            .map(|((p, l), d)| summarize(&l.scenario, &d.acc, p.to_json()))
+            .collect(),
+        shard: None,
+    }
+}
+
+pub fn write_outputs(
+    out: &Path,
+    loaded: &Loaded,
+    points: &[(DesignPoint, Loaded)],
+    summary: &Summary,
+    exports: &[Vec<ReplicateExport>],
+    accs: &[&DesignAcc],
+) -> Result<(), CliError> {
+    write_json(&out.join("summary.json"), summary)?;
+    write_atomic(&out.join("power.csv"), &power_csv(summary, points)?)?;
+    write_atomic(
+        &out.join("effects.csv"),
+        &effects_csv(summary, points, accs)?,
+    )?;
+    write_atomic(
+        &out.join("scenario.resolved.toml"),
+        loaded.resolved.as_bytes(),
+    )?;
+    if exports.iter().any(|e| !e.is_empty()) {
+        let multi = points.len() > 1;
+        let mut head_p = vec![
+            "replicate",
+            "patient",
+            "arm",
+            "endpoint",
+            "value",
+            "baseline",
+            "time_days",
+            "event",
+        ];
+        let mut head_t = vec![
+            "replicate",
+            "endpoint",
+            "test",
+            "estimate",
+            "statistic",
+            "p_value",
+            "reject",
+        ];
+        if multi {
+            head_p.insert(0, "design_point");
+            head_t.insert(0, "design_point");
+        }
+        let prefix = |i: usize| if multi { vec![i.to_string()] } else { vec![] };
+        let prows = exports.iter().enumerate().flat_map(|(i, ex)| {
+            ex.iter().flat_map(move |e| {
+                e.patients.iter().map(move |r| {
+                    let mut v = prefix(i);
+                    v.extend([
+                        r.replicate.to_string(),
+                        r.patient.to_string(),
+                        r.arm.clone(),
+                        r.endpoint.clone(),
+                        fmt_opt(r.value),
+                        fmt_opt(r.baseline),
+                        fmt_opt(r.time_days),
+                        r.event.map(|b| u8::from(b).to_string()).unwrap_or_default(),
+                    ]);
+                    v
+                })
+            })
+        });
+        write_atomic(&out.join("patients.csv"), &csv_bytes(&head_p, prows)?)?;
+        let trows = exports.iter().enumerate().flat_map(|(i, ex)| {
+            ex.iter().flat_map(move |e| {
+                e.tests.iter().map(move |r| {
+                    let mut v = prefix(i);
+                    v.extend([
+                        r.replicate.to_string(),
+                        r.endpoint.clone(),
+                        r.test.to_string(),
+                        fmt_opt(r.estimate),
+                        fmt_opt(r.statistic),
+                        fmt_opt(r.p_value),
+                        u8::from(r.reject).to_string(),
+                    ]);
+                    v
+                })
+            })
+        });
+        write_atomic(&out.join("tests.csv"), &csv_bytes(&head_t, trows)?)?;
+    }
+    Ok(())
+}
+
+/// `power.csv`: one row per design point and endpoint.
+pub fn power_csv(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> anyhow::Result<Vec<u8>> {
+    let axes: Vec<String> = points
+        .first()
+        .map(|(p, _)| p.assignments.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    let arms: Vec<String> = summary.arms.keys().cloned().collect();
+    let mut header: Vec<String> = vec!["design_point".into()];
+    header.extend(axes.iter().cloned());
+    header.extend(
+        [
+            "endpoint",
+            "test",
+            "alpha",
+            "power",
+            "power_mcse",
+            "power_ci_low",
+            "power_ci_high",
+            "n_not_analysable",
+            "effect_mean",
+            "effect_sd",
+            "analytic_power",
+        ]
+        .map(String::from),
+    );
+    for a in &arms {
+        header.push(format!("n_{a}_mean"));
+    }
+    let rows =
+        summary
+            .design_points
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d): (usize, &DesignSummary)| {
+                let design: Vec<String> = axes
+                    .iter()
+                    .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
+                    .collect();
+                let arms = arms.clone();
+                d.endpoints.iter().map(move |e| {
+                    let mut r = vec![i.to_string()];
+                    r.extend(design.iter().cloned());
+                    r.extend([
+                        e.name.clone(),
+                        e.test.to_string(),
+                        e.alpha.to_string(),
+                        e.power.power.to_string(),
+                        e.power.power_mcse.to_string(),
+                        e.power.power_ci_low.to_string(),
+                        e.power.power_ci_high.to_string(),
+                        e.n_not_analysable.to_string(),
+                        fmt_opt(e.effect_mean),
+                        fmt_opt(e.effect_sd),
+                        fmt_opt(e.analytic_power),
+                    ]);
+                    for a in &arms {
+                        r.push(
+                            e.n_analyzed_mean
+                                .get(a)
+                                .map(|x| x.to_string())
+                                .unwrap_or_default(),
+                        );
+                    }
+                    r
+                })
+            });
+    let header_ref: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
+    csv_bytes(&header_ref, rows)
+}
+
+/// A design value as a CSV cell (strings unquoted).
+pub fn json_cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn design_axes(points: &[(DesignPoint, Loaded)]) -> Vec<String> {
+    points
+        .first()
+        .map(|(p, _)| p.assignments.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// `effects.csv`: the distribution of the estimated effect per design point
+/// and endpoint, as display bins (`-inf`/`inf` rows count estimates beyond
+/// them).
+pub fn effects_csv(
+    summary: &Summary,
+    points: &[(DesignPoint, Loaded)],
+    accs: &[&DesignAcc],
+) -> anyhow::Result<Vec<u8>> {
+    let axes = design_axes(points);
+    let mut header: Vec<String> = vec!["design_point".into()];
+    header.extend(axes.iter().cloned());
+    header.extend(["endpoint", "effect", "bin_low", "bin_high", "count"].map(String::from));
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (i, ((d, (_, l)), ds)) in summary
+        .design_points
+        .iter()
+        .zip(points)
+        .zip(accs)
+        .enumerate()
+    {
+        let design: Vec<String> = axes
+            .iter()
+            .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
+            .collect();
+        for (ep, acc) in l.scenario.endpoints.iter().zip(&ds.endpoints) {
+            let Some(dist) = EffectDistribution::from_bins(&acc.estimate_bins) else {
+                continue;
+            };
+            let (label, _) = figures::effect_axis(ep);
+            let mut row = |lo: String, hi: String, c: u64| {
+                let mut r = vec![i.to_string()];
+                r.extend(design.iter().cloned());
+                r.extend([ep.name.clone(), label.clone(), lo, hi, c.to_string()]);
+                rows.push(r);
+            };
+            if dist.below > 0 {
+                row("-inf".into(), dist.edges[0].to_string(), dist.below);
+            }
+            for (k, &c) in dist.counts.iter().enumerate() {
+                row(dist.edges[k].to_string(), dist.edges[k + 1].to_string(), c);
+            }
+            if dist.above > 0 {
+                row(
+                    dist.edges[dist.edges.len() - 1].to_string(),
+                    "inf".into(),
+                    dist.above,
+                );
+            }
+        }
+    }
+    let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
+    csv_bytes(&h, rows.into_iter())
+}
+
+/// `sweep.csv`: one row per design point and endpoint, design columns first.
+pub fn sweep_csv(
+    summary: &Summary,
+    points: &[(DesignPoint, Loaded)],
+    accs: &[&DesignAcc],
+) -> anyhow::Result<Vec<u8>> {
+    let axes = design_axes(points);
+    let mut header: Vec<String> = vec!["design_point".into()];
+    header.extend(axes.iter().cloned());
+    header.extend(
+        [
+            "endpoint",
+            "test",
+            "replicates",
+            "power",
+            "power_mcse",
+            "power_ci_low",
+            "power_ci_high",
+            "effect_mean",
+            "effect_sd",
+            "effect_median",
+            "effect_q025",
+            "effect_q975",
+            "n_not_analysable",
+        ]
+        .map(String::from),
+    );
+    let mut rows = Vec::new();
+    for (i, (d, ds)) in summary.design_points.iter().zip(accs).enumerate() {
+        let design: Vec<String> = axes
+            .iter()
+            .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
+            .collect();
+        for (e, acc) in d.endpoints.iter().zip(&ds.endpoints) {
+            let dist = EffectDistribution::from_bins(&acc.estimate_bins);
+            let mut r = vec![i.to_string()];
+            r.extend(design.iter().cloned());
+            r.extend([
+                e.name.clone(),
+                e.test.to_string(),
+                e.replicates.to_string(),
+                e.power.power.to_string(),
+                e.power.power_mcse.to_string(),
+                e.power.power_ci_low.to_string(),
+                e.power.power_ci_high.to_string(),
+                fmt_opt(e.effect_mean),
+                fmt_opt(e.effect_sd),
+                fmt_opt(dist.as_ref().map(|d| d.median)),
+                fmt_opt(dist.as_ref().map(|d| d.q025)),
+                fmt_opt(dist.as_ref().map(|d| d.q975)),
+                e.n_not_analysable.to_string(),
+            ]);
+            rows.push(r);
+        }
+    }
+    let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
+    csv_bytes(&h, rows.into_iter())
+}
