@@ -5,6 +5,7 @@
 //! scenario error (nothing was simulated); 130 interrupted by Ctrl-C (the
 //! finished work is kept; rerun with `--resume`).
 
+pub mod boundaries;
 pub mod calibrate;
 pub mod checkpoint;
 pub mod execute;
@@ -114,6 +115,8 @@ pub enum Command {
     SimulatePatient(patient::SimulatePatientArgs),
     /// Classical (analytic) power or sample size from summary statistics, like pwr or G*Power.
     Power(power::PowerArgs),
+    /// Group-sequential boundaries: critical values, alpha spent, futility bounds, inflation factor (as rpact).
+    Boundaries(boundaries::BoundariesArgs),
     /// Combine the output folders of `run --shard I/N` into one summary.
     Merge(merge::MergeArgs),
     /// Compare a scenario with PRIME-HFrEF (check) or re-derive its free parameters (fit).
@@ -160,6 +163,7 @@ fn dispatch(cli: Cli) -> CliResult {
         }
         Command::SimulatePatient(a) => patient::simulate_patient(a),
         Command::Power(a) => power::power(a),
+        Command::Boundaries(a) => boundaries::boundaries(a),
         Command::Merge(a) => merge::merge(a),
         Command::Calibrate(a) => calibrate::calibrate(a),
         Command::Replay(a) => replay::replay(a),
