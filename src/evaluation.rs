@@ -11,7 +11,7 @@ use crate::scenario::Scenario;
 use crate::scenario::spec::TestKind;
 use crate::scenario::validate::Endpoint;
 use crate::solver::SolverStats;
-use crate::trial::endpoints::{EndpointData, extract};
+use crate::trial::endpoints::{EndpointData, RecurrentObs, extract};
 use crate::trial::{PatientFailure, TrialData};
 
 /// Per-arm summary of continuous data (for analytic power and calibration).
@@ -129,6 +129,44 @@ pub fn run_test(ep: &Endpoint, data: &EndpointData) -> TestOutcome {
                 Some(m) => cox_wald_with_margin(&t, &c, m, alt),
             }
         }
+        (EndpointData::Recurrent(a), TestKind::NegativeBinomial) => {
+            let counts = |arm: &[RecurrentObs]| -> Vec<analysis::negbin::CountObs> {
+                arm.iter()
+                    .map(|o| analysis::negbin::CountObs {
+                        count: o.n_events as f64,
+                        exposure: o.end,
+                    })
+                    .collect()
+            };
+            analysis::negbin::test(
+                &counts(&a[1]),
+                &counts(&a[0]),
+                alt,
+                ep.options.p_value,
+                margin,
+            )
+        }
+        (EndpointData::Recurrent(a), _) => {
+            analysis::recurrent::lwyy(&counting_process(a), alt, margin)
+        }
+        (EndpointData::Hierarchy(a), _) => {
+            let comps = &ep.options.components;
+            let stats = analysis::win_ratio::compare(&a[1], &a[0], |t, c| {
+                crate::trial::hierarchy::compare(t, c, comps)
+            })?;
+            analysis::win_ratio::test(&stats, ep.options.win_measure, margin, alt)
+        }
+        (EndpointData::Repeated(a), _) => {
+            let obs: Vec<analysis::mmrm::MmrmObs> =
+                a[1].iter().chain(&a[0]).map(|(_, o)| *o).collect();
+            analysis::mmrm::test(
+                &obs,
+                ep.options.mmrm_visits.len(),
+                ep.options.mmrm_effect_visit,
+                alt,
+                margin,
+            )
+        }
         (EndpointData::Binary(_), test) => {
             let ev = data.events().expect("binary data has events");
             let n = data.n_analyzed();
@@ -139,6 +177,31 @@ pub fn run_test(ep: &Endpoint, data: &EndpointData) -> TestOutcome {
             }
         }
     }
+}
+
+/// Counting-process intervals of both arms (patients numbered in order).
+pub fn counting_process(arms: &[Vec<RecurrentObs>; 2]) -> Vec<analysis::recurrent::Interval> {
+    let mut out = Vec::with_capacity(
+        arms.iter()
+            .flat_map(|a| a.iter().map(|o| o.n_events + 1))
+            .sum(),
+    );
+    let mut subject = 0u32;
+    for (arm, obs) in arms.iter().enumerate() {
+        for o in obs {
+            o.intervals(|start, stop, event| {
+                out.push(analysis::recurrent::Interval {
+                    subject,
+                    treated: arm == 1,
+                    start,
+                    stop,
+                    event,
+                })
+            });
+            subject += 1;
+        }
+    }
+    out
 }
 
 /// Cox Wald test of ln HR = `margin`: statistic (ln HR − margin)/SE,
@@ -204,6 +267,20 @@ pub fn evaluate(
                 ArmMoments::of(a[0].iter().map(|o| o.value)),
                 ArmMoments::of(a[1].iter().map(|o| o.value)),
             ]),
+            // MMRM: the complete cases at the reported visit
+            EndpointData::Repeated(a) => {
+                let v = ep.options.mmrm_effect_visit;
+                let at = |arm: &[(u64, analysis::mmrm::MmrmObs)]| {
+                    ArmMoments::of(
+                        arm.iter()
+                            .map(|(_, o)| o.values[v])
+                            .filter(|x| x.is_finite())
+                            .collect::<Vec<_>>()
+                            .into_iter(),
+                    )
+                };
+                Some([at(&a[0]), at(&a[1])])
+            }
             _ => None,
         };
         let reject = rejects(&outcome, ep.alpha);
@@ -265,5 +342,7 @@ pub fn reason_key(r: &NotAnalysable) -> &'static str {
         NotAnalysable::SingularDesign => "singular_design",
         NotAnalysable::InvalidCounts { .. } => "invalid_counts",
         NotAnalysable::MonotoneLikelihood => "monotone_likelihood",
+        NotAnalysable::DegenerateRatio => "degenerate_ratio",
+        NotAnalysable::NotConverged => "not_converged",
     }
 }

@@ -177,6 +177,7 @@ fn measure_text(m: &Measure) -> (String, String) {
                 .unwrap_or_default(),
             "yes/no".into(),
         ),
+        Measure::Hierarchy => ("hierarchical_composite".into(), "win ratio".into()),
     }
 }
 

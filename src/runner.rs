@@ -26,6 +26,23 @@ pub struct ReplicateExport {
     pub patients: Vec<PatientRow>,
     /// `replicate,endpoint,test,estimate,statistic,p_value,reject`
     pub tests: Vec<TestRow>,
+    /// `replicate,patient,arm,endpoint,start_days,stop_days,event,kind`
+    pub events: Vec<EventRow>,
+}
+
+/// One at-risk interval of a recurrent-event endpoint (counting-process
+/// form): `kind` is "hf_hospitalization" or "death" for an interval ending
+/// in an event, "censored" otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub replicate: u64,
+    pub patient: u64,
+    pub arm: String,
+    pub endpoint: String,
+    pub start_days: f64,
+    pub stop_days: f64,
+    pub event: bool,
+    pub kind: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +55,8 @@ pub struct PatientRow {
     pub baseline: Option<f64>,
     pub time_days: Option<f64>,
     pub event: Option<bool>,
+    /// The visit of an MMRM row (one row per patient and visit).
+    pub visit: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +164,7 @@ fn evaluate_replicate(
                                     baseline: Some(o.baseline),
                                     time_days: None,
                                     event: None,
+                                    visit: None,
                                 });
                             }
                         }
@@ -161,7 +181,118 @@ fn evaluate_replicate(
                                     baseline: None,
                                     time_days: Some(o.time),
                                     event: Some(o.event),
+                                    visit: None,
                                 });
+                            }
+                        }
+                    }
+                    EndpointData::Recurrent(arms) => {
+                        for (a, obs) in arms.iter().enumerate() {
+                            for o in obs {
+                                let last = o.events().last().copied();
+                                o.intervals(|start, stop, event| {
+                                    let kind = match (event, o.death && Some(stop) == last) {
+                                        (false, _) => "censored",
+                                        (true, true) => "death",
+                                        (true, false) => "hf_hospitalization",
+                                    };
+                                    ex.events.push(EventRow {
+                                        replicate,
+                                        patient: o.patient,
+                                        arm: arm_key(a as u8),
+                                        endpoint: name.clone(),
+                                        start_days: start,
+                                        stop_days: stop,
+                                        event,
+                                        kind,
+                                    });
+                                });
+                                ex.patients.push(PatientRow {
+                                    replicate,
+                                    patient: o.patient,
+                                    arm: arm_key(a as u8),
+                                    endpoint: name.clone(),
+                                    value: Some(o.n_events as f64),
+                                    baseline: None,
+                                    time_days: Some(o.end),
+                                    event: None,
+                                    visit: None,
+                                });
+                            }
+                        }
+                    }
+                    EndpointData::Hierarchy(arms) => {
+                        let ep = &s.endpoints[i];
+                        for (a, obs) in arms.iter().enumerate() {
+                            for o in obs {
+                                // the event history in events.csv
+                                let mut start = 0.0;
+                                for &t in o.hospitalizations() {
+                                    ex.events.push(EventRow {
+                                        replicate,
+                                        patient: o.patient,
+                                        arm: arm_key(a as u8),
+                                        endpoint: name.clone(),
+                                        start_days: start,
+                                        stop_days: t,
+                                        event: true,
+                                        kind: "hf_hospitalization",
+                                    });
+                                    start = t;
+                                }
+                                if o.follow_up > start || o.death.is_some() {
+                                    ex.events.push(EventRow {
+                                        replicate,
+                                        patient: o.patient,
+                                        arm: arm_key(a as u8),
+                                        endpoint: name.clone(),
+                                        start_days: start,
+                                        stop_days: o.follow_up,
+                                        event: o.death.is_some(),
+                                        kind: if o.death.is_some() { "death" } else { "censored" },
+                                    });
+                                }
+                                // each measured component in patients.csv
+                                for (k, c) in ep.options.components.iter().enumerate() {
+                                    if let crate::trial::hierarchy::Component::Continuous {
+                                        visit, ..
+                                    } = c
+                                    {
+                                        ex.patients.push(PatientRow {
+                                            replicate,
+                                            patient: o.patient,
+                                            arm: arm_key(a as u8),
+                                            endpoint: format!("{name}/{k}"),
+                                            value: o.values[k].is_finite().then_some(o.values[k]),
+                                            baseline: None,
+                                            time_days: Some(o.follow_up),
+                                            event: None,
+                                            visit: Some(s.trial.visits[*visit].name.clone()),
+                                        });
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    EndpointData::Repeated(arms) => {
+                        let ep = &s.endpoints[i];
+                        for (a, obs) in arms.iter().enumerate() {
+                            for (patient, o) in obs {
+                                for (j, &v) in ep.options.mmrm_visits.iter().enumerate() {
+                                    if o.values[j].is_finite() {
+                                        ex.patients.push(PatientRow {
+                                            replicate,
+                                            patient: *patient,
+                                            arm: arm_key(a as u8),
+                                            endpoint: name.clone(),
+                                            value: Some(o.values[j]),
+                                            baseline: Some(o.baseline),
+                                            time_days: None,
+                                            event: None,
+                                            visit: Some(s.trial.visits[v].name.clone()),
+                                        });
+                                    }
+                                }
                             }
                         }
                     }
@@ -177,6 +308,7 @@ fn evaluate_replicate(
                                     baseline: None,
                                     time_days: None,
                                     event: Some(yes),
+                                    visit: None,
                                 });
                             }
                         }

@@ -576,7 +576,7 @@ pub fn summarize(
         let harmful = PowerEstimate::from_counts(a.rejections_harmful, a.replicates);
         let r = a.replicates.max(1) as f64;
         let n_mean = [a.n_sum[0] as f64 / r, a.n_sum[1] as f64 / r];
-        let binaryish = !matches!(ep.measure, Measure::Continuous { .. });
+        let binaryish = matches!(ep.measure, Measure::Event { .. } | Measure::Binary { .. });
         let (arm_mean, arm_sd, analytic) = if let Measure::Continuous { .. } = ep.measure {
             let m = [0, 1].map(|i| {
                 if a.arm_stat_n[i] > 0 {

@@ -106,7 +106,7 @@ fn run_writes_the_output_contract() {
     assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
     let patients = read(&dir.join("patients.csv"));
     assert!(
-        patients.starts_with("replicate,patient,arm,endpoint,value,baseline,time_days,event\n")
+        patients.starts_with("replicate,patient,arm,endpoint,value,baseline,time_days,event,visit\n")
     );
     let reps: std::collections::BTreeSet<&str> = patients
         .lines()
@@ -117,7 +117,7 @@ fn run_writes_the_output_contract() {
     assert!(
         patients
             .lines()
-            .any(|l| l.contains(",death_or_hfh,") && (l.ends_with(",1") || l.ends_with(",0")))
+            .any(|l| l.contains(",death_or_hfh,") && (l.ends_with(",1,") || l.ends_with(",0,")))
     );
     let tests = read(&dir.join("tests.csv"));
     assert!(tests.starts_with("replicate,endpoint,test,estimate,statistic,p_value,reject\n"));

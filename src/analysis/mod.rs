@@ -15,6 +15,10 @@
 //! | [`fisher`] | Fisher's exact test (2×2) | `scipy.stats.fisher_exact` |
 //! | [`proportions`] | pooled two-proportion z-test | `statsmodels` `proportions_ztest` |
 //! | [`multiplicity`] | Bonferroni, Holm, fixed sequence | `statsmodels` `multipletests` |
+//! | [`negbin`] | negative binomial rate ratio (log follow-up offset) | R `MASS::glm.nb`, `statsmodels` `NegativeBinomial` |
+//! | [`recurrent`] | Andersen–Gill / LWYY with robust variance | R `survival::coxph(... + cluster(id))` |
+//! | [`win_ratio`] | win ratio, win odds, net benefit (U-statistic variance) | brute force, `statsmodels` `rank_compare_2indep` |
+//! | [`mmrm`] | MMRM (unstructured, REML, Satterthwaite) | R `nlme::gls` + `emmeans` |
 //! | [`interval`] | Wilson and Clopper–Pearson intervals | `statsmodels` `proportion_confint` |
 //! | [`nct`] | noncentral t distribution | `scipy.stats.nct`, `mpmath` |
 //! | [`power`] | analytic power and sample sizes | `statsmodels` power classes |
@@ -26,14 +30,18 @@ pub mod direction;
 mod erfc;
 pub mod fisher;
 pub mod interval;
+pub mod mmrm;
 pub mod logrank;
 pub mod multiplicity;
+pub mod negbin;
 pub mod nct;
 pub mod power;
 pub mod proportions;
+pub mod recurrent;
 pub(crate) mod special;
 pub mod ttest;
 pub mod wilcoxon;
+pub mod win_ratio;
 
 /// Alternative hypothesis, always stated for (treatment − control).
 ///
@@ -109,6 +117,13 @@ pub enum NotAnalysable {
         "the maximum likelihood estimate is infinite (monotone likelihood, e.g. no events in one arm)"
     )]
     MonotoneLikelihood,
+    /// A win ratio or win odds of 0 or infinity (one arm wins every
+    /// decided pair).
+    #[error("the ratio is 0 or infinite: one arm wins every decided pair")]
+    DegenerateRatio,
+    /// The iterative fit did not converge.
+    #[error("the model fit did not converge")]
+    NotConverged,
     /// Event counts that do not fit the arm sizes (events > patients).
     #[error("{events} events in the {arm} arm, which has only {n} patients")]
     InvalidCounts {

@@ -67,6 +67,7 @@ pub fn write_outputs(
             "baseline",
             "time_days",
             "event",
+            "visit",
         ];
         let mut head_t = vec![
             "replicate",
@@ -95,6 +96,7 @@ pub fn write_outputs(
                         fmt_opt(r.baseline),
                         fmt_opt(r.time_days),
                         r.event.map(|b| u8::from(b).to_string()).unwrap_or_default(),
+                        r.visit.clone().unwrap_or_default(),
                     ]);
                     v
                 })
@@ -119,6 +121,40 @@ pub fn write_outputs(
             })
         });
         write_atomic(&out.join("tests.csv"), &csv_bytes(&head_t, trows)?)?;
+        if exports.iter().flatten().any(|e| !e.events.is_empty()) {
+            let mut head_e = vec![
+                "replicate",
+                "patient",
+                "arm",
+                "endpoint",
+                "start_days",
+                "stop_days",
+                "event",
+                "kind",
+            ];
+            if multi {
+                head_e.insert(0, "design_point");
+            }
+            let erows = exports.iter().enumerate().flat_map(|(i, ex)| {
+                ex.iter().flat_map(move |e| {
+                    e.events.iter().map(move |r| {
+                        let mut v = prefix(i);
+                        v.extend([
+                            r.replicate.to_string(),
+                            r.patient.to_string(),
+                            r.arm.clone(),
+                            r.endpoint.clone(),
+                            r.start_days.to_string(),
+                            r.stop_days.to_string(),
+                            u8::from(r.event).to_string(),
+                            r.kind.to_string(),
+                        ]);
+                        v
+                    })
+                })
+            });
+            write_atomic(&out.join("events.csv"), &csv_bytes(&head_e, erows)?)?;
+        }
     }
     Ok(())
 }

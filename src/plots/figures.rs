@@ -44,6 +44,16 @@ pub fn effect_axis(ep: &Endpoint) -> (String, f64) {
             (format!("{what} ({unit})"), 0.0)
         }
         Measure::Event { .. } if ep.test == TestKind::Logrank => ("hazard ratio".into(), 1.0),
+        Measure::Event { .. }
+            if matches!(ep.test, TestKind::NegativeBinomial | TestKind::Lwyy) =>
+        {
+            ("rate ratio (recurrent events)".into(), 1.0)
+        }
+        Measure::Hierarchy => match ep.options.win_measure {
+            crate::analysis::win_ratio::WinMeasure::WinRatio => ("win ratio".into(), 1.0),
+            crate::analysis::win_ratio::WinMeasure::WinOdds => ("win odds".into(), 1.0),
+            crate::analysis::win_ratio::WinMeasure::NetBenefit => ("net benefit".into(), 0.0),
+        },
         _ => ("difference in proportions".into(), 0.0),
     }
 }

@@ -205,6 +205,8 @@ pub enum Measure {
     Binary {
         outcome: BinaryKind,
     },
+    /// A hierarchy of components compared pair by pair (win ratio).
+    Hierarchy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -216,6 +218,10 @@ pub enum AnalysisKind {
     BaselineAdjusted,
     TimeToEvent,
     Proportion,
+    /// Every HF hospitalization (and CV death for the composite).
+    RecurrentEvents,
+    /// Pairwise comparison over an ordered list of components.
+    Hierarchical,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -228,6 +234,10 @@ pub enum TestKind {
     Logrank,
     Fisher,
     ProportionsZ,
+    NegativeBinomial,
+    Lwyy,
+    WinRatio,
+    Mmrm,
 }
 
 impl TestKind {
@@ -240,6 +250,10 @@ impl TestKind {
             TestKind::Logrank => "logrank",
             TestKind::Fisher => "fisher",
             TestKind::ProportionsZ => "proportions_z",
+            TestKind::NegativeBinomial => "negative_binomial",
+            TestKind::Lwyy => "lwyy",
+            TestKind::WinRatio => "win_ratio",
+            TestKind::Mmrm => "mmrm",
         }
     }
 }
@@ -338,6 +352,10 @@ pub const TESTS: &[(&str, TestKind)] = &[
     ("logrank", TestKind::Logrank),
     ("fisher", TestKind::Fisher),
     ("proportions_z", TestKind::ProportionsZ),
+    ("negative_binomial", TestKind::NegativeBinomial),
+    ("lwyy", TestKind::Lwyy),
+    ("win_ratio", TestKind::WinRatio),
+    ("mmrm", TestKind::Mmrm),
 ];
 pub const ANALYSES: &[(&str, AnalysisKind)] = &[
     ("change_from_baseline", AnalysisKind::ChangeFromBaseline),
@@ -349,6 +367,8 @@ pub const ANALYSES: &[(&str, AnalysisKind)] = &[
     ("baseline_adjusted", AnalysisKind::BaselineAdjusted),
     ("time_to_event", AnalysisKind::TimeToEvent),
     ("proportion", AnalysisKind::Proportion),
+    ("recurrent_events", AnalysisKind::RecurrentEvents),
+    ("hierarchical", AnalysisKind::Hierarchical),
 ];
 pub const ALTERNATIVES: &[(&str, Alternative)] = &[
     ("two_sided", Alternative::TwoSided),
@@ -375,6 +395,7 @@ pub fn measure_words() -> Vec<&'static str> {
         "serious_adverse_event",
         "ana_positive",
         "d_dimer_above_uln",
+        "hierarchical_composite",
     ]);
     v
 }
@@ -878,6 +899,7 @@ fn read_endpoint(t: &Reader) -> EndpointSpec {
                 "d_dimer_above_uln" => Some(Measure::Binary {
                     outcome: BinaryKind::DDimerAboveUln,
                 }),
+                "hierarchical_composite" => Some(Measure::Hierarchy),
                 _ => None,
             };
             match ev {
@@ -887,6 +909,10 @@ fn read_endpoint(t: &Reader) -> EndpointSpec {
                         Measure::Event { .. } => {
                             default_analysis = AnalysisKind::TimeToEvent;
                             default_test = TestKind::Logrank;
+                        }
+                        Measure::Hierarchy => {
+                            default_analysis = AnalysisKind::Hierarchical;
+                            default_test = TestKind::WinRatio;
                         }
                         _ => {
                             default_analysis = AnalysisKind::Proportion;
@@ -911,10 +937,10 @@ fn read_endpoint(t: &Reader) -> EndpointSpec {
         }
     }
     let test = t.choice_or("test", TESTS, default_test);
-    let analysis_default = if test == TestKind::Ancova {
-        AnalysisKind::BaselineAdjusted
-    } else {
-        default_analysis
+    let analysis_default = match test {
+        TestKind::Ancova => AnalysisKind::BaselineAdjusted,
+        TestKind::NegativeBinomial | TestKind::Lwyy => AnalysisKind::RecurrentEvents,
+        _ => default_analysis,
     };
     let analysis = t.choice_or("analysis", ANALYSES, analysis_default);
     let e = EndpointSpec {

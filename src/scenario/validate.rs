@@ -1232,7 +1232,10 @@ fn validate_endpoints(spec: &ScenarioSpec, trial: &TrialDesign, issues: &Issues)
                 }
                 if matches!(
                     e.analysis,
-                    AnalysisKind::TimeToEvent | AnalysisKind::Proportion
+                    AnalysisKind::TimeToEvent
+                        | AnalysisKind::Proportion
+                        | AnalysisKind::RecurrentEvents
+                        | AnalysisKind::Hierarchical
                 ) {
                     err(
                         issues,
@@ -1254,11 +1257,16 @@ fn validate_endpoints(spec: &ScenarioSpec, trial: &TrialDesign, issues: &Issues)
                     TestKind::Student,
                     TestKind::Wilcoxon,
                     TestKind::Ancova,
+                    TestKind::Mmrm,
                 ];
             }
-            Measure::Event { .. } => {
+            Measure::Event { event } => {
                 match e.analysis {
                     AnalysisKind::TimeToEvent => tests_ok = &[TestKind::Logrank],
+                    AnalysisKind::RecurrentEvents => {
+                        tests_ok = &[TestKind::NegativeBinomial, TestKind::Lwyy];
+                        super::endpoint_options::check_recurrent(event, &path, issues);
+                    }
                     AnalysisKind::Proportion => {
                         tests_ok = &[TestKind::Fisher, TestKind::ProportionsZ]
                     }
@@ -1267,7 +1275,7 @@ fn validate_endpoints(spec: &ScenarioSpec, trial: &TrialDesign, issues: &Issues)
                             issues,
                             IssueKind::Inconsistent,
                             format!("{path}.analysis"),
-                            "an event endpoint is analysed as \"time_to_event\" (log-rank) or \"proportion\" (Fisher, z-test)",
+                            "an event endpoint is analysed as \"time_to_event\" (log-rank), \"proportion\" (Fisher, z-test) or \"recurrent_events\" (negative_binomial, lwyy)",
                         );
                         tests_ok = &[];
                     }
@@ -1280,6 +1288,25 @@ fn validate_endpoints(spec: &ScenarioSpec, trial: &TrialDesign, issues: &Issues)
                         "event endpoints use `by_day`, not `visit`",
                     );
                 }
+            }
+            Measure::Hierarchy => {
+                if e.analysis != AnalysisKind::Hierarchical {
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{path}.analysis"),
+                        "a hierarchical composite is analysed as \"hierarchical\" (test = \"win_ratio\")",
+                    );
+                }
+                if e.visit.is_some() {
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{path}.visit"),
+                        "a hierarchical composite names its visits in `components`",
+                    );
+                }
+                tests_ok = &[TestKind::WinRatio];
             }
             Measure::Binary { outcome } => {
                 if e.analysis != AnalysisKind::Proportion {
@@ -1337,7 +1364,7 @@ fn validate_endpoints(spec: &ScenarioSpec, trial: &TrialDesign, issues: &Issues)
                 format!("must be in (0, {follow_up}] (got {by_day})"),
             );
         }
-        let options = super::endpoint_options::validate(e, &path, issues);
+        let options = super::endpoint_options::validate(e, &path, trial, visit, issues);
         out.push(Endpoint {
             name: e.name.clone(),
             measure: e.measure,

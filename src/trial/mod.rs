@@ -14,6 +14,7 @@
 //! patient, from which `endpoints` extracts what each test analyses.
 
 pub mod endpoints;
+pub mod hierarchy;
 pub mod measurement;
 pub mod randomization;
 
