@@ -343,6 +343,7 @@ pub fn reason_key(r: &NotAnalysable) -> &'static str {
         NotAnalysable::InvalidCounts { .. } => "invalid_counts",
         NotAnalysable::MonotoneLikelihood => "monotone_likelihood",
         NotAnalysable::DegenerateRatio => "degenerate_ratio",
+        NotAnalysable::TooFewAtVisit { .. } => "too_few_at_visit",
         NotAnalysable::NotConverged => "not_converged",
     }
 }

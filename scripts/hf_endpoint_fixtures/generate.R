@@ -34,62 +34,47 @@ num <- function(v) vapply(v, function(x) if (is.character(x)) as.numeric(sub("in
 fin <- function(x) if (is.finite(x)) x else if (is.nan(x)) "nan" else if (x > 0) "inf" else "-inf"
 
 # ---- negative binomial (MASS::glm.nb) ----------------------------------------
-# glm.nb, then polished: theta.ml at eps 1e-11 alternating with the GLM at
-# that theta (epsilon 1e-15) until theta moves by < 1e-13 relative. Data
-# that are not overdispersed (sum((y - mu)^2 - y) <= 0 at the Poisson fit)
-# have no finite theta (glm.nb runs theta off to infinity): the reference is
-# then the Poisson GLM, the limit. An arm without events has rate 0: its
-# log-likelihood is 0 and theta comes from the other arm alone.
+# The maximum likelihood over theta, found robustly: the profile
+# log-likelihood of log theta on a grid (-14..14, step 0.25; each point a GLM
+# at fixed theta, epsilon 1e-10), refined by Brent (tol 1e-12), then
+# polished by MASS::theta.ml (eps 1e-11) alternating with the GLM while the
+# log-likelihood does not fall. glm.nb alone is not used: on small samples it
+# can run theta off to infinity although an interior maximum is higher, and
+# the Poisson score at alpha = 0 being <= 0 does not exclude an interior
+# maximum (the profile need not be concave). The Poisson fit (theta = Inf) is
+# the reference when its log-likelihood is at least as high (a boundary
+# maximum) or when theta runs past the grid. An arm without events has rate
+# 0: its log-likelihood is 0 and theta comes from the other arm alone.
 nb_fit <- function(y, x, off) {
   form <- if (is.null(x)) y ~ 1 + offset(off) else y ~ x + offset(off)
   pois <- glm(form, family = poisson, control = glm.control(epsilon = 1e-15, maxit = 200))
-  mu <- fitted(pois)
-  if (sum((y - mu)^2 - y) <= 0) {
-    return(list(model = pois, theta = Inf, loglik = sum(dpois(y, mu, log = TRUE)), poisson = TRUE))
-  }
-  at <- function(th, start) {
-    g <- glm(form, family = negative.binomial(th), start = start,
-             control = glm.control(epsilon = 1e-15, maxit = 500))
+  pois_ll <- sum(dpois(y, fitted(pois), log = TRUE))
+  at <- function(th, eps = 1e-15) {
+    g <- glm(form, family = negative.binomial(th), start = coef(pois),
+             control = glm.control(epsilon = eps, maxit = 100))
     list(model = g, loglik = sum(dnbinom(y, size = th, mu = fitted(g), log = TRUE)))
   }
-  m <- tryCatch(suppressWarnings(glm.nb(form, control = glm.control(epsilon = 1e-15, maxit = 200))),
-                error = function(e) NULL)
-  start <- if (is.null(m)) coef(pois) else coef(m)
-  th <- if (!is.null(m) && is.finite(m$theta)) m$theta else 1
-  # polish: theta.ml (Newton on the theta score) alternating with the GLM
-  ok <- TRUE
+  prof <- function(lt, eps = 1e-15) tryCatch(suppressWarnings(at(exp(lt), eps)$loglik), error = function(e) -Inf)
+  grid <- seq(-14, 14, by = 0.25)
+  ll_grid <- vapply(grid, prof, 0.0, eps = 1e-10)
+  g <- grid[which.max(ll_grid)]
+  o <- optimize(prof, g + c(-0.25, 0.25), maximum = TRUE, tol = 1e-12)
+  th <- exp(o$maximum)
+  ll <- o$objective
   for (i in 1:50) {
-    th_new <- tryCatch(suppressWarnings(theta.ml(y, fitted(at(th, start)$model), limit = 500, eps = 1e-11)),
+    th_new <- tryCatch(suppressWarnings(theta.ml(y, fitted(at(th)$model), limit = 500, eps = 1e-11)),
                        error = function(e) NA)
-    if (!is.finite(th_new) || th_new <= 0) { ok <- FALSE; break }
+    if (!is.finite(th_new) || th_new <= 0) break
+    ll_new <- prof(log(th_new))
+    if (ll_new < ll - 1e-12) break
     done <- abs(th_new - th) < 1e-13 * th
-    th <- th_new
+    th <- th_new; ll <- ll_new
     if (done) break
   }
-  # the profile likelihood of a small sample may have several maxima: take
-  # the best of the polished fit and a grid over log theta (-14..14, step
-  # 0.5) refined by Brent, then polish again from there
-  prof <- function(lt) tryCatch(at(exp(lt), start)$loglik, error = function(e) -Inf)
-  grid <- seq(-14, 14, by = 0.5)
-  ll_grid <- vapply(grid, prof, 0.0)
-  g <- grid[which.max(ll_grid)]
-  o <- optimize(prof, g + c(-0.5, 0.5), maximum = TRUE, tol = 1e-12)
-  if (!ok || o$objective > at(th, start)$loglik + 1e-9) {
-    th <- exp(o$maximum)
-    for (i in 1:50) {
-      th_new <- tryCatch(suppressWarnings(theta.ml(y, fitted(at(th, start)$model), limit = 500, eps = 1e-11)),
-                         error = function(e) NA)
-      if (!is.finite(th_new) || th_new <= 0 || at(th_new, start)$loglik < at(th, start)$loglik - 1e-12) break
-      done <- abs(th_new - th) < 1e-13 * th
-      th <- th_new
-      if (done) break
-    }
+  if (pois_ll >= ll - 1e-12 || th > exp(13.5)) {
+    return(list(model = pois, theta = Inf, loglik = pois_ll, poisson = TRUE))
   }
-  # the Poisson limit may still be best (a boundary maximum)
-  if (sum(dpois(y, mu, log = TRUE)) > at(th, start)$loglik + 1e-12) {
-    return(list(model = pois, theta = Inf, loglik = sum(dpois(y, mu, log = TRUE)), poisson = TRUE))
-  }
-  fit <- at(th, start)
+  fit <- at(th)
   list(model = fit$model, theta = th, loglik = fit$loglik, poisson = FALSE)
 }
 

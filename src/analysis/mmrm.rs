@@ -42,6 +42,9 @@ use super::{Alternative, ArmRole, NotAnalysable, TestOutcome, TestResult, t_p_va
 /// Most post-baseline visits in one model.
 pub const MAX_VISITS: usize = 8;
 
+/// Observations needed at every visit: more than its 3 mean parameters.
+pub const MIN_PER_VISIT: usize = 4;
+
 /// One patient: arm, baseline, the changes at the visits (NaN = missing).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MmrmObs {
@@ -407,11 +410,11 @@ impl<'a> Problem<'a> {
     }
 }
 
-/// Fit the model and report the effect at visit `visit` (0-based among the
-/// K post-baseline visits). `obs` may contain patients without data.
-pub fn fit(obs: &[MmrmObs], n_visits: usize, visit: usize) -> Result<MmrmFit, NotAnalysable> {
+/// The checked problem: patients with a baseline and at least one visit,
+/// the analysability rules, the covariance parameters.
+fn problem(obs: &[MmrmObs], n_visits: usize) -> Result<Problem<'_>, NotAnalysable> {
     let k = n_visits;
-    assert!(k >= 1 && k <= MAX_VISITS && visit < k, "validated");
+    assert!(k >= 1 && k <= MAX_VISITS, "validated");
     let mut prob = Problem {
         k,
         obs: Vec::new(),
@@ -459,13 +462,73 @@ pub fn fit(obs: &[MmrmObs], n_visits: usize, visit: usize) -> Result<MmrmFit, No
             }
         }
     }
+    // each visit has 3 mean parameters (intercept, effect, baseline
+    // slope): with no more observations than that its variance has no
+    // residual information and the REML likelihood is degenerate (it
+    // rises towards a singular Sigma)
+    for v in 0..k {
+        let found = prob.seen.iter().filter(|s| s.0[..s.1].contains(&v)).count();
+        if found < MIN_PER_VISIT {
+            return Err(NotAnalysable::TooFewAtVisit {
+                visit: v + 1,
+                found,
+                required: MIN_PER_VISIT,
+            });
+        }
+    }
     for a in 0..k {
         for b in 0..=a {
             prob.params.push((a, b));
         }
     }
+    Ok(prob)
+}
+
+/// The REML log-likelihood (without the constant, as in [`MmrmFit`]) at a
+/// given K×K covariance `sigma` (row-major), `None` if it is not positive
+/// definite. For checking a fit against another program's maximum.
+pub fn reml_log_likelihood(
+    obs: &[MmrmObs],
+    n_visits: usize,
+    sigma: &[f64],
+) -> Result<Option<f64>, NotAnalysable> {
+    let prob = problem(obs, n_visits)?;
+    let theta: Vec<f64> = prob
+        .params
+        .iter()
+        .map(|&(a, b)| sigma[a * n_visits + b])
+        .collect();
+    Ok(prob.eval(&theta, false).map(|e| e.ll))
+}
+
+/// Fit the model and report the effect at visit `visit` (0-based among the
+/// K post-baseline visits). `obs` may contain patients without data.
+pub fn fit(obs: &[MmrmObs], n_visits: usize, visit: usize) -> Result<MmrmFit, NotAnalysable> {
+    assert!(visit < n_visits, "validated");
+    let prob = problem(obs, n_visits)?;
     let theta0 = start(&prob).ok_or(NotAnalysable::SingularDesign)?;
-    let (theta, ev, iterations) = maximise(&prob, theta0)?;
+    // The REML surface of a small sample with heavy dropout can have
+    // several maxima: climb from the pairwise start and from its diagonal
+    // (no correlation, nlme's default start) and keep the higher maximum.
+    let diagonal: Vec<f64> = prob
+        .params
+        .iter()
+        .zip(&theta0)
+        .map(|(&(a, b), &t)| if a == b { t } else { 0.0 })
+        .collect();
+    let from_pairwise = maximise(&prob, theta0);
+    let from_diagonal = maximise(&prob, diagonal);
+    let (theta, ev, iterations) = match (from_pairwise, from_diagonal) {
+        (Ok(a), Ok(b)) => {
+            if b.1.ll > a.1.ll {
+                b
+            } else {
+                a
+            }
+        }
+        (Ok(a), Err(_)) | (Err(_), Ok(a)) => a,
+        (Err(e), Err(_)) => return Err(e),
+    };
     let p = prob.p();
     let c_index = 3 * visit + 1;
     let phi = ev.m[c_index * p + c_index];

@@ -121,6 +121,18 @@ pub enum NotAnalysable {
     /// decided pair).
     #[error("the ratio is 0 or infinite: one arm wins every decided pair")]
     DegenerateRatio,
+    /// A visit of a repeated-measures model has no more observations than
+    /// the model has mean parameters at that visit, so its variance has no
+    /// residual information (the REML likelihood is degenerate there).
+    #[error("visit {visit}: {found} observations, the model needs at least {required}")]
+    TooFewAtVisit {
+        /// The visit (1-based among the post-baseline visits analysed).
+        visit: usize,
+        /// Observations at that visit (both arms).
+        found: usize,
+        /// Observations needed.
+        required: usize,
+    },
     /// The iterative fit did not converge.
     #[error("the model fit did not converge")]
     NotConverged,
