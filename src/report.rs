@@ -26,6 +26,10 @@ pub struct ReportInput<'a> {
     /// `(caption, svg)` of each plot.
     pub figures: &'a [(String, String)],
     pub calibration: Option<CalibrationSection<'a>>,
+    /// Where a calibration was looked for when none is shown.
+    pub calibration_looked_for: &'a [String],
+    /// The run's warnings (`summary.json` `warnings`).
+    pub warnings: &'a [crate::scenario::Warning],
 }
 
 /// Escape text for HTML.
@@ -65,6 +69,10 @@ table.cal { font-size: 13px; }
 table.cal td.desc { min-width: 240px; }
 table.cal td:first-child { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 table.glance td.heat { min-width: 44px; text-align: center; }
+p.scale { font-size: 13px; color: var(--muted); }
+p.scale span { display: inline-block; min-width: 34px; text-align: center; padding: 1px 4px; margin-right: 2px; }
+ul.warnings li { margin: 4px 0; }
+ul.warnings code { font-size: 12.5px; }
 th.rot { vertical-align: bottom; padding: 6px 4px; }
 th.rot span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -219,11 +227,39 @@ pub fn render_html(r: &ReportInput) -> String {
         esc(&sum.scenario_sha256[..12.min(sum.scenario_sha256.len())]),
         esc(&when)
     );
-    h.push_str("<nav><a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a><a href=\"#plots\">Plots</a>");
-    if r.calibration.is_some() {
-        h.push_str("<a href=\"#calibration\">Calibration</a>");
+    h.push_str("<nav>");
+    if !r.warnings.is_empty() {
+        h.push_str("<a href=\"#warnings\">Warnings</a>");
     }
-    h.push_str("<a href=\"#manifest\">Manifest</a></nav></header>\n");
+    h.push_str("<a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a><a href=\"#plots\">Plots</a><a href=\"#calibration\">Calibration</a><a href=\"#manifest\">Manifest</a></nav></header>\n");
+
+    // warnings
+    if !r.warnings.is_empty() {
+        let _ = write!(
+            h,
+            "<h2 id=\"warnings\">Warnings</h2>\n<p>The scenario is valid, but {}:</p>\n<ul class=\"warnings\">",
+            if r.warnings.len() == 1 {
+                "this may be a slip"
+            } else {
+                "these may be slips"
+            }
+        );
+        for w in r.warnings {
+            let at = match (w.line, &w.origin) {
+                (Some(l), _) => format!("{}:{l}", w.file),
+                (None, Some(o)) => format!("{} ({o})", w.file),
+                (None, None) => w.file.clone(),
+            };
+            let _ = write!(
+                h,
+                "<li><code>{}</code> <code>{}</code>: {}</li>",
+                esc(&at),
+                esc(&w.key),
+                esc(&w.message)
+            );
+        }
+        h.push_str("</ul>\n");
+    }
 
     // scenario
     h.push_str("<h2 id=\"scenario\">Scenario</h2>\n<dl class=\"kv\">");
@@ -480,7 +516,21 @@ pub fn render_html(r: &ReportInput) -> String {
             }
             h.push_str("</tr>\n");
         }
-        h.push_str("</table></div>\n<details><summary>Every number per design point and endpoint</summary>\n");
+        h.push_str("</table></div>\n<p class=\"scale\">Shading: power ");
+        for k in 0..=5 {
+            let p = k as f64 / 5.0;
+            let _ = write!(
+                h,
+                "<span style=\"background: rgba(31, 119, 180, {:.2}); color: {}\">{p:.1}</span>",
+                0.08 + 0.85 * p,
+                if p > 0.55 { "#fff" } else { "#1d2330" }
+            );
+        }
+        let _ = write!(
+            h,
+            " (each cell: the share of the {} simulated trials of a design point rejecting for an endpoint; hover for the 95% interval).</p>\n<details><summary>Every number per design point and endpoint</summary>\n",
+            sum.replicates
+        );
     }
     h.push_str("<div class=\"scroll\"><table><tr>");
     if !axes.is_empty() {
@@ -628,7 +678,7 @@ pub fn render_html(r: &ReportInput) -> String {
             p_pass,
             f.patterns.len()
         );
-        h.push_str("<div class=\"scroll\"><table class=\"cal\"><tr><th>target</th><th>description (unit)</th><th class=\"num\">published</th><th class=\"num\">simulated median</th><th class=\"num\">simulated 95%</th><th class=\"num\">pctl</th><th>criterion</th><th>result</th></tr>\n");
+        h.push_str("<div class=\"scroll\"><table class=\"cal\"><tr><th>target</th><th>description (unit)</th><th class=\"num\">published value or bound</th><th class=\"num\">simulated median</th><th class=\"num\">simulated 95%</th><th class=\"num\">pctl</th><th>criterion</th><th>result</th></tr>\n");
         let mut last_group = None;
         for t in &f.targets {
             if last_group != Some(&t.group) {
@@ -646,7 +696,11 @@ pub fn render_html(r: &ReportInput) -> String {
                 esc(&t.name),
                 esc(&t.description),
                 esc(&t.unit),
-                num(Some(t.published)),
+                match t.kind.as_str() {
+                    "upper_bound" => format!("upper bound {}", num(Some(t.published))),
+                    "lower_bound" => format!("lower bound {}", num(Some(t.published))),
+                    _ => num(Some(t.published)),
+                },
                 num(t.simulated_median),
                 num(t.simulated_low),
                 num(t.simulated_high),
@@ -685,10 +739,33 @@ pub fn render_html(r: &ReportInput) -> String {
         if let Some(svg) = c.panels_svg {
             let _ = writeln!(
                 h,
-                "<figure>{}<figcaption>Simulated distribution of each calibration target, its central 95% (shaded) and the published value (line).</figcaption></figure>",
+                "<figure>{}<figcaption>Simulated distribution of each calibration target, its central 95% (shaded) and the published value (line); for a bound target the line is the bound (such as the upper limit of normal), not a published value.</figcaption></figure>",
                 responsive_svg(svg)
             );
         }
+    } else {
+        let _ = write!(
+            h,
+            "<h2 id=\"calibration\">Calibration</h2>\n<p>No calibration is shown: no calibration.json was found{}. Write one with <code>hfsim calibrate check {}</code> (into <code>out/{}/calibration/</code>), or name one with <code>--calibration FILE</code>.</p>\n",
+            if r.calibration_looked_for.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (looked for {})",
+                    r.calibration_looked_for
+                        .iter()
+                        .map(|p| format!("<code>{}</code>", esc(p)))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                )
+            },
+            esc(r
+                .manifest
+                .get("scenario_file")
+                .and_then(|v| v.as_str())
+                .unwrap_or("SCENARIO")),
+            esc(&s.name)
+        );
     }
 
     // manifest

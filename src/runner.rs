@@ -7,7 +7,8 @@
 //! chunk the observer is told (progress, checkpoint) and may stop the run
 //! (Ctrl-C); the accumulator returned then covers exactly the chunks done.
 //! Patients whose integration fails are counted; the run stops if they exceed
-//! the scenario's failure budget.
+//! the scenario's failure budget, or at the first replicate that cannot enrol
+//! its patients.
 
 use crate::evaluation::{ReplicateRecord, evaluate};
 use crate::summary::DesignAcc;
@@ -54,6 +55,12 @@ pub struct TestRow {
 
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum RunError {
+    /// A replicate could not enrol its patients (population.max_screening_factor
+    /// or covariate bounds): the run stops, as docs/scenarios.md says.
+    #[error(
+        "replicate {replicate} could not enrol its patients: {reason}. The run stops: raise population.max_screening_factor or widen [population.inclusion]"
+    )]
+    Enrolment { replicate: u64, reason: String },
     #[error(
         "{failed} of {simulated} simulated patients failed to integrate, more than the failure budget allows ({allowed}); first failure: replicate {} patient {} ({})",
         first.replicate, first.patient, first.failure
@@ -257,6 +264,12 @@ pub fn run_design_point(
             })
             .collect();
         for (rec, ex) in records {
+            if let Some(reason) = &rec.replicate_failure {
+                return Err(RunError::Enrolment {
+                    replicate: rec.replicate,
+                    reason: reason.clone(),
+                });
+            }
             acc.add(&rec);
             failed += rec.failures.len() as u64;
             if first_failure.is_none() {
@@ -326,6 +339,12 @@ pub fn run_design_points(
             .collect();
         for row in rows {
             for (d, (rec, ex)) in row.into_iter().enumerate() {
+                if let Some(reason) = &rec.replicate_failure {
+                    return Err(RunError::Enrolment {
+                        replicate: rec.replicate,
+                        reason: reason.clone(),
+                    });
+                }
                 accs[d].add(&rec);
                 failed[d] += rec.failures.len() as u64;
                 if first_failure[d].is_none() {

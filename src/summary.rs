@@ -144,8 +144,13 @@ impl DesignAcc {
     /// Add one replicate.
     pub fn add(&mut self, r: &ReplicateRecord) {
         self.replicates += 1;
-        if let Some(reason) = &r.replicate_failure {
-            *self.replicates_failed.entry(reason.clone()).or_default() += 1;
+        if r.replicate_failure.is_some() {
+            // one fixed key (the reason's text holds counts; the runner
+            // stops at such a replicate and names it)
+            *self
+                .replicates_failed
+                .entry("enrolment_failed".into())
+                .or_default() += 1;
             for e in &mut self.endpoints {
                 e.replicates += 1;
                 *e.not_analysable
@@ -648,6 +653,10 @@ pub struct Summary {
     /// Present when this summary covers one shard only (see `hfsim merge`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
+    /// What the scenario does that is allowed but probably a slip, with file,
+    /// line and key (`crate::scenario::warning`; omitted when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::scenario::Warning>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]

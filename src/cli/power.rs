@@ -1,5 +1,6 @@
 //! `hfsim power`: classical power and sample size from summary statistics.
 
+use super::console::outln;
 use super::{CliError, CliResult};
 use crate::analysis::Alternative;
 use crate::analysis::power::{self, TKind};
@@ -170,9 +171,11 @@ pub fn power(args: PowerArgs) -> CliResult {
                     kind,
                 )
                 .map_err(e)?;
-                println!(
+                outln!(
                     "n_treatment = {}, n_control = {} (power {:.4} for difference {delta} with SDs {sd_t}/{sd_c})",
-                    s.n_treatment, s.n_control, achieved
+                    s.n_treatment,
+                    s.n_control,
+                    achieved
                 );
             } else {
                 let (nt, nc) = pair(n, n_treatment, n_control, "n")?;
@@ -187,9 +190,13 @@ pub fn power(args: PowerArgs) -> CliResult {
                     kind,
                 )
                 .map_err(e)?;
-                println!(
-                    "power = {p:.4} ({:?} t-test, difference {delta}, SDs {sd_t}/{sd_c}, n {nt}/{nc}, alpha {})",
-                    test, common.alpha
+                outln!(
+                    "power = {p:.4} ({} t-test, difference {delta}, SDs {sd_t}/{sd_c}, n {nt}/{nc}, alpha {})",
+                    match test {
+                        TTest::Welch => "welch",
+                        TTest::Student => "student",
+                    },
+                    common.alpha
                 );
             }
         }
@@ -211,9 +218,10 @@ pub fn power(args: PowerArgs) -> CliResult {
                     common.alternative.into(),
                 )
                 .map_err(e)?;
-                println!(
+                outln!(
                     "n_treatment = {}, n_control = {}",
-                    s.n_treatment, s.n_control
+                    s.n_treatment,
+                    s.n_control
                 );
             } else {
                 let (nt, nc) = pair(n, n_treatment, n_control, "n")?;
@@ -226,7 +234,7 @@ pub fn power(args: PowerArgs) -> CliResult {
                     common.alternative.into(),
                 )
                 .map_err(e)?;
-                println!(
+                outln!(
                     "power = {p:.4} (proportions {p_treatment} vs {p_control}, n {nt}/{nc}, alpha {})",
                     common.alpha
                 );
@@ -247,7 +255,7 @@ pub fn power(args: PowerArgs) -> CliResult {
                     common.alternative.into(),
                 )
                 .map_err(e)?;
-                println!("events needed = {d} (hazard ratio {hazard_ratio}, power {target})");
+                outln!("events needed = {d} (hazard ratio {hazard_ratio}, power {target})");
             } else {
                 let d = events
                     .ok_or_else(|| CliError::Usage("give --events or --target-power".into()))?;
@@ -259,7 +267,7 @@ pub fn power(args: PowerArgs) -> CliResult {
                     common.alternative.into(),
                 )
                 .map_err(e)?;
-                println!(
+                outln!(
                     "power = {p:.4} (hazard ratio {hazard_ratio}, {d} events, alpha {})",
                     common.alpha
                 );

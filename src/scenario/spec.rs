@@ -377,6 +377,9 @@ pub fn measure_words() -> Vec<&'static str> {
     v
 }
 
+/// Longest scenario name (it names the output folder).
+pub const MAX_NAME_CHARS: usize = 64;
+
 const TOP_KEYS: &[&str] = &[
     "scenario",
     "run",
@@ -397,10 +400,24 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
     let (name, description) = match top.req_table("scenario") {
         Some(t) => {
             let n = t.req_string("name").unwrap_or_default();
-            if !n.is_empty()
-                && !n
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            if n.is_empty() && t.has("name") {
+                t.issue(
+                    IssueKind::OutOfRange,
+                    "name",
+                    "must not be empty (it names the output folder, out/<name>)",
+                );
+            } else if n.chars().count() > MAX_NAME_CHARS {
+                t.issue(
+                    IssueKind::OutOfRange,
+                    "name",
+                    format!(
+                        "at most {MAX_NAME_CHARS} characters (found {}; it names the output folder)",
+                        n.chars().count()
+                    ),
+                );
+            } else if !n
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 t.issue(
                     IssueKind::OutOfRange,

@@ -304,12 +304,25 @@ fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {
                     );
                 } else if let Some((lo, hi)) = m.bpv[p as usize].open_interval() {
                     if *value <= lo || *value >= hi {
+                        // the range the parameter table gives, without the
+                        // ends the logit scale excludes
+                        let from = if lo >= info.min {
+                            format!("({lo}")
+                        } else {
+                            format!("[{}", info.min)
+                        };
+                        let to = if hi <= info.max {
+                            format!("{hi})")
+                        } else {
+                            format!("{}]", info.max)
+                        };
                         err(
                             issues,
                             IssueKind::OutOfRange,
                             path,
                             format!(
-                                "must be strictly between {lo} and {hi} because it varies between patients on the logit scale (got {value})"
+                                "must be in {from}, {to} {}: it varies between patients on the logit scale, which excludes {lo} and {hi} (got {value})",
+                                info.unit
                             ),
                         );
                     } else {
