@@ -28,6 +28,7 @@ pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod search;
+pub mod sequential;
 pub mod solver;
 pub mod summary;
 pub mod trial;

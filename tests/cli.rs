@@ -83,7 +83,7 @@ fn run_writes_the_output_contract() {
     let power = read(&dir.join("results.csv"));
     assert!(
         power.starts_with(
-            "design_point,endpoint,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high"
+            "design_point,endpoint,role,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high"
         ),
         "{power}"
     );

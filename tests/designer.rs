@@ -71,7 +71,7 @@ fn sweep_writes_results_csv_plots_and_a_self_contained_report() {
     let header = csv.lines().next().unwrap();
     assert_eq!(
         header,
-        "design_point,arms.msc.interval_days,arms.msc.infusion_anticoagulation,endpoint,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high,n_analysable,n_not_analysable,effect_measure,effect_mean,effect_sd,effect_median,effect_q025,effect_q975,analytic_power,control_arm,treatment_arm,control_n_mean,treatment_n_mean,control_mean,treatment_mean,control_sd,treatment_sd,control_event_rate,treatment_event_rate"
+        "design_point,arms.msc.interval_days,arms.msc.infusion_anticoagulation,endpoint,role,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high,power_favourable,power_favourable_mcse,power_harmful,power_harmful_mcse,n_analysable,n_not_analysable,effect_measure,effect_scale,effect_mean,effect_sd,effect_median,effect_q025,effect_q975,analytic_power,control_arm,treatment_arm,control_n_mean,treatment_n_mean,control_mean,treatment_mean,control_sd,treatment_sd,control_event_rate,treatment_event_rate"
     );
     assert_eq!(
         csv.lines().count(),
@@ -82,7 +82,7 @@ fn sweep_writes_results_csv_plots_and_a_self_contained_report() {
         csv.lines()
             .nth(1)
             .unwrap()
-            .starts_with("0,28,none,delta_lvef_mri_d360,welch,0.05,two_sided,8,"),
+            .starts_with("0,28,none,delta_lvef_mri_d360,efficacy,welch,0.05,two_sided,8,"),
         "{csv}"
     );
     for f in [

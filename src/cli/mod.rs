@@ -7,6 +7,7 @@
 //! interrupted by Ctrl-C or SIGTERM (the finished work is kept; rerun with
 //! `--resume`).
 
+pub mod boundaries;
 pub mod calibrate;
 pub mod checkpoint;
 pub mod console;
@@ -125,6 +126,8 @@ pub enum Command {
     SimulatePatient(patient::SimulatePatientArgs),
     /// Classical (analytic) power or sample size from summary statistics, like pwr or G*Power.
     Power(power::PowerArgs),
+    /// Group-sequential boundaries: critical values, alpha spent, futility bounds, inflation factor (as rpact).
+    Boundaries(boundaries::BoundariesArgs),
     /// Combine the output folders of `run --shard I/N` into one summary.
     Merge(merge::MergeArgs),
     /// Compare a scenario with PRIME-HFrEF (check) or re-derive its free parameters (fit).
@@ -201,6 +204,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Model { format } => model_table(format),
         Command::SimulatePatient(a) => patient::simulate_patient(a),
         Command::Power(a) => power::power(a),
+        Command::Boundaries(a) => boundaries::boundaries(a),
         Command::Merge(a) => merge::merge(a),
         Command::Calibrate(a) => calibrate::calibrate(a),
         Command::Replay(a) => replay::replay(a),

@@ -167,7 +167,9 @@ pub fn effects_csv(
             .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
             .collect();
         for (ep, acc) in l.scenario.endpoints.iter().zip(&ds.endpoints) {
-            let Some(dist) = EffectDistribution::from_bins(&acc.estimate_bins) else {
+            let Some(dist) = EffectDistribution::from_bins(&acc.estimate_bins)
+                .map(|d| d.displayed(ep.options.effect_scale))
+            else {
                 continue;
             };
             let (label, _) = figures::effect_axis(ep);
@@ -202,6 +204,7 @@ pub fn effects_csv(
 /// scenario.
 pub const RESULTS_COLUMNS: &[&str] = &[
     "endpoint",
+    "role",
     "test",
     "alpha",
     "alternative",
@@ -210,9 +213,14 @@ pub const RESULTS_COLUMNS: &[&str] = &[
     "power_mcse",
     "power_ci_low",
     "power_ci_high",
+    "power_favourable",
+    "power_favourable_mcse",
+    "power_harmful",
+    "power_harmful_mcse",
     "n_analysable",
     "n_not_analysable",
     "effect_measure",
+    "effect_scale",
     "effect_mean",
     "effect_sd",
     "effect_median",
@@ -260,7 +268,8 @@ pub fn results_csv(
             fmt_opt(m.as_ref().and_then(|m| m.get(arm)).copied())
         };
         for ((e, acc), ep) in d.endpoints.iter().zip(&ds.endpoints).zip(&s.endpoints) {
-            let dist = EffectDistribution::from_bins(&acc.estimate_bins);
+            let dist = EffectDistribution::from_bins(&acc.estimate_bins)
+                .map(|d| d.displayed(e.effect_scale));
             let n = |arm: &String| fmt_opt(e.n_analyzed_mean.get(arm).copied());
             let alternative = serde_json::to_value(e.alternative)
                 .ok()
@@ -270,6 +279,7 @@ pub fn results_csv(
             r.extend(design.iter().cloned());
             r.extend([
                 e.name.clone(),
+                super::console::word(&e.role),
                 e.test.to_string(),
                 e.alpha.to_string(),
                 alternative,
@@ -278,9 +288,14 @@ pub fn results_csv(
                 e.power.power_mcse.to_string(),
                 e.power.power_ci_low.to_string(),
                 e.power.power_ci_high.to_string(),
+                e.power_favourable.to_string(),
+                e.power_favourable_mcse.to_string(),
+                e.power_harmful.to_string(),
+                e.power_harmful_mcse.to_string(),
                 e.n_analysable.to_string(),
                 e.n_not_analysable.to_string(),
                 figures::effect_axis(ep).0,
+                super::console::word(&e.effect_scale),
                 fmt_opt(e.effect_mean),
                 fmt_opt(e.effect_sd),
                 fmt_opt(dist.as_ref().map(|d| d.median)),

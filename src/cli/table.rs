@@ -62,13 +62,15 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliRe
     let (c, t) = (&s.arms[0].key, &s.arms[1].key);
     let n_head = format!("n {c}/{t}");
     outln!(
-        "{:<26} {:<9} {:<15} {:>6} {:>15} {:>7} {:>10} {:<10} {:>13}",
+        "{:<26} {:<9} {:<15} {:>6} {:>15} {:>7} {:>6} {:>6} {:>10} {:<12} {:>13}",
         "endpoint",
         "test",
         "alpha",
         "power",
         "95% CI",
         "MCSE",
+        "favour",
+        "harm",
         "effect",
         "unit",
         n_head
@@ -84,8 +86,19 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliRe
         } else {
             String::new()
         };
+        let safety = if e.role == crate::analysis::direction::EndpointRole::Safety {
+            "  (safety)"
+        } else {
+            ""
+        };
+        // a ratio is summarised by its geometric mean
+        let unit = if e.effect_scale == crate::analysis::direction::EffectScale::Ratio {
+            format!("{} (gm)", effect_unit(ep))
+        } else {
+            effect_unit(ep)
+        };
         outln!(
-            "{:<26} {:<9} {:<15} {:>6.3} {:>15} {:>7.4} {:>10} {:<10} {:>13}{na}",
+            "{:<26} {:<9} {:<15} {:>6.3} {:>15} {:>7.4} {:>6.3} {:>6.3} {:>10} {:<12} {:>13}{na}{safety}",
             e.name,
             e.test,
             alpha_text(e.alpha, e.alternative),
@@ -95,10 +108,12 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliRe
                 e.power.power_ci_low, e.power.power_ci_high
             ),
             e.power.power_mcse,
+            e.power_favourable,
+            e.power_harmful,
             e.effect_mean
                 .map(|x| format!("{x:.3}"))
                 .unwrap_or_else(|| "-".into()),
-            effect_unit(ep),
+            unit,
             n
         );
     }
@@ -117,7 +132,7 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliRe
         );
     }
     outln!(
-        "power: share of {} simulated trials rejecting at alpha (95% Wilson interval, MCSE: Monte Carlo standard error); effect: mean estimate, treatment ({t}) minus control ({c}), a hazard ratio for log-rank",
+        "power: share of {} simulated trials rejecting at alpha (95% Wilson interval, MCSE: Monte Carlo standard error); favour/harm: rejecting in favour of treatment / of control; effect: mean estimate, treatment ({t}) minus control ({c}), a hazard ratio for log-rank (gm: geometric mean)",
         d.replicates
     );
     failures(d)

@@ -6,6 +6,7 @@
 //! is a warning ([`warning`]), located the same way.
 
 pub mod design;
+pub mod endpoint_options;
 pub mod error;
 pub mod reader;
 pub mod source;
