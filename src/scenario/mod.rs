@@ -456,39 +456,52 @@ pub fn run_warnings(loaded: &Loaded, points: &[(DesignPoint, Loaded)]) -> Vec<Wa
     if points.len() == 1 && points[0].0.assignments.is_empty() {
         return points[0].1.warnings.clone();
     }
-    let mut out: Vec<(Warning, Vec<usize>)> = Vec::new();
+    // (warning as first found, design points, whether later messages differ)
+    let mut out: Vec<(Warning, Vec<usize>, bool)> = Vec::new();
     // the overrides' own warnings (not repeated by the points)
     for w in &loaded.warnings {
         if w.kind == WarningKind::OverrideReplacesAxis {
-            out.push((w.clone(), (0..points.len()).collect()));
+            out.push((w.clone(), (0..points.len()).collect(), false));
         }
     }
     for (i, (_, l)) in points.iter().enumerate() {
         for w in &l.warnings {
             match out
                 .iter_mut()
-                .find(|(o, _)| o.kind == w.kind && o.key == w.key)
+                .find(|(o, _, _)| o.kind == w.kind && o.key == w.key)
             {
-                Some((_, at)) => at.push(i),
-                None => out.push((w.clone(), vec![i])),
+                Some((o, at, differs)) => {
+                    at.push(i);
+                    *differs |= o.message != w.message;
+                }
+                None => out.push((w.clone(), vec![i], false)),
             }
         }
     }
     out.into_iter()
-        .map(|(mut w, at)| {
-            if at.len() < points.len() {
-                let which = if at.len() <= 5 {
-                    let list: Vec<String> = at.iter().map(|i| i.to_string()).collect();
+        .map(|(mut w, at, differs)| {
+            let list = |at: &[usize]| {
+                if at.len() <= 5 {
+                    let l: Vec<String> = at.iter().map(|i| i.to_string()).collect();
                     format!(
                         "design point{} {} of {}",
                         if at.len() == 1 { "" } else { "s" },
-                        list.join(", "),
+                        l.join(", "),
                         points.len()
                     )
                 } else {
                     format!("{} of {} design points", at.len(), points.len())
-                };
-                w.message.push_str(&format!(" ({which})"));
+                }
+            };
+            if differs {
+                w.message = format!(
+                    "at design point {}: {} (and likewise at {})",
+                    at[0],
+                    w.message,
+                    list(&at[1..])
+                );
+            } else if at.len() < points.len() {
+                w.message.push_str(&format!(" ({})", list(&at)));
             }
             if at.len() > 1
                 && w.origin
