@@ -694,7 +694,7 @@ fn what_a_person_reads_is_compact_and_says_its_units() {
     );
     let csv = read(&sweep.join("results.csv"));
     assert!(csv.starts_with(
-        "design_point,arms.msc.interval_days,arms.msc.infusion_anticoagulation,endpoint,test,"
+        "design_point,arms.msc.interval_days,arms.msc.infusion_anticoagulation,endpoint,role,test,"
     ));
     assert_eq!(csv.lines().count(), 1 + 4 * 12);
     let _ = std::fs::remove_dir_all(&dir);

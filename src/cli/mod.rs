@@ -103,7 +103,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario's trial many times and estimate power per endpoint.
     Run(run::RunArgs),
-    /// Run every design point of a scenario's [sweep]; writes sweep.csv and power curves besides what `run` writes.
+    /// Run every design point of a scenario's [sweep]; writes results.csv with a row per design point and endpoint, and power curves, besides what `run` writes.
     Sweep(sweep::SweepArgs),
     /// Find the smallest value of a numeric key (e.g. trial.n_per_arm) whose power on an endpoint reaches a target.
     Search(search::SearchArgs),
