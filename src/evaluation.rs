@@ -70,6 +70,8 @@ pub struct ReplicateRecord {
     pub failures: Vec<PatientFailure>,
     pub screened: u64,
     pub stats: SolverStats,
+    /// The sequential design's outcome (`[trial.sequential]`).
+    pub sequential: Option<crate::sequential::SequentialRecord>,
 }
 
 /// Run the scenario's test on one endpoint's data.
@@ -161,6 +163,7 @@ pub fn evaluate(
         failures: data.failures.clone(),
         screened: data.screened,
         stats: data.stats,
+        sequential: None,
     }
 }
 

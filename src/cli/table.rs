@@ -71,6 +71,9 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
                 f.conjunctive.power_ci_high
             );
         }
+        if let Some(q) = &d.sequential {
+            super::sequential::print(q);
+        }
         let failed: u64 =
             d.patients_failed.values().sum::<u64>() + d.replicates_failed.values().sum::<u64>();
         if failed > 0 {
