@@ -5,6 +5,7 @@
 //! family: the procedure's decisions over its endpoints. A data set a test
 //! cannot analyse is recorded with its reason and never rejects.
 
+use crate::analysis::direction::Direction;
 use crate::analysis::{self, Alternative, NotAnalysable, TestOutcome, TestResult};
 use crate::scenario::Scenario;
 use crate::scenario::spec::TestKind;
@@ -49,12 +50,28 @@ pub struct EndpointOutcome {
     pub outcome: TestOutcome,
     /// Rejected at the endpoint's own alpha.
     pub reject: bool,
+    /// Which way it rejected (`None` without a rejection).
+    pub rejection: Option<Rejection>,
+    /// The estimate on the endpoint's summary scale (the log for ratios);
+    /// `None` when not analysable or not finite there.
+    pub summary_effect: Option<f64>,
     /// Patients analysed `[control, treatment]`.
     pub n: [usize; 2],
     /// Events per arm (event and yes/no endpoints).
     pub events: Option<[usize; 2]>,
     /// Moments of the analysed values (continuous endpoints).
     pub moments: Option<[ArmMoments; 2]>,
+}
+
+/// Which way a rejection went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// In the direction favouring treatment.
+    Favourable,
+    /// In the direction favouring control (detected harm).
+    Harmful,
+    /// The statistic sat exactly at its null value (not seen in practice).
+    Undirected,
 }
 
 /// Everything one replicate contributes to the summary.
@@ -74,29 +91,45 @@ pub struct ReplicateRecord {
     pub sequential: Option<crate::sequential::SequentialRecord>,
 }
 
-/// Run the scenario's test on one endpoint's data.
+/// Run the scenario's test on one endpoint's data. With a margin `m` the
+/// null hypothesis is "effect = m" (a one-sided test): the treatment values
+/// are shifted by −m for the t-tests, ANCOVA and the rank-sum test (whose
+/// estimate is then shifted back), and the log-rank endpoint is tested by
+/// the Cox Wald statistic (ln HR − m)/SE.
 pub fn run_test(ep: &Endpoint, data: &EndpointData) -> TestOutcome {
     let alt: Alternative = ep.alternative;
+    let margin = ep.options.margin.unwrap_or(0.0);
     match (data, ep.test) {
         (EndpointData::Continuous(a), test) => {
-            let t: Vec<f64> = a[1].iter().map(|o| o.value).collect();
+            let t: Vec<f64> = a[1].iter().map(|o| o.value - margin).collect();
             let c: Vec<f64> = a[0].iter().map(|o| o.value).collect();
-            match test {
+            let shifted = match test {
                 TestKind::Welch => analysis::ttest::welch(&t, &c, alt),
                 TestKind::Student => analysis::ttest::student(&t, &c, alt),
                 TestKind::Wilcoxon => {
                     analysis::wilcoxon::rank_sum(&t, &c, alt, analysis::wilcoxon::Method::Auto)
                 }
                 TestKind::Ancova => {
-                    let tp: Vec<(f64, f64)> = a[1].iter().map(|o| (o.baseline, o.value)).collect();
+                    let tp: Vec<(f64, f64)> = a[1]
+                        .iter()
+                        .map(|o| (o.baseline, o.value - margin))
+                        .collect();
                     let cp: Vec<(f64, f64)> = a[0].iter().map(|o| (o.baseline, o.value)).collect();
                     analysis::ancova::treatment_effect(&tp, &cp, alt)
                 }
                 _ => unreachable!("validated: continuous endpoints use t, Wilcoxon or ANCOVA"),
-            }
+            };
+            shifted.map(|r| TestResult {
+                estimate: r.estimate + margin,
+                ..r
+            })
         }
         (EndpointData::Survival(_), _) => {
-            analysis::logrank::test(&data.survival_obs(1), &data.survival_obs(0), alt)
+            let (t, c) = (data.survival_obs(1), data.survival_obs(0));
+            match ep.options.margin {
+                None => analysis::logrank::test(&t, &c, alt),
+                Some(m) => cox_wald_with_margin(&t, &c, m, alt),
+            }
         }
         (EndpointData::Binary(_), test) => {
             let ev = data.events().expect("binary data has events");
@@ -107,6 +140,47 @@ pub fn run_test(ep: &Endpoint, data: &EndpointData) -> TestOutcome {
                 _ => analysis::fisher::exact(te, tn, ce, cn, alt),
             }
         }
+    }
+}
+
+/// Cox Wald test of ln HR = `margin`: statistic (ln HR − margin)/SE,
+/// estimate the hazard ratio.
+fn cox_wald_with_margin(
+    t: &[analysis::SurvivalObs],
+    c: &[analysis::SurvivalObs],
+    margin: f64,
+    alt: Alternative,
+) -> TestOutcome {
+    let table = analysis::logrank::RiskTable::new(t, c)?;
+    let (o_t, o_c) = table.events();
+    if o_t + o_c == 0.0 {
+        return Err(NotAnalysable::NoEvents);
+    }
+    let fit = table.cox_fit().ok_or(NotAnalysable::MonotoneLikelihood)?;
+    let z = (fit.log_hazard_ratio - margin) / fit.se_log_hazard_ratio;
+    if !z.is_finite() {
+        return Err(NotAnalysable::ZeroVariance);
+    }
+    Ok(TestResult {
+        estimate: fit.hazard_ratio,
+        statistic: z,
+        p_value: analysis::normal_p_value(z, alt),
+        df: None,
+    })
+}
+
+/// The direction of a rejection: the alternative's for a one-sided test,
+/// otherwise the side of its null value the test statistic lies on (the
+/// rank-sum U about n_t n_c / 2; the difference in proportions for the
+/// binary tests, whose statistic is an odds ratio).
+pub fn rejection_direction(ep: &Endpoint, n: [usize; 2], result: &TestResult) -> Option<Direction> {
+    if let Some(d) = Direction::of_alternative(ep.alternative) {
+        return Some(d);
+    }
+    match ep.test {
+        TestKind::Wilcoxon => Direction::of(result.statistic, (n[0] * n[1]) as f64 / 2.0),
+        TestKind::Fisher | TestKind::ProportionsZ => Direction::of(result.estimate, 0.0),
+        _ => Direction::of(result.statistic, 0.0),
     }
 }
 
@@ -134,9 +208,25 @@ pub fn evaluate(
             ]),
             _ => None,
         };
+        let reject = rejects(&outcome, ep.alpha);
+        let n = d.n_analyzed();
+        let rejection = match &outcome {
+            Ok(r) if reject => Some(match rejection_direction(ep, n, r) {
+                Some(d) if d.is_favourable(ep.options.favourable) => Rejection::Favourable,
+                Some(_) => Rejection::Harmful,
+                None => Rejection::Undirected,
+            }),
+            _ => None,
+        };
+        let summary_effect = outcome
+            .as_ref()
+            .ok()
+            .and_then(|r| ep.options.effect_scale.summarised(r.estimate));
         endpoints.push(EndpointOutcome {
-            reject: rejects(&outcome, ep.alpha),
-            n: d.n_analyzed(),
+            reject,
+            rejection,
+            summary_effect,
+            n,
             events: d.events(),
             moments,
             outcome,
@@ -177,5 +267,6 @@ pub fn reason_key(r: &NotAnalysable) -> &'static str {
         NotAnalysable::Overflow => "overflow",
         NotAnalysable::SingularDesign => "singular_design",
         NotAnalysable::InvalidCounts { .. } => "invalid_counts",
+        NotAnalysable::MonotoneLikelihood => "monotone_likelihood",
     }
 }

@@ -7,9 +7,10 @@
 //! and interrupted runs resumed from a checkpoint. Every power carries its
 //! Monte Carlo standard error, a 95% Wilson interval and its denominator.
 
+use crate::analysis::direction::{EffectScale, EndpointRole, Favourable};
 use crate::analysis::interval;
 use crate::analysis::power::{TKind, t_two_sample};
-use crate::evaluation::{ReplicateRecord, reason_key};
+use crate::evaluation::{Rejection, ReplicateRecord, reason_key};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{Measure, TestKind};
 use crate::solver::SolverStats;
@@ -83,6 +84,11 @@ fn mean_sd(sum: &ExactSum, sq: &ExactSum, n: u64) -> (Option<f64>, Option<f64>) 
 pub struct EndpointAcc {
     pub replicates: u64,
     pub rejections: u64,
+    /// Rejections in the direction favouring treatment / control.
+    #[serde(default)]
+    pub rejections_favourable: u64,
+    #[serde(default)]
+    pub rejections_harmful: u64,
     pub analysable: u64,
     pub not_analysable: BTreeMap<String, u64>,
     pub estimate_sum: ExactSum,
@@ -95,7 +101,8 @@ pub struct EndpointAcc {
     pub arm_mean_sum: [ExactSum; 2],
     pub arm_sd_sum: [ExactSum; 2],
     pub arm_stat_n: [u64; 2],
-    /// Estimates counted in fine bins (see [`effect_bin`]): the distribution
+    /// Estimates (on the endpoint's summary scale: the log for ratios)
+    /// counted in fine bins (see [`effect_bin`]): the distribution
     /// of the estimated effect, order-independent and of bounded size.
     #[serde(default)]
     pub estimate_bins: BTreeMap<i32, u64>,
@@ -197,19 +204,24 @@ impl DesignAcc {
                 }
             }
             match &o.outcome {
-                Ok(t) => {
+                Ok(_) => {
                     acc.analysable += 1;
                     if o.reject {
                         acc.rejections += 1;
                     }
-                    let e = t.estimate;
-                    if e.is_finite() && e.abs() <= LIMIT.sqrt() {
-                        acc.estimate_sum.add(e);
-                        acc.estimate_sq.add(e * e);
-                        acc.estimate_n += 1;
-                        *acc.estimate_bins.entry(effect_bin(e)).or_default() += 1;
-                    } else {
-                        acc.estimate_out_of_range += 1;
+                    match o.rejection {
+                        Some(Rejection::Favourable) => acc.rejections_favourable += 1,
+                        Some(Rejection::Harmful) => acc.rejections_harmful += 1,
+                        _ => {}
+                    }
+                    match o.summary_effect {
+                        Some(e) if e.abs() <= LIMIT.sqrt() => {
+                            acc.estimate_sum.add(e);
+                            acc.estimate_sq.add(e * e);
+                            acc.estimate_n += 1;
+                            *acc.estimate_bins.entry(effect_bin(e)).or_default() += 1;
+                        }
+                        _ => acc.estimate_out_of_range += 1,
                     }
                 }
                 Err(e) => {
@@ -263,6 +275,8 @@ impl DesignAcc {
         for (a, b) in self.endpoints.iter_mut().zip(&o.endpoints) {
             a.replicates += b.replicates;
             a.rejections += b.rejections;
+            a.rejections_favourable += b.rejections_favourable;
+            a.rejections_harmful += b.rejections_harmful;
             a.analysable += b.analysable;
             for (k, v) in &b.not_analysable {
                 *a.not_analysable.entry(k.clone()).or_default() += v;
@@ -400,6 +414,21 @@ impl EffectDistribution {
     }
 }
 
+impl EffectDistribution {
+    /// The distribution on the estimate's own scale: edges and quantiles of
+    /// a ratio endpoint's log-scale distribution exponentiated.
+    pub fn displayed(mut self, scale: EffectScale) -> EffectDistribution {
+        for x in self
+            .edges
+            .iter_mut()
+            .chain([&mut self.q025, &mut self.median, &mut self.q975])
+        {
+            *x = scale.display(*x);
+        }
+        self
+    }
+}
+
 /// 1, 2 or 5 times a power of ten, at least `x`.
 pub fn nice_step(x: f64) -> f64 {
     let e = 10f64.powf(x.log10().floor());
@@ -454,8 +483,26 @@ pub struct EndpointSummary {
     pub test: &'static str,
     pub alpha: f64,
     pub alternative: crate::analysis::Alternative,
+    /// "efficacy" or "safety" (safety endpoints have no power target).
+    pub role: EndpointRole,
+    /// Which values favour treatment.
+    pub favourable: Favourable,
+    /// Null value of a one-sided test (endpoint units, log scale for ratios).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
+    /// Share of replicates that reject, in either direction for a two-sided test.
     #[serde(flatten)]
     pub power: PowerEstimate,
+    /// Share of replicates that reject in the direction favouring treatment.
+    pub power_favourable: f64,
+    pub power_favourable_mcse: f64,
+    pub power_favourable_ci_low: f64,
+    pub power_favourable_ci_high: f64,
+    /// Share of replicates that reject in the direction favouring control.
+    pub power_harmful: f64,
+    pub power_harmful_mcse: f64,
+    pub power_harmful_ci_low: f64,
+    pub power_harmful_ci_high: f64,
     /// Replicates in the denominator of `power`.
     pub replicates: u64,
     pub n_analysable: u64,
@@ -463,10 +510,16 @@ pub struct EndpointSummary {
     pub not_analysable: BTreeMap<String, u64>,
     /// Power among replicates that could be analysed.
     pub power_among_analysable: Option<f64>,
+    /// "difference", or "log" for ratio estimates (hazard ratios).
+    pub effect_scale: EffectScale,
     /// Mean and SD over replicates of the estimated treatment effect
-    /// (difference in means, ANCOVA coefficient, hazard ratio or difference in proportions).
+    /// (difference in means, ANCOVA coefficient or difference in
+    /// proportions); for ratios (`effect_scale = "log"`) the geometric mean
+    /// and the SD of the log ratio.
     pub effect_mean: Option<f64>,
     pub effect_sd: Option<f64>,
+    /// Median of the estimated effect (to the 2.5% resolution of the bins).
+    pub effect_median: Option<f64>,
     pub effect_out_of_range: u64,
     pub n_analyzed_mean: BTreeMap<String, f64>,
     /// Mean events (or yes answers) per arm, and the share of analysed patients.
@@ -536,6 +589,12 @@ pub fn summarize(
     let mut endpoints = Vec::new();
     for (ep, a) in s.endpoints.iter().zip(&acc.endpoints) {
         let (effect_mean, effect_sd) = mean_sd(&a.estimate_sum, &a.estimate_sq, a.estimate_n);
+        let scale = ep.options.effect_scale;
+        let effect_mean = effect_mean.map(|m| scale.display(m));
+        let effect_median =
+            EffectDistribution::from_bins(&a.estimate_bins).map(|d| scale.display(d.median));
+        let favourable = PowerEstimate::from_counts(a.rejections_favourable, a.replicates);
+        let harmful = PowerEstimate::from_counts(a.rejections_harmful, a.replicates);
         let r = a.replicates.max(1) as f64;
         let n_mean = [a.n_sum[0] as f64 / r, a.n_sum[1] as f64 / r];
         let binaryish = !matches!(ep.measure, Measure::Continuous { .. });
@@ -584,15 +643,28 @@ pub fn summarize(
             test: ep.test.key(),
             alpha: ep.alpha,
             alternative: ep.alternative,
+            role: ep.options.role,
+            favourable: ep.options.favourable,
+            margin: ep.options.margin,
             power: PowerEstimate::from_counts(a.rejections, a.replicates),
+            power_favourable: favourable.power,
+            power_favourable_mcse: favourable.power_mcse,
+            power_favourable_ci_low: favourable.power_ci_low,
+            power_favourable_ci_high: favourable.power_ci_high,
+            power_harmful: harmful.power,
+            power_harmful_mcse: harmful.power_mcse,
+            power_harmful_ci_low: harmful.power_ci_low,
+            power_harmful_ci_high: harmful.power_ci_high,
             replicates: a.replicates,
             n_analysable: a.analysable,
             n_not_analysable: not_analysable_total,
             not_analysable: a.not_analysable.clone(),
             power_among_analysable: (a.analysable > 0)
                 .then(|| a.rejections as f64 / a.analysable as f64),
+            effect_scale: scale,
             effect_mean,
             effect_sd,
+            effect_median,
             effect_out_of_range: a.estimate_out_of_range,
             n_analyzed_mean: per_arm(n_mean),
             events_mean: binaryish

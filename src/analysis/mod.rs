@@ -22,6 +22,7 @@
 //! The formulas, conventions and tolerances are in `docs/statistics.md`.
 
 pub mod ancova;
+pub mod direction;
 mod erfc;
 pub mod fisher;
 pub mod interval;
@@ -101,6 +102,13 @@ pub enum NotAnalysable {
     /// each arm, so its slope cannot be separated from the arm effect.
     #[error("singular design: the baseline does not vary within the arms")]
     SingularDesign,
+    /// The maximum likelihood estimate of the effect is infinite (monotone
+    /// likelihood: e.g. no events in one arm), so a Wald statistic does not
+    /// exist.
+    #[error(
+        "the maximum likelihood estimate is infinite (monotone likelihood, e.g. no events in one arm)"
+    )]
+    MonotoneLikelihood,
     /// Event counts that do not fit the arm sizes (events > patients).
     #[error("{events} events in the {arm} arm, which has only {n} patients")]
     InvalidCounts {
@@ -157,7 +165,7 @@ pub fn p_value_or_one(outcome: &TestOutcome) -> f64 {
 
 /// p-value of a test whose statistic is standard normal under the null and
 /// whose large values favour `Greater`.
-pub(crate) fn normal_p_value(z: f64, alt: Alternative) -> f64 {
+pub fn normal_p_value(z: f64, alt: Alternative) -> f64 {
     let p = match alt {
         Alternative::TwoSided => 2.0 * special::norm_sf(z.abs()),
         Alternative::Greater => special::norm_sf(z),

@@ -76,6 +76,10 @@ pub enum PowerCommand {
         n_control: Option<f64>,
         #[arg(long, value_enum, default_value = "welch")]
         test: TTest,
+        /// Null value of a one-sided test of the difference (non-inferiority:
+        /// e.g. --margin -5 --alternative greater tests difference <= -5).
+        #[arg(long, allow_hyphen_values = true)]
+        margin: Option<f64>,
         #[command(flatten)]
         common: Common,
     },
@@ -139,6 +143,7 @@ pub fn power(args: PowerArgs) -> CliResult {
             n_treatment,
             n_control,
             test,
+            margin,
             common,
         } => {
             let (sd_t, sd_c) = pair(sd, sd_treatment, sd_control, "sd")?;
@@ -146,7 +151,21 @@ pub fn power(args: PowerArgs) -> CliResult {
                 TTest::Welch => TKind::Welch,
                 TTest::Student => TKind::Student,
             };
-            let delta = mean_treatment - mean_control;
+            if let Some(m) = margin {
+                if !m.is_finite() {
+                    return Err(CliError::Usage(format!(
+                        "--margin must be finite (got {m})"
+                    )));
+                }
+                if matches!(common.alternative, Sided::TwoSided) {
+                    return Err(CliError::Usage(
+                        "--margin is the null value of a one-sided test: give --alternative greater or less".into(),
+                    ));
+                }
+            }
+            // the test of difference = margin has the power of a test of 0
+            // for the difference minus the margin
+            let delta = mean_treatment - mean_control - margin.unwrap_or(0.0);
             if let Some(target) = common.target_power {
                 let s = power::n_per_arm_for_power(
                     delta,
@@ -187,9 +206,12 @@ pub fn power(args: PowerArgs) -> CliResult {
                     kind,
                 )
                 .map_err(e)?;
+                let margin_note = margin.map(|m| format!(", margin {m}")).unwrap_or_default();
                 println!(
-                    "power = {p:.4} ({:?} t-test, difference {delta}, SDs {sd_t}/{sd_c}, n {nt}/{nc}, alpha {})",
-                    test, common.alpha
+                    "power = {p:.10} ({:?} t-test, difference {}{margin_note}, SDs {sd_t}/{sd_c}, n {nt}/{nc}, alpha {})",
+                    test,
+                    mean_treatment - mean_control,
+                    common.alpha
                 );
             }
         }

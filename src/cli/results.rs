@@ -239,7 +239,9 @@ pub fn effects_csv(
             .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
             .collect();
         for (ep, acc) in l.scenario.endpoints.iter().zip(&ds.endpoints) {
-            let Some(dist) = EffectDistribution::from_bins(&acc.estimate_bins) else {
+            let Some(dist) = EffectDistribution::from_bins(&acc.estimate_bins)
+                .map(|d| d.displayed(ep.options.effect_scale))
+            else {
                 continue;
             };
             let (label, _) = figures::effect_axis(ep);
@@ -302,7 +304,8 @@ pub fn sweep_csv(
             .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
             .collect();
         for (e, acc) in d.endpoints.iter().zip(&ds.endpoints) {
-            let dist = EffectDistribution::from_bins(&acc.estimate_bins);
+            let dist = EffectDistribution::from_bins(&acc.estimate_bins)
+                .map(|d| d.displayed(e.effect_scale));
             let mut r = vec![i.to_string()];
             r.extend(design.iter().cloned());
             r.extend([

@@ -298,7 +298,12 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
                 ))
             })?;
         let e = &acc.endpoints[ep];
-        let (rej, n) = (e.rejections, e.replicates);
+        // efficacy: the power to reject in favour of treatment
+        let rejections = match l.scenario.endpoints[ep].options.role {
+            crate::analysis::direction::EndpointRole::Safety => e.rejections,
+            crate::analysis::direction::EndpointRole::Efficacy => e.rejections_favourable,
+        };
+        let (rej, n) = (rejections, e.replicates);
         let seconds = t0.elapsed().as_secs_f64();
         if !a.no_progress {
             let p = crate::summary::PowerEstimate::from_counts(rej, n);

@@ -15,12 +15,14 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
             println!("\ndesign point {}: {}", p.index, p.label());
         }
         println!(
-            "{:<26} {:<9} {:>6} {:>17} {:>7} {:>11} {:>13}",
+            "{:<26} {:<9} {:>6} {:>17} {:>7} {:>6} {:>6} {:>11} {:>13}",
             "endpoint",
             "test",
             "power",
             "95% CI",
             "MCSE",
+            "favour",
+            "harm",
             "effect",
             format!(
                 "n {}/{}",
@@ -39,8 +41,18 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
             } else {
                 String::new()
             };
+            let safety = if e.role == crate::analysis::direction::EndpointRole::Safety {
+                "  (safety)"
+            } else {
+                ""
+            };
+            let geometric = if e.effect_scale == crate::analysis::direction::EffectScale::Ratio {
+                " gm"
+            } else {
+                ""
+            };
             println!(
-                "{:<26} {:<9} {:>6.3} {:>17} {:>7.4} {:>11} {:>13}{na}",
+                "{:<26} {:<9} {:>6.3} {:>17} {:>7.4} {:>6.3} {:>6.3} {:>11} {:>13}{na}{safety}",
                 e.name,
                 e.test,
                 e.power.power,
@@ -49,8 +61,10 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) {
                     e.power.power_ci_low, e.power.power_ci_high
                 ),
                 e.power.power_mcse,
+                e.power_favourable,
+                e.power_harmful,
                 e.effect_mean
-                    .map(|x| format!("{x:.3}"))
+                    .map(|x| format!("{x:.3}{geometric}"))
                     .unwrap_or_else(|| "-".into()),
                 n
             );

@@ -12,6 +12,7 @@
 //! - [`calibration_panels`]: one panel per calibration target.
 
 use super::{Color, Figure, Layer, LegendItem, LegendMark, Panel, Ticks, padded, palette};
+use crate::analysis::direction::{EffectScale, EndpointRole};
 use crate::scenario::spec::{AnalysisKind, Measure, TestKind};
 use crate::scenario::validate::Endpoint;
 use crate::scenario::{DesignPoint, Loaded};
@@ -44,6 +45,16 @@ pub fn effect_axis(ep: &Endpoint) -> (String, f64) {
         }
         Measure::Event { .. } if ep.test == TestKind::Logrank => ("hazard ratio".into(), 1.0),
         _ => ("difference in proportions".into(), 0.0),
+    }
+}
+
+/// The axis of an endpoint's effect as drawn: ratios on a log axis (data
+/// in natural logs, [`Ticks::Log`]), with the null value in drawn units.
+fn drawn_effect_axis(ep: &Endpoint) -> (String, f64, Ticks) {
+    let (label, null) = effect_axis(ep);
+    match ep.options.effect_scale {
+        EffectScale::Ratio => (format!("{label} (log scale)"), 0.0, Ticks::Log),
+        EffectScale::Difference => (label, null, Ticks::Auto),
     }
 }
 
@@ -204,7 +215,7 @@ pub fn sweep_layout(points: &[(DesignPoint, Loaded)]) -> Option<SweepLayout> {
 fn x_range(layout: &SweepLayout) -> (f64, f64) {
     match &layout.x_ticks {
         Ticks::Categories(c) => (-0.5, c.len() as f64 - 0.5),
-        Ticks::Auto => padded(layout.x.iter().copied(), 0.05).unwrap_or((0.0, 1.0)),
+        Ticks::Auto | Ticks::Log => padded(layout.x.iter().copied(), 0.05).unwrap_or((0.0, 1.0)),
     }
 }
 
@@ -234,6 +245,12 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
         .iter()
         .map(|e| e.name.clone())
         .collect();
+    let safety: Vec<bool> = summary.design_points[0]
+        .endpoints
+        .iter()
+        .map(|e| e.role == EndpointRole::Safety)
+        .collect();
+    // efficacy: power to reject in favour of treatment; safety: either way
     let curve = |e: usize, g: usize| -> Vec<(f64, f64, f64, f64)> {
         let mut v: Vec<(f64, f64, f64, f64)> = summary
             .design_points
@@ -242,12 +259,21 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
             .filter(|(i, _)| layout.group[*i] == g)
             .filter_map(|(i, d)| {
                 d.endpoints.get(e).map(|p| {
-                    (
-                        layout.x[i],
-                        p.power.power,
-                        p.power.power_ci_low,
-                        p.power.power_ci_high,
-                    )
+                    if safety[e] {
+                        (
+                            layout.x[i],
+                            p.power.power,
+                            p.power.power_ci_low,
+                            p.power.power_ci_high,
+                        )
+                    } else {
+                        (
+                            layout.x[i],
+                            p.power_favourable,
+                            p.power_favourable_ci_low,
+                            p.power_favourable_ci_high,
+                        )
+                    }
                 })
             })
             .collect();
@@ -269,16 +295,26 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
             },
         ]
     };
-    let base = |title: String| {
-        let mut p = Panel::new(title, key_label(&layout.x_key), "power");
+    let base = |title: String, target: bool| {
+        let mut p = Panel::new(
+            title,
+            key_label(&layout.x_key),
+            if target {
+                "power"
+            } else {
+                "P(detect a difference)"
+            },
+        );
         p.x_range = x_range(&layout);
         p.y_range = (0.0, 1.0);
         p.x_ticks = layout.x_ticks.clone();
-        p.layers.push(Layer::HLine {
-            y: REFERENCE_POWER,
-            color: Color::GREY,
-            dashed: true,
-        });
+        if target {
+            p.layers.push(Layer::HLine {
+                y: REFERENCE_POWER,
+                color: Color::GREY,
+                dashed: true,
+            });
+        }
         p
     };
     let title = format!(
@@ -290,11 +326,15 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
     let mut panels = Vec::new();
     let single_group = layout.groups.len() == 1;
     if single_group || n_ep == 1 {
-        let mut p = base(if single_group && n_ep > 1 {
-            "all endpoints".into()
-        } else {
-            ep_names[0].clone()
-        });
+        let shown = if single_group { n_ep } else { 1 };
+        let mut p = base(
+            if single_group && n_ep > 1 {
+                "all endpoints".into()
+            } else {
+                ep_names[0].clone()
+            },
+            safety[..shown].iter().any(|s| !s),
+        );
         if single_group {
             for e in 0..n_ep {
                 p.layers.extend(series(palette(e), curve(e, 0)));
@@ -335,7 +375,14 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
         });
     }
     for (e, name) in ep_names.iter().enumerate() {
-        let mut p = base(name.clone());
+        let mut p = base(
+            if safety[e] {
+                format!("{name} (safety)")
+            } else {
+                name.clone()
+            },
+            !safety[e],
+        );
         for g in 0..layout.groups.len() {
             p.layers.extend(series(palette(g), curve(e, g)));
         }
@@ -359,71 +406,108 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
 pub fn power_forest(summary: &Summary, design: usize, loaded: &Loaded) -> Option<Figure> {
     let d = summary.design_points.get(design)?;
     let s = &loaded.scenario;
-    // rows top to bottom: endpoints, then families
-    let mut rows: Vec<(String, f64, f64, f64, Color)> = Vec::new();
+    // rows top to bottom: endpoints, then families. Efficacy endpoints show
+    // the power to reject in favour of treatment (and the share rejecting
+    // in favour of control, if any); safety endpoints the chance of
+    // detecting a difference, without the power target.
+    struct Row {
+        label: String,
+        est: (f64, f64, f64),
+        color: Color,
+        target: bool,
+        harmful: f64,
+    }
+    let mut rows: Vec<Row> = Vec::new();
     for e in &d.endpoints {
-        rows.push((
-            format!("{} ({})", e.name, e.test),
-            e.power.power,
-            e.power.power_ci_low,
-            e.power.power_ci_high,
-            palette(0),
-        ));
+        let safety = e.role == EndpointRole::Safety;
+        rows.push(Row {
+            label: if safety {
+                format!("{} ({}, safety)", e.name, e.test)
+            } else {
+                format!("{} ({})", e.name, e.test)
+            },
+            est: if safety {
+                (e.power.power, e.power.power_ci_low, e.power.power_ci_high)
+            } else {
+                (
+                    e.power_favourable,
+                    e.power_favourable_ci_low,
+                    e.power_favourable_ci_high,
+                )
+            },
+            color: if safety { palette(3) } else { palette(0) },
+            target: !safety,
+            harmful: if safety { 0.0 } else { e.power_harmful },
+        });
     }
     for f in &d.families {
-        rows.push((
-            format!("family {}: any", f.name),
-            f.disjunctive.power,
-            f.disjunctive.power_ci_low,
-            f.disjunctive.power_ci_high,
-            palette(1),
-        ));
-        rows.push((
-            format!("family {}: all", f.name),
-            f.conjunctive.power,
-            f.conjunctive.power_ci_low,
-            f.conjunctive.power_ci_high,
-            palette(1),
-        ));
+        for (what, p) in [("any", &f.disjunctive), ("all", &f.conjunctive)] {
+            rows.push(Row {
+                label: format!("family {}: {what}", f.name),
+                est: (p.power, p.power_ci_low, p.power_ci_high),
+                color: palette(1),
+                target: true,
+                harmful: 0.0,
+            });
+        }
     }
     if rows.is_empty() {
         return None;
     }
     let n = rows.len();
     let y_of = |i: usize| (n - 1 - i) as f64;
-    let labels: Vec<String> = (0..n).map(|k| rows[n - 1 - k].0.clone()).collect();
-    let mut p = Panel::new("", "power (share of simulated trials that reject)", "");
+    let labels: Vec<String> = (0..n).map(|k| rows[n - 1 - k].label.clone()).collect();
+    let mut p = Panel::new(
+        "",
+        "power: share of simulated trials rejecting in favour of treatment (safety: in either direction)",
+        "",
+    );
     p.x_range = (0.0, 1.0);
     p.y_range = (-0.6, n as f64 - 0.4);
     p.y_ticks = Ticks::Categories(labels.clone());
-    p.layers.push(Layer::VLine {
-        x: REFERENCE_POWER,
-        color: Color::GREY,
-        dashed: true,
-        width: 2,
-    });
-    for color in [palette(0), palette(1)] {
+    for (i, _) in rows.iter().enumerate().filter(|(_, r)| r.target) {
+        p.layers.push(Layer::Line {
+            color: Color::GREY,
+            points: vec![
+                (REFERENCE_POWER, y_of(i) - 0.45),
+                (REFERENCE_POWER, y_of(i) + 0.45),
+            ],
+            dashed: true,
+            markers: false,
+            width: 2,
+        });
+    }
+    for color in [palette(0), palette(3), palette(1)] {
         let sel: Vec<(f64, f64, f64, f64)> = rows
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.4 == color)
-            .map(|(i, r)| (y_of(i), r.1, r.2, r.3))
+            .filter(|(_, r)| r.color == color)
+            .map(|(i, r)| (y_of(i), r.est.0, r.est.1, r.est.2))
             .collect();
         if !sel.is_empty() {
             p.layers.push(Layer::Intervals { color, rows: sel });
         }
     }
     for (i, r) in rows.iter().enumerate() {
-        let x = if r.3 < 0.86 {
-            r.3 + 0.015
+        let x = if r.est.2 < 0.86 {
+            r.est.2 + 0.015
         } else {
-            (r.2 - 0.075).max(0.0)
+            (r.est.1 - 0.075).max(0.0)
+        };
+        let harm = if r.harmful >= 0.005 {
+            format!("  (harm detected in {:.2})", r.harmful)
+        } else {
+            String::new()
         };
         p.layers.push(Layer::Text {
             x,
             y: y_of(i) + 0.32,
-            text: format!("{:.2}", r.1),
-            color: Color(60, 60, 60),
+            text: format!("{:.2}{harm}", r.est.0),
+            color: if harm.is_empty() {
+                Color(60, 60, 60)
+            } else {
+                Color::RED
+            },
             size: 12,
         });
     }
@@ -435,7 +519,7 @@ pub fn power_forest(summary: &Summary, design: usize, loaded: &Loaded) -> Option
         + 20;
     let arms = &s.arms;
     let note = format!(
-        "{}, n = {} vs {}, n = {}; {} simulated trials (seed {}). Bars: 95% Wilson intervals; dashed line: {:.0}% power.",
+        "{}, n = {} vs {}, n = {}; {} simulated trials (seed {}). Bars: 95% Wilson intervals; dashed line: {:.0}% power (efficacy only).",
         arms[1].label,
         s.trial.n_per_arm * arms[1].weight,
         arms[0].label,
@@ -445,10 +529,17 @@ pub fn power_forest(summary: &Summary, design: usize, loaded: &Loaded) -> Option
         REFERENCE_POWER * 100.0
     );
     let mut legend = vec![LegendItem {
-        label: "endpoint (test)".into(),
+        label: "efficacy endpoint (test)".into(),
         color: palette(0),
         mark: LegendMark::Line,
     }];
+    if d.endpoints.iter().any(|e| e.role == EndpointRole::Safety) {
+        legend.push(LegendItem {
+            label: "safety endpoint: chance of detecting a difference".into(),
+            color: palette(3),
+            mark: LegendMark::Line,
+        });
+    }
     if !d.families.is_empty() {
         legend.push(LegendItem {
             label: "multiplicity family: at least one / all endpoints reject".into(),
@@ -495,7 +586,7 @@ pub fn effect_distributions(
         let acc = accs[0];
         let mut panels = Vec::new();
         for (e, ep) in eps.iter().enumerate() {
-            let (label, null) = effect_axis(ep);
+            let (label, null, ticks) = drawn_effect_axis(ep);
             let Some(dist) = acc
                 .endpoints
                 .get(e)
@@ -525,6 +616,7 @@ pub fn effect_distributions(
             let hi = dist.edges[dist.edges.len() - 1].max(null);
             let pad = 0.03 * (hi - lo).max(1e-9);
             p.x_range = (lo - pad, hi + pad);
+            p.x_ticks = ticks;
             p.y_range = (0.0, top * 1.12);
             p.layers.push(Layer::Bars {
                 color: palette(0),
@@ -587,10 +679,11 @@ pub fn effect_distributions(
     let ng = layout.groups.len();
     let mut panels = Vec::new();
     for (e, ep) in eps.iter().enumerate() {
-        let (label, null) = effect_axis(ep);
+        let (label, null, ticks) = drawn_effect_axis(ep);
         let mut p = Panel::new(ep.name.clone(), key_label(&layout.x_key), label);
         p.x_range = (xr0, xr1);
         p.x_ticks = layout.x_ticks.clone();
+        p.y_ticks = ticks;
         let mut all = vec![null];
         for g in 0..ng {
             let off = if ng > 1 {

@@ -85,6 +85,9 @@ pub fn palette(i: usize) -> Color {
 pub enum Ticks {
     Auto,
     Categories(Vec<String>),
+    /// A log axis: the data are natural logs, labelled with exp(value)
+    /// (ratios: 0 is drawn as 1).
+    Log,
 }
 
 /// One thing drawn in a panel, in data coordinates.
@@ -396,6 +399,7 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Resu
 fn tick_formatter(ticks: &Ticks) -> impl Fn(&f64) -> String + '_ {
     move |v: &f64| match ticks {
         Ticks::Auto => format_tick(*v),
+        Ticks::Log => format_ratio_tick(v.exp()),
         Ticks::Categories(c) => {
             let r = v.round();
             if (v - r).abs() < 1e-6 && r >= 0.0 && (r as usize) < c.len() {
@@ -445,9 +449,23 @@ pub fn format_tick(v: f64) -> String {
     if s == "-0" { "0".into() } else { s.to_string() }
 }
 
+/// A ratio tick label with two significant digits (0.61, 1, 1.6, 12).
+pub fn format_ratio_tick(r: f64) -> String {
+    if !(r.is_finite() && r > 0.0) {
+        return String::new();
+    }
+    let digits = (1 - r.log10().floor() as i32).max(0) as usize;
+    let s = format!("{r:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 fn n_ticks(t: &Ticks, auto: usize) -> usize {
     match t {
-        Ticks::Auto => auto,
+        Ticks::Auto | Ticks::Log => auto,
         Ticks::Categories(c) => c.len().max(1),
     }
 }
@@ -743,6 +761,15 @@ mod tests {
         );
         let (t, _) = fit_title(&"x".repeat(200), 300);
         assert!(t.contains('~') && text_width(&t, 11) <= 300);
+    }
+
+    #[test]
+    fn ratio_ticks_have_two_significant_digits() {
+        assert_eq!(format_ratio_tick(1.0), "1");
+        assert_eq!(format_ratio_tick(0.6065), "0.61");
+        assert_eq!(format_ratio_tick(1.6487), "1.6");
+        assert_eq!(format_ratio_tick(12.18), "12");
+        assert_eq!(format_ratio_tick(0.0), "");
     }
 
     #[test]

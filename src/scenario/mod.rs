@@ -5,6 +5,7 @@
 //! before reading and reported as such.
 
 pub mod design;
+pub mod endpoint_options;
 pub mod error;
 pub mod reader;
 pub mod source;

@@ -261,6 +261,8 @@ pub struct EndpointSpec {
     pub uln_mg_per_l: f64,
     /// Administrative end of an event endpoint (day).
     pub by_day: Option<f64>,
+    /// Direction, role, margin (see `endpoint_options`).
+    pub options: super::endpoint_options::EndpointOptionsSpec,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -937,8 +939,9 @@ fn read_endpoint(t: &Reader) -> EndpointSpec {
         alternative: t.choice_or("alternative", ALTERNATIVES, Alternative::TwoSided),
         uln_mg_per_l: t.f64_or("uln_mg_per_l", 0.5),
         by_day: t.f64("by_day"),
+        options: super::endpoint_options::read(t),
     };
-    t.finish(&[
+    let mut known = vec![
         "name",
         "quantity",
         "modality",
@@ -949,7 +952,9 @@ fn read_endpoint(t: &Reader) -> EndpointSpec {
         "alternative",
         "uln_mg_per_l",
         "by_day",
-    ]);
+    ];
+    known.extend_from_slice(super::endpoint_options::KEYS);
+    t.finish(&known);
     e
 }
 

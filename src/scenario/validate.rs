@@ -131,6 +131,8 @@ pub struct Endpoint {
     pub uln_mg_per_l: f64,
     /// End of the observation window for events (day).
     pub by_day: f64,
+    /// Direction, role, margin and effect scale.
+    pub options: super::endpoint_options::EndpointOptions,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -1359,6 +1361,7 @@ fn validate_endpoints(spec: &ScenarioSpec, trial: &TrialDesign, issues: &Issues)
                 format!("must be in (0, {follow_up}] (got {by_day})"),
             );
         }
+        let options = super::endpoint_options::validate(e, &path, issues);
         out.push(Endpoint {
             name: e.name.clone(),
             measure: e.measure,
@@ -1370,6 +1373,7 @@ fn validate_endpoints(spec: &ScenarioSpec, trial: &TrialDesign, issues: &Issues)
             alternative: e.alternative,
             uln_mg_per_l: e.uln_mg_per_l,
             by_day,
+            options,
         });
     }
     out
