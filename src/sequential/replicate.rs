@@ -8,10 +8,9 @@
 
 use super::conduct::conduct;
 use super::design::yes_no_window;
-use crate::evaluation::{EndpointOutcome, ReplicateRecord, rejects, run_test};
+use crate::evaluation::{Rejection, ReplicateRecord, evaluate};
 use crate::runner::ReplicateExport;
 use crate::trial::cut::{complete_at, cut_at};
-use crate::trial::endpoints::extract;
 use crate::trial::{
     PatientCache, TrialContext, TrialData, Workspace, enrol_cohort, simulate_cohort,
 };
@@ -62,21 +61,26 @@ pub fn run(
     let cut = cut_at(&data, stop);
     let (mut rec, mut ex) = crate::runner::evaluate_data(ctx, replicate, &cut, export);
     // yes/no outcomes: the patients whose window is complete at the stop
-    for (i, ep) in s.endpoints.iter().enumerate() {
-        let Some(window) = yes_no_window(ep, &s.trial, s.run.follow_up_days) else {
-            continue;
-        };
-        let d = extract(ep, s, &complete_at(&data, stop, window));
-        let outcome = run_test(ep, &d);
-        rec.endpoints[i] = EndpointOutcome {
-            reject: rejects(&outcome, ep.alpha),
-            n: d.n_analyzed(),
-            events: d.events(),
-            moments: None,
-            outcome,
-        };
+    let mut windows: Vec<f64> = s
+        .endpoints
+        .iter()
+        .filter_map(|ep| yes_no_window(ep, &s.trial, s.run.follow_up_days))
+        .collect();
+    windows.sort_by(f64::total_cmp);
+    windows.dedup();
+    for w in windows {
+        let complete = evaluate(s, &complete_at(&data, stop, w), &mut |_, _, _| {});
+        for (i, ep) in s.endpoints.iter().enumerate() {
+            if yes_no_window(ep, &s.trial, s.run.follow_up_days) == Some(w) {
+                rec.endpoints[i] = complete.endpoints[i].clone();
+            }
+        }
     }
-    rec.endpoints[seq.primary].reject = conducted.record.rejected;
+    // the primary endpoint's decision is the sequential one (its one-sided
+    // alternative points the favourable way)
+    let primary = &mut rec.endpoints[seq.primary];
+    primary.reject = conducted.record.rejected;
+    primary.rejection = conducted.record.rejected.then_some(Rejection::Favourable);
     rec.families = s
         .families
         .iter()
