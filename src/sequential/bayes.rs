@@ -147,7 +147,11 @@ pub fn prob_difference_exceeds(x: Beta, y: Beta, d: f64) -> f64 {
 /// Tanh-sinh quadrature of `f` over an interval of length `len`; `f` takes
 /// the distances of the node from both ends (so endpoint singularities
 /// and complements keep their digits). Refined until two levels agree to
-/// 1e-14 (relative) or level 7.
+/// 1e-14 (relative) or level 7. The nodes run out to `t = 6`, distance
+/// about `1e-275 len` from the ends: a beta density with a parameter below 1
+/// (Jeffreys' 0.5, or a posterior after no successes) has mass `~ eps^a`
+/// within `eps` of an end, which the usual `t = 3.2` (`eps ~ 1e-17`) would
+/// cut off at the 1e-8 level.
 fn tanh_sinh(len: f64, f: impl Fn(f64, f64) -> f64) -> f64 {
     use std::f64::consts::FRAC_PI_2;
     let node = |t: f64| {
@@ -157,7 +161,7 @@ fn tanh_sinh(len: f64, f: impl Fn(f64, f64) -> f64) -> f64 {
         let w = 0.5 * len * FRAC_PI_2 * t.cosh() / u.cosh().powi(2);
         (from_lo, from_hi, w)
     };
-    let t_max = 3.2;
+    let t_max = 6.0;
     let mut h = 0.5;
     let eval = |t: f64| {
         let (a, b, w) = node(t);
