@@ -231,7 +231,12 @@ pub fn render_html(r: &ReportInput) -> String {
     if !r.warnings.is_empty() {
         h.push_str("<a href=\"#warnings\">Warnings</a>");
     }
-    h.push_str("<a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a><a href=\"#plots\">Plots</a><a href=\"#calibration\">Calibration</a><a href=\"#manifest\">Manifest</a></nav></header>\n");
+    h.push_str("<a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a>");
+    if sum.design_points.iter().any(|d| d.sequential.is_some()) {
+        h.push_str("<a href=\"#sequential\">Sequential design</a>");
+    }
+    // the calibration section is always there (it says when none is shown)
+    h.push_str("<a href=\"#plots\">Plots</a><a href=\"#calibration\">Calibration</a><a href=\"#manifest\">Manifest</a></nav></header>\n");
 
     // warnings
     if !r.warnings.is_empty() {
@@ -632,6 +637,8 @@ pub fn render_html(r: &ReportInput) -> String {
         h.push_str("</table></div>\n");
     }
 
+    sequential_section(&mut h, r);
+
     // plots
     h.push_str("<h2 id=\"plots\">Plots</h2>\n");
     if r.figures.is_empty() {
@@ -793,6 +800,133 @@ pub fn render_html(r: &ReportInput) -> String {
         esc(sum.hfsim_version)
     );
     h
+}
+
+/// `p [lo, hi] (MCSE)` of a probability.
+fn prob_text(p: &crate::summary::PowerEstimate) -> String {
+    format!(
+        "{:.3} [{:.3}, {:.3}] (MCSE {:.4})",
+        p.power, p.power_ci_low, p.power_ci_high, p.power_mcse
+    )
+}
+
+/// The operating characteristics of a sequential design, per design point.
+fn sequential_section(h: &mut String, r: &ReportInput) {
+    let points: Vec<_> = r
+        .summary
+        .design_points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| d.sequential.as_ref().map(|q| (i, q)))
+        .collect();
+    let Some(&(_, first)) = points.first() else {
+        return;
+    };
+    let s = &r.loaded.scenario;
+    let _ = write!(
+        h,
+        "<h2 id=\"sequential\">Sequential design</h2>\n<p>{}. Enrolment: {}. Each probability is the share of the {} simulated trials (with its 95% Wilson interval and Monte Carlo standard error); the bounds are those planned (the simulation recomputes spending-function bounds at the observed information); expected sample sizes and durations are means over the trials with their Monte Carlo standard errors.</p>\n",
+        esc(&first.design),
+        esc(&s
+            .trial
+            .accrual
+            .as_ref()
+            .map_or("all patients on day 0".to_string(), |a| a
+                .description
+                .clone())),
+        first.replicates
+    );
+    for (i, q) in points {
+        if r.points.len() > 1 {
+            let _ = writeln!(
+                h,
+                "<h3>Design point {i}: {}</h3>",
+                esc(&r.points[i].0.label())
+            );
+        }
+        h.push_str("<dl class=\"kv\">");
+        let mut kv = |k: &str, v: String| {
+            let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v));
+        };
+        kv("P(reject H0 at any look)", prob_text(&q.power));
+        kv("P(stop before the final look)", prob_text(&q.early_stop));
+        kv(
+            "expected patients enrolled",
+            format!(
+                "{:.1} (MCSE {:.2}; SD {:.1}) of {} planned, at most {}{}",
+                q.expected_n_enrolled.mean,
+                q.expected_n_enrolled.mcse,
+                q.expected_n_enrolled.sd,
+                q.n_planned,
+                q.n_max,
+                if q.n_max > q.n_planned {
+                    format!(" (largest seen {})", q.n_enrolled_max_seen)
+                } else {
+                    String::new()
+                }
+            ),
+        );
+        kv(
+            "expected patients analysed (primary)",
+            format!(
+                "{:.1} (MCSE {:.2})",
+                q.expected_n_analysed.mean, q.expected_n_analysed.mcse
+            ),
+        );
+        kv(
+            "expected duration",
+            format!(
+                "{:.1} months (MCSE {:.2}); {:.0} days",
+                q.expected_duration_months,
+                q.expected_duration_days.mcse / crate::trial::accrual::DAYS_PER_MONTH,
+                q.expected_duration_days.mean
+            ),
+        );
+        if let Some(f) = q.inflation_factor {
+            kv("inflation factor of the design", format!("{f:.4}"));
+        }
+        if let Some(p) = &q.reestimation_increased {
+            kv(
+                "sample size increased (promising zone)",
+                format!(
+                    "{}; mean final target {:.1} patients",
+                    prob_text(p),
+                    q.mean_n_target.unwrap_or(f64::NAN)
+                ),
+            );
+        }
+        if q.looks_skipped > 0 || q.final_not_analysable > 0 || q.replicates_failed > 0 {
+            kv(
+                "looks skipped / final not analysable / trials failed",
+                format!(
+                    "{} / {} / {}",
+                    q.looks_skipped, q.final_not_analysable, q.replicates_failed
+                ),
+            );
+        }
+        h.push_str("</dl>\n");
+        h.push_str("<div class=\"scroll\"><table><tr><th class=\"num\">look</th><th class=\"num\">planned fraction</th><th class=\"num\">mean fraction</th><th class=\"num\">mean month</th><th class=\"num\">efficacy bound</th><th class=\"num\">futility bound</th><th class=\"num\">alpha spent</th><th>P(stop for efficacy)</th><th>P(stop for futility)</th><th>P(rejected by this look)</th><th class=\"num\">held</th></tr>");
+        for l in &q.per_look {
+            let _ = write!(
+                h,
+                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td class=\"num\">{:.3}</td></tr>",
+                l.look,
+                f3(l.planned_fraction),
+                num(l.fraction_mean),
+                num(l
+                    .day_mean
+                    .map(|d| d / crate::trial::accrual::DAYS_PER_MONTH)),
+                num(l.efficacy_bound),
+                num(l.futility_bound),
+                num(l.alpha_spent),
+                prob_text(&l.stop_efficacy),
+                prob_text(&l.stop_futility),
+                prob_text(&l.cumulative_rejection),
+                l.held.power
+            );
+        }
+        h.push_str("</table></div>\n");
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub struct ReplicateExport {
     pub patients: Vec<PatientRow>,
     /// `replicate,endpoint,test,estimate,statistic,p_value,reject`
     pub tests: Vec<TestRow>,
+    /// Looks of a sequential design: `(replicate, look)`.
+    pub looks: Vec<(u64, crate::sequential::LookRecord)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +107,9 @@ pub fn run_replicate(
     ws: &mut Workspace,
     export: bool,
 ) -> (ReplicateRecord, Option<ReplicateExport>) {
+    if ctx.scenario.sequential.is_some() {
+        return crate::sequential::replicate::run(ctx, replicate, ws, export, None);
+    }
     evaluate_replicate(ctx, replicate, simulate_trial(ctx, replicate, ws), export)
 }
 
@@ -117,6 +122,9 @@ pub fn run_replicate_cached(
     export: bool,
     cache: &mut PatientCache,
 ) -> (ReplicateRecord, Option<ReplicateExport>) {
+    if ctx.scenario.sequential.is_some() {
+        return crate::sequential::replicate::run(ctx, replicate, ws, export, Some(cache));
+    }
     evaluate_replicate(
         ctx,
         replicate,
@@ -131,12 +139,46 @@ fn evaluate_replicate(
     simulated: Result<crate::trial::TrialData, crate::cohort::CohortError>,
     export: bool,
 ) -> (ReplicateRecord, Option<ReplicateExport>) {
-    let s = &ctx.scenario;
     match simulated {
-        Ok(data) => {
+        Ok(data) => evaluate_data(ctx, replicate, &data, export),
+        Err(e) => failed_replicate(replicate, e.to_string()),
+    }
+}
+
+/// The record of a replicate that could not be simulated.
+pub(crate) fn failed_replicate(
+    replicate: u64,
+    reason: String,
+) -> (ReplicateRecord, Option<ReplicateExport>) {
+    (
+        ReplicateRecord {
+            replicate,
+            replicate_failure: Some(reason),
+            endpoints: Vec::new(),
+            families: Vec::new(),
+            patients_simulated: 0,
+            failures: Vec::new(),
+            screened: 0,
+            stats: Default::default(),
+            sequential: None,
+        },
+        None,
+    )
+}
+
+/// Evaluate a simulated trial's data (and keep the export rows).
+pub(crate) fn evaluate_data(
+    ctx: &TrialContext,
+    replicate: u64,
+    data: &crate::trial::TrialData,
+    export: bool,
+) -> (ReplicateRecord, Option<ReplicateExport>) {
+    let s = &ctx.scenario;
+    {
+        {
             let mut ex = export.then(ReplicateExport::default);
             let arm_key = |a: u8| s.arms[a as usize].key.clone();
-            let rec = evaluate(s, &data, &mut |i, d, outcome| {
+            let rec = evaluate(s, data, &mut |i, d, outcome| {
                 let Some(ex) = ex.as_mut() else { return };
                 let name = &s.endpoints[i].name;
                 match d {
@@ -211,19 +253,6 @@ fn evaluate_replicate(
             });
             (rec, ex)
         }
-        Err(e) => (
-            ReplicateRecord {
-                replicate,
-                replicate_failure: Some(e.to_string()),
-                endpoints: Vec::new(),
-                families: Vec::new(),
-                patients_simulated: 0,
-                failures: Vec::new(),
-                screened: 0,
-                stats: Default::default(),
-            },
-            None,
-        ),
     }
 }
 

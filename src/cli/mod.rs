@@ -24,6 +24,7 @@ pub mod replay;
 pub mod results;
 pub mod run;
 pub mod search;
+pub mod sequential;
 pub mod sweep;
 pub mod table;
 

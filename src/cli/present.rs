@@ -98,6 +98,13 @@ fn run_figures(
             f,
         ));
     }
+    if let Some(f) = crate::plots::sequential::stopping_and_bounds(summary) {
+        out.push((
+            "sequential",
+            "Sequential design: probability of stopping at each look for efficacy and for futility (95% Wilson intervals), and the planned bounds on the Z scale.".to_string(),
+            f,
+        ));
+    }
     if let Some(f) = figures::effect_distributions(summary, points, accs) {
         out.push((
             "effects",

@@ -60,6 +60,12 @@ pub fn write_outputs(
         &out.join("scenario.resolved.toml"),
         loaded.resolved.as_bytes(),
     )?;
+    if let Some(csv) = super::sequential::sequential_csv(summary, points)? {
+        write_atomic(&out.join("sequential.csv"), &csv)?;
+    }
+    if let Some(csv) = super::sequential::looks_csv(exports)? {
+        write_atomic(&out.join("looks.csv"), &csv)?;
+    }
     if exports.iter().any(|e| !e.is_empty()) {
         let multi = points.len() > 1;
         let mut head_p = vec![

@@ -254,6 +254,17 @@ pub fn run_command(args: RunArgs, command: RunCommand) -> CliResult {
     if args.export_replicates > 0 {
         files.extend(["patients.csv".into(), "tests.csv".into()]);
     }
+    if ex
+        .summary
+        .design_points
+        .iter()
+        .any(|d| d.sequential.is_some())
+    {
+        files.push("sequential.csv".into());
+        if args.export_replicates > 0 {
+            files.push("looks.csv".into());
+        }
+    }
     files.extend(present_run(&args, &ex)?);
     super::table::print_table(&ex.summary, &ex.points)?;
     let s = &ex.loaded.scenario;

@@ -131,6 +131,9 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliRe
             f.conjunctive.power_ci_high
         );
     }
+    if let Some(q) = &d.sequential {
+        super::sequential::print(q)?;
+    }
     outln!(
         "power: share of {} simulated trials rejecting at alpha (95% Wilson interval, MCSE: Monte Carlo standard error); favour/harm: rejecting in favour of treatment / of control; effect: mean estimate, treatment ({t}) minus control ({c}), a hazard ratio for log-rank (gm: geometric mean)",
         d.replicates
@@ -261,6 +264,10 @@ fn print_sweep(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliResult
         );
     }
     for (i, d) in summary.design_points.iter().enumerate() {
+        if let Some(q) = &d.sequential {
+            outln!("design point {i}:");
+            super::sequential::print(q)?;
+        }
         let failed: u64 =
             d.patients_failed.values().sum::<u64>() + d.replicates_failed.values().sum::<u64>();
         if failed > 0 {

@@ -8,6 +8,7 @@
 //! writes them.
 
 pub mod figures;
+pub mod sequential;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -171,6 +171,10 @@ pub struct TrialSpec {
     pub visit_window_days: f64,
     pub visits: Vec<VisitSpec>,
     pub imaging: ImagingSpec,
+    /// `[trial.accrual]`: when patients enrol (calendar time).
+    pub accrual: Option<crate::trial::accrual::AccrualSpec>,
+    /// `[trial.sequential]`: interim analyses.
+    pub sequential: Option<crate::sequential::spec::SequentialSpec>,
 }
 
 /// Clinical events.
@@ -751,6 +755,8 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
             lab_missing_probability: 0.0,
             walk_missing_probability: 0.0,
         },
+        accrual: None,
+        sequential: None,
     };
     let Some(t) = t else { return tr };
     tr.n_per_arm = t.req_u64("n_per_arm").unwrap_or(0);
@@ -817,6 +823,10 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
         i.walk_missing_probability = im.f64_or("walk_missing_probability", 0.0);
         im.finish(&[]);
     }
+    tr.accrual = t.table("accrual").map(|a| crate::trial::accrual::read(&a));
+    tr.sequential = t
+        .table("sequential")
+        .map(|q| crate::sequential::spec::read(&q));
     t.finish(&[
         "n_per_arm",
         "randomization",
@@ -827,6 +837,8 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
         "visit_window_days",
         "visits",
         "imaging",
+        "accrual",
+        "sequential",
     ]);
     tr
 }
