@@ -59,12 +59,15 @@ seconds; the scenario's own 2000 give a Monte Carlo standard error of about 0.01
     SETUP,
     """REPLICATES = int(os.environ.get("HFSIM_REPLICATES", 200))
 OUT = ROOT / "out" / "notebooks" / "interval_sweep"
+# --force: this folder is the notebook's own, rerun with any replicate count
 stdout = hfsim("sweep", "scenarios/interval_sweep.toml", "--replicates", REPLICATES,
-               "--out", OUT, "--no-progress", "--no-plots")
-sweep = pd.read_csv(OUT / "sweep.csv")
+               "--out", OUT, "--no-progress", "--no-plots", "--force")
+# results.csv: one row per design point and endpoint (every column in docs/scenarios.md, "Outputs")
+sweep = pd.read_csv(OUT / "results.csv")
 sweep = sweep.rename(columns={"arms.msc.interval_days": "interval_days",
                               "arms.msc.infusion_anticoagulation": "anticoagulation"})
-sweep.head()""",
+sweep.filter(["interval_days", "anticoagulation", "endpoint", "alpha", "alternative", "power", "power_mcse",
+              "effect_measure", "effect_median", "control_arm", "treatment_arm", "treatment_n_mean"]).head()""",
     """md:## Power of the main endpoints
 
 Bands are 95% Wilson intervals of the simulated power. With common random numbers (the default) every

@@ -87,6 +87,8 @@ pub struct ReplicateRecord {
     pub failures: Vec<PatientFailure>,
     pub screened: u64,
     pub stats: SolverStats,
+    /// The sequential design's outcome (`[trial.sequential]`).
+    pub sequential: Option<crate::sequential::SequentialRecord>,
 }
 
 /// Run the scenario's test on one endpoint's data. With a margin `m` the
@@ -328,6 +330,7 @@ pub fn evaluate(
         failures: data.failures.clone(),
         screened: data.screened,
         stats: data.stats,
+        sequential: None,
     }
 }
 

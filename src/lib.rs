@@ -20,6 +20,7 @@ pub mod calibration;
 pub mod cli;
 pub mod cohort;
 pub mod evaluation;
+pub mod input;
 pub mod model;
 pub mod plots;
 pub mod report;

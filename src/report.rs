@@ -26,6 +26,10 @@ pub struct ReportInput<'a> {
     /// `(caption, svg)` of each plot.
     pub figures: &'a [(String, String)],
     pub calibration: Option<CalibrationSection<'a>>,
+    /// Where a calibration was looked for when none is shown.
+    pub calibration_looked_for: &'a [String],
+    /// The run's warnings (`summary.json` `warnings`).
+    pub warnings: &'a [crate::scenario::Warning],
 }
 
 /// Escape text for HTML.
@@ -65,6 +69,10 @@ table.cal { font-size: 13px; }
 table.cal td.desc { min-width: 240px; }
 table.cal td:first-child { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 table.glance td.heat { min-width: 44px; text-align: center; }
+p.scale { font-size: 13px; color: var(--muted); }
+p.scale span { display: inline-block; min-width: 34px; text-align: center; padding: 1px 4px; margin-right: 2px; }
+ul.warnings li { margin: 4px 0; }
+ul.warnings code { font-size: 12.5px; }
 th.rot { vertical-align: bottom; padding: 6px 4px; }
 th.rot span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -220,11 +228,44 @@ pub fn render_html(r: &ReportInput) -> String {
         esc(&sum.scenario_sha256[..12.min(sum.scenario_sha256.len())]),
         esc(&when)
     );
-    h.push_str("<nav><a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a><a href=\"#plots\">Plots</a>");
-    if r.calibration.is_some() {
-        h.push_str("<a href=\"#calibration\">Calibration</a>");
+    h.push_str("<nav>");
+    if !r.warnings.is_empty() {
+        h.push_str("<a href=\"#warnings\">Warnings</a>");
     }
-    h.push_str("<a href=\"#manifest\">Manifest</a></nav></header>\n");
+    h.push_str("<a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a>");
+    if sum.design_points.iter().any(|d| d.sequential.is_some()) {
+        h.push_str("<a href=\"#sequential\">Sequential design</a>");
+    }
+    // the calibration section is always there (it says when none is shown)
+    h.push_str("<a href=\"#plots\">Plots</a><a href=\"#calibration\">Calibration</a><a href=\"#manifest\">Manifest</a></nav></header>\n");
+
+    // warnings
+    if !r.warnings.is_empty() {
+        let _ = write!(
+            h,
+            "<h2 id=\"warnings\">Warnings</h2>\n<p>The scenario is valid, but {}:</p>\n<ul class=\"warnings\">",
+            if r.warnings.len() == 1 {
+                "this may be a slip"
+            } else {
+                "these may be slips"
+            }
+        );
+        for w in r.warnings {
+            let at = match (w.line, &w.origin) {
+                (Some(l), _) => format!("{}:{l}", w.file),
+                (None, Some(o)) => format!("{} ({o})", w.file),
+                (None, None) => w.file.clone(),
+            };
+            let _ = write!(
+                h,
+                "<li><code>{}</code> <code>{}</code>: {}</li>",
+                esc(&at),
+                esc(&w.key),
+                esc(&w.message)
+            );
+        }
+        h.push_str("</ul>\n");
+    }
 
     // scenario
     h.push_str("<h2 id=\"scenario\">Scenario</h2>\n<dl class=\"kv\">");
@@ -481,7 +522,21 @@ pub fn render_html(r: &ReportInput) -> String {
             }
             h.push_str("</tr>\n");
         }
-        h.push_str("</table></div>\n<details><summary>Every number per design point and endpoint</summary>\n");
+        h.push_str("</table></div>\n<p class=\"scale\">Shading: power ");
+        for k in 0..=5 {
+            let p = k as f64 / 5.0;
+            let _ = write!(
+                h,
+                "<span style=\"background: rgba(31, 119, 180, {:.2}); color: {}\">{p:.1}</span>",
+                0.08 + 0.85 * p,
+                if p > 0.55 { "#fff" } else { "#1d2330" }
+            );
+        }
+        let _ = write!(
+            h,
+            " (each cell: the share of the {} simulated trials of a design point rejecting for an endpoint; hover for the 95% interval).</p>\n<details><summary>Every number per design point and endpoint</summary>\n",
+            sum.replicates
+        );
     }
     h.push_str("<div class=\"scroll\"><table><tr>");
     if !axes.is_empty() {
@@ -583,6 +638,8 @@ pub fn render_html(r: &ReportInput) -> String {
         h.push_str("</table></div>\n");
     }
 
+    sequential_section(&mut h, r);
+
     // plots
     h.push_str("<h2 id=\"plots\">Plots</h2>\n");
     if r.figures.is_empty() {
@@ -629,7 +686,7 @@ pub fn render_html(r: &ReportInput) -> String {
             p_pass,
             f.patterns.len()
         );
-        h.push_str("<div class=\"scroll\"><table class=\"cal\"><tr><th>target</th><th>description (unit)</th><th class=\"num\">published</th><th class=\"num\">simulated median</th><th class=\"num\">simulated 95%</th><th class=\"num\">pctl</th><th>criterion</th><th>result</th></tr>\n");
+        h.push_str("<div class=\"scroll\"><table class=\"cal\"><tr><th>target</th><th>description (unit)</th><th class=\"num\">published value or bound</th><th class=\"num\">simulated median</th><th class=\"num\">simulated 95%</th><th class=\"num\">pctl</th><th>criterion</th><th>result</th></tr>\n");
         let mut last_group = None;
         for t in &f.targets {
             if last_group != Some(&t.group) {
@@ -647,7 +704,11 @@ pub fn render_html(r: &ReportInput) -> String {
                 esc(&t.name),
                 esc(&t.description),
                 esc(&t.unit),
-                num(Some(t.published)),
+                match t.kind.as_str() {
+                    "upper_bound" => format!("upper bound {}", num(Some(t.published))),
+                    "lower_bound" => format!("lower bound {}", num(Some(t.published))),
+                    _ => num(Some(t.published)),
+                },
                 num(t.simulated_median),
                 num(t.simulated_low),
                 num(t.simulated_high),
@@ -686,10 +747,33 @@ pub fn render_html(r: &ReportInput) -> String {
         if let Some(svg) = c.panels_svg {
             let _ = writeln!(
                 h,
-                "<figure>{}<figcaption>Simulated distribution of each calibration target, its central 95% (shaded) and the published value (line).</figcaption></figure>",
+                "<figure>{}<figcaption>Simulated distribution of each calibration target, its central 95% (shaded) and the published value (line); for a bound target the line is the bound (such as the upper limit of normal), not a published value.</figcaption></figure>",
                 responsive_svg(svg)
             );
         }
+    } else {
+        let _ = write!(
+            h,
+            "<h2 id=\"calibration\">Calibration</h2>\n<p>No calibration is shown: no calibration.json was found{}. Write one with <code>hfsim calibrate check {}</code> (into <code>out/{}/calibration/</code>), or name one with <code>--calibration FILE</code>.</p>\n",
+            if r.calibration_looked_for.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (looked for {})",
+                    r.calibration_looked_for
+                        .iter()
+                        .map(|p| format!("<code>{}</code>", esc(p)))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                )
+            },
+            esc(r
+                .manifest
+                .get("scenario_file")
+                .and_then(|v| v.as_str())
+                .unwrap_or("SCENARIO")),
+            esc(&s.name)
+        );
     }
 
     // manifest
@@ -717,6 +801,133 @@ pub fn render_html(r: &ReportInput) -> String {
         esc(sum.hfsim_version)
     );
     h
+}
+
+/// `p [lo, hi] (MCSE)` of a probability.
+fn prob_text(p: &crate::summary::PowerEstimate) -> String {
+    format!(
+        "{:.3} [{:.3}, {:.3}] (MCSE {:.4})",
+        p.power, p.power_ci_low, p.power_ci_high, p.power_mcse
+    )
+}
+
+/// The operating characteristics of a sequential design, per design point.
+fn sequential_section(h: &mut String, r: &ReportInput) {
+    let points: Vec<_> = r
+        .summary
+        .design_points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| d.sequential.as_ref().map(|q| (i, q)))
+        .collect();
+    let Some(&(_, first)) = points.first() else {
+        return;
+    };
+    let s = &r.loaded.scenario;
+    let _ = write!(
+        h,
+        "<h2 id=\"sequential\">Sequential design</h2>\n<p>{}. Enrolment: {}. Each probability is the share of the {} simulated trials (with its 95% Wilson interval and Monte Carlo standard error); the bounds are those planned (the simulation recomputes spending-function bounds at the observed information); expected sample sizes and durations are means over the trials with their Monte Carlo standard errors.</p>\n",
+        esc(&first.design),
+        esc(&s
+            .trial
+            .accrual
+            .as_ref()
+            .map_or("all patients on day 0".to_string(), |a| a
+                .description
+                .clone())),
+        first.replicates
+    );
+    for (i, q) in points {
+        if r.points.len() > 1 {
+            let _ = writeln!(
+                h,
+                "<h3>Design point {i}: {}</h3>",
+                esc(&r.points[i].0.label())
+            );
+        }
+        h.push_str("<dl class=\"kv\">");
+        let mut kv = |k: &str, v: String| {
+            let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v));
+        };
+        kv("P(reject H0 at any look)", prob_text(&q.power));
+        kv("P(stop before the final look)", prob_text(&q.early_stop));
+        kv(
+            "expected patients enrolled",
+            format!(
+                "{:.1} (MCSE {:.2}; SD {:.1}) of {} planned, at most {}{}",
+                q.expected_n_enrolled.mean,
+                q.expected_n_enrolled.mcse,
+                q.expected_n_enrolled.sd,
+                q.n_planned,
+                q.n_max,
+                if q.n_max > q.n_planned {
+                    format!(" (largest seen {})", q.n_enrolled_max_seen)
+                } else {
+                    String::new()
+                }
+            ),
+        );
+        kv(
+            "expected patients analysed (primary)",
+            format!(
+                "{:.1} (MCSE {:.2})",
+                q.expected_n_analysed.mean, q.expected_n_analysed.mcse
+            ),
+        );
+        kv(
+            "expected duration",
+            format!(
+                "{:.1} months (MCSE {:.2}); {:.0} days",
+                q.expected_duration_months,
+                q.expected_duration_days.mcse / crate::trial::accrual::DAYS_PER_MONTH,
+                q.expected_duration_days.mean
+            ),
+        );
+        if let Some(f) = q.inflation_factor {
+            kv("inflation factor of the design", format!("{f:.4}"));
+        }
+        if let Some(p) = &q.reestimation_increased {
+            kv(
+                "sample size increased (promising zone)",
+                format!(
+                    "{}; mean final target {:.1} patients",
+                    prob_text(p),
+                    q.mean_n_target.unwrap_or(f64::NAN)
+                ),
+            );
+        }
+        if q.looks_skipped > 0 || q.final_not_analysable > 0 || q.replicates_failed > 0 {
+            kv(
+                "looks skipped / final not analysable / trials failed",
+                format!(
+                    "{} / {} / {}",
+                    q.looks_skipped, q.final_not_analysable, q.replicates_failed
+                ),
+            );
+        }
+        h.push_str("</dl>\n");
+        h.push_str("<div class=\"scroll\"><table><tr><th class=\"num\">look</th><th class=\"num\">planned fraction</th><th class=\"num\">mean fraction</th><th class=\"num\">mean month</th><th class=\"num\">efficacy bound</th><th class=\"num\">futility bound</th><th class=\"num\">alpha spent</th><th>P(stop for efficacy)</th><th>P(stop for futility)</th><th>P(rejected by this look)</th><th class=\"num\">held</th></tr>");
+        for l in &q.per_look {
+            let _ = write!(
+                h,
+                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td class=\"num\">{:.3}</td></tr>",
+                l.look,
+                f3(l.planned_fraction),
+                num(l.fraction_mean),
+                num(l
+                    .day_mean
+                    .map(|d| d / crate::trial::accrual::DAYS_PER_MONTH)),
+                num(l.efficacy_bound),
+                num(l.futility_bound),
+                num(l.alpha_spent),
+                prob_text(&l.stop_efficacy),
+                prob_text(&l.stop_futility),
+                prob_text(&l.cumulative_rejection),
+                l.held.power
+            );
+        }
+        h.push_str("</table></div>\n");
+    }
 }
 
 #[cfg(test)]

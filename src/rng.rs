@@ -41,6 +41,8 @@ pub enum Purpose {
     Conduct = 6,
     /// Draws made by calibration and search procedures.
     Calibration = 7,
+    /// Enrolment days (trial level, `[trial.accrual]`).
+    Enrolment = 8,
 }
 
 /// Whether the design point enters the key.

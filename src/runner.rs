@@ -7,7 +7,8 @@
 //! chunk the observer is told (progress, checkpoint) and may stop the run
 //! (Ctrl-C); the accumulator returned then covers exactly the chunks done.
 //! Patients whose integration fails are counted; the run stops if they exceed
-//! the scenario's failure budget.
+//! the scenario's failure budget, or at the first replicate that cannot enrol
+//! its patients.
 
 use crate::evaluation::{ReplicateRecord, evaluate};
 use crate::summary::DesignAcc;
@@ -28,6 +29,8 @@ pub struct ReplicateExport {
     pub tests: Vec<TestRow>,
     /// `replicate,patient,arm,endpoint,start_days,stop_days,event,kind`
     pub events: Vec<EventRow>,
+    /// Looks of a sequential design: `(replicate, look)`.
+    pub looks: Vec<(u64, crate::sequential::LookRecord)>,
 }
 
 /// One at-risk interval of a recurrent-event endpoint (counting-process
@@ -73,6 +76,12 @@ pub struct TestRow {
 
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum RunError {
+    /// A replicate could not enrol its patients (population.max_screening_factor
+    /// or covariate bounds): the run stops, as docs/scenarios.md says.
+    #[error(
+        "replicate {replicate} could not enrol its patients: {reason}. The run stops: raise population.max_screening_factor or widen [population.inclusion]"
+    )]
+    Enrolment { replicate: u64, reason: String },
     #[error(
         "{failed} of {simulated} simulated patients failed to integrate, more than the failure budget allows ({allowed}); first failure: replicate {} patient {} ({})",
         first.replicate, first.patient, first.failure
@@ -117,6 +126,9 @@ pub fn run_replicate(
     ws: &mut Workspace,
     export: bool,
 ) -> (ReplicateRecord, Option<ReplicateExport>) {
+    if ctx.scenario.sequential.is_some() {
+        return crate::sequential::replicate::run(ctx, replicate, ws, export, None);
+    }
     evaluate_replicate(ctx, replicate, simulate_trial(ctx, replicate, ws), export)
 }
 
@@ -129,6 +141,9 @@ pub fn run_replicate_cached(
     export: bool,
     cache: &mut PatientCache,
 ) -> (ReplicateRecord, Option<ReplicateExport>) {
+    if ctx.scenario.sequential.is_some() {
+        return crate::sequential::replicate::run(ctx, replicate, ws, export, Some(cache));
+    }
     evaluate_replicate(
         ctx,
         replicate,
@@ -143,12 +158,46 @@ fn evaluate_replicate(
     simulated: Result<crate::trial::TrialData, crate::cohort::CohortError>,
     export: bool,
 ) -> (ReplicateRecord, Option<ReplicateExport>) {
-    let s = &ctx.scenario;
     match simulated {
-        Ok(data) => {
+        Ok(data) => evaluate_data(ctx, replicate, &data, export),
+        Err(e) => failed_replicate(replicate, e.to_string()),
+    }
+}
+
+/// The record of a replicate that could not be simulated.
+pub(crate) fn failed_replicate(
+    replicate: u64,
+    reason: String,
+) -> (ReplicateRecord, Option<ReplicateExport>) {
+    (
+        ReplicateRecord {
+            replicate,
+            replicate_failure: Some(reason),
+            endpoints: Vec::new(),
+            families: Vec::new(),
+            patients_simulated: 0,
+            failures: Vec::new(),
+            screened: 0,
+            stats: Default::default(),
+            sequential: None,
+        },
+        None,
+    )
+}
+
+/// Evaluate a simulated trial's data (and keep the export rows).
+pub(crate) fn evaluate_data(
+    ctx: &TrialContext,
+    replicate: u64,
+    data: &crate::trial::TrialData,
+    export: bool,
+) -> (ReplicateRecord, Option<ReplicateExport>) {
+    let s = &ctx.scenario;
+    {
+        {
             let mut ex = export.then(ReplicateExport::default);
             let arm_key = |a: u8| s.arms[a as usize].key.clone();
-            let rec = evaluate(s, &data, &mut |i, d, outcome| {
+            let rec = evaluate(s, data, &mut |i, d, outcome| {
                 let Some(ex) = ex.as_mut() else { return };
                 let name = &s.endpoints[i].name;
                 match d {
@@ -336,19 +385,6 @@ fn evaluate_replicate(
             });
             (rec, ex)
         }
-        Err(e) => (
-            ReplicateRecord {
-                replicate,
-                replicate_failure: Some(e.to_string()),
-                endpoints: Vec::new(),
-                families: Vec::new(),
-                patients_simulated: 0,
-                failures: Vec::new(),
-                screened: 0,
-                stats: Default::default(),
-            },
-            None,
-        ),
     }
 }
 
@@ -389,6 +425,12 @@ pub fn run_design_point(
             })
             .collect();
         for (rec, ex) in records {
+            if let Some(reason) = &rec.replicate_failure {
+                return Err(RunError::Enrolment {
+                    replicate: rec.replicate,
+                    reason: reason.clone(),
+                });
+            }
             acc.add(&rec);
             failed += rec.failures.len() as u64;
             if first_failure.is_none() {
@@ -458,6 +500,12 @@ pub fn run_design_points(
             .collect();
         for row in rows {
             for (d, (rec, ex)) in row.into_iter().enumerate() {
+                if let Some(reason) = &rec.replicate_failure {
+                    return Err(RunError::Enrolment {
+                        replicate: rec.replicate,
+                        reason: reason.clone(),
+                    });
+                }
                 accs[d].add(&rec);
                 failed[d] += rec.failures.len() as u64;
                 if first_failure[d].is_none() {

@@ -130,6 +130,9 @@ pub struct DesignAcc {
     pub rhs_evaluations: u64,
     pub accepted_steps: u64,
     pub rejected_steps: u64,
+    /// Operating characteristics of a sequential design.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<crate::sequential::SequentialAcc>,
 }
 
 impl DesignAcc {
@@ -144,6 +147,10 @@ impl DesignAcc {
                     ..Default::default()
                 })
                 .collect(),
+            sequential: s
+                .sequential
+                .as_ref()
+                .map(|q| crate::sequential::SequentialAcc::new(q.looks)),
             ..Default::default()
         }
     }
@@ -151,13 +158,21 @@ impl DesignAcc {
     /// Add one replicate.
     pub fn add(&mut self, r: &ReplicateRecord) {
         self.replicates += 1;
-        if let Some(reason) = &r.replicate_failure {
-            *self.replicates_failed.entry(reason.clone()).or_default() += 1;
+        if r.replicate_failure.is_some() {
+            // one fixed key (the reason's text holds counts; the runner
+            // stops at such a replicate and names it)
+            *self
+                .replicates_failed
+                .entry("enrolment_failed".into())
+                .or_default() += 1;
             for e in &mut self.endpoints {
                 e.replicates += 1;
                 *e.not_analysable
                     .entry("replicate_failed".into())
                     .or_default() += 1;
+            }
+            if let Some(q) = &mut self.sequential {
+                q.add_failed();
             }
             return;
         }
@@ -232,6 +247,9 @@ impl DesignAcc {
                 *c += u64::from(x);
             }
         }
+        if let (Some(q), Some(rec)) = (&mut self.sequential, &r.sequential) {
+            q.add(rec);
+        }
     }
 
     fn add_stats(&mut self, s: &SolverStats) {
@@ -289,6 +307,11 @@ impl DesignAcc {
             for (x, y) in a.per_endpoint.iter_mut().zip(&b.per_endpoint) {
                 *x += y;
             }
+        }
+        match (&mut self.sequential, &o.sequential) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.sequential = Some(b.clone()),
+            _ => {}
         }
     }
 }
@@ -554,6 +577,9 @@ pub struct DesignSummary {
     pub screened_mean: f64,
     /// Mean solver work per simulated patient.
     pub rhs_evaluations_per_patient: f64,
+    /// Operating characteristics of the sequential design.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<crate::sequential::SequentialSummary>,
 }
 
 /// Summarize one design point.
@@ -703,6 +729,10 @@ pub fn summarize(
         failure_examples: acc.failure_examples.clone(),
         screened_mean: acc.screened as f64 / acc.replicates.max(1) as f64,
         rhs_evaluations_per_patient: acc.rhs_evaluations as f64 / simulated,
+        sequential: match (&s.sequential, &acc.sequential) {
+            (Some(d), Some(a)) => Some(crate::sequential::record::summarize(d, a)),
+            _ => None,
+        },
     }
 }
 
@@ -720,6 +750,10 @@ pub struct Summary {
     /// Present when this summary covers one shard only (see `hfsim merge`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
+    /// What the scenario does that is allowed but probably a slip, with file,
+    /// line and key (`crate::scenario::warning`; omitted when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::scenario::Warning>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]

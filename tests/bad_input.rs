@@ -188,7 +188,172 @@ fn cases() -> Vec<Case> {
                 "arms.msc.n_doses: the last dose (day 462) falls at or after the end of follow-up (day 360)",
             ],
         ),
+        // issue 17
+        (
+            "empty scenario name",
+            vec![],
+            vec!["--set", "scenario.name=\"\""],
+            vec!["scenario.name: must not be empty (it names the output folder"],
+        ),
+        (
+            "replicates far too many, said as such",
+            vec![],
+            vec!["--set", "run.replicates=1e18"],
+            vec!["run.replicates: must be at most 9000000000000000 (found 1e18)"],
+        ),
+        (
+            "a fraction where a whole number is needed, reported once",
+            vec![("n_per_arm = 8", "n_per_arm = 60.5")],
+            vec![],
+            vec!["trial.n_per_arm: must be a whole number (found 60.5)"],
+        ),
+        (
+            "a logit-normal parameter at the end of its range",
+            vec![],
+            vec!["--set", "model.iv_lung_extraction_fraction=0"],
+            vec![
+                "model.iv_lung_extraction_fraction: must be in (0, 0.999] fraction: it varies between patients on the logit scale, which excludes 0 and 1 (got 0)",
+            ],
+        ),
+        (
+            "a word in capitals",
+            vec![],
+            vec!["--set", "endpoints[0].modality=\"MRI\""],
+            vec!["\"MRI\" is not allowed (did you mean \"mri\"?)"],
+        ),
+        (
+            "a test by its textbook name",
+            vec![],
+            vec!["--set", "endpoints[1].test=\"t-test\""],
+            vec!["\"t-test\" is not allowed (did you mean \"welch\"?)"],
+        ),
+        (
+            "sweep axis on run.replicates",
+            vec![],
+            vec!["--set", "sweep.axes.\"run.replicates\"=[2, 50]"],
+            vec![
+                "`run.replicates` cannot be a sweep axis: every design point runs the same replicates",
+            ],
+        ),
+        (
+            "sweep axis on scenario.base",
+            vec![],
+            vec!["--set", "sweep.axes.\"scenario.base\"=[\"other.toml\"]"],
+            vec!["`scenario.base` cannot be a sweep axis"],
+        ),
+        (
+            "sweep axis on sweep.mode",
+            vec![],
+            vec![
+                "--set",
+                "sweep.axes.\"sweep.mode\"=[\"zip\", \"factorial\"]",
+            ],
+            vec!["`sweep.mode` cannot be a sweep axis: the sweep cannot sweep itself"],
+        ),
+        (
+            "--set scenario.base",
+            vec![],
+            vec!["--set", "scenario.base=other.toml"],
+            vec!["scenario.base: the base is read with the file and cannot be set with --set"],
+        ),
+        (
+            "--set of an integer beyond TOML's range",
+            vec![],
+            vec!["--set", "run.seed=18446744073709551615"],
+            vec!["18446744073709551615 is beyond the range of TOML integers"],
+        ),
+        (
+            "--set with a line break",
+            vec![],
+            vec!["--set", "trial.n_per_arm=9\n[run]\nseed=1"],
+            vec!["contains a control character ('\\n'); give one key.path=value per --set"],
+        ),
     ]
+}
+
+/// 64 two-valued axes (2^64 points) and one axis of 10,001 values: refused
+/// before any point is built.
+#[test]
+fn design_points_are_counted_before_they_are_built() {
+    let mut many: Vec<String> = Vec::new();
+    for i in 0..64 {
+        many.push("--set".into());
+        many.push(format!("sweep.axes.\"model.x{i}\"=[1, 2]"));
+    }
+    let args: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
+    let (code, msg) = validate(Path::new(SMALL), &args);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(
+        msg.contains(
+            "the full factorial of 64 axes has more than 18446744073709551615 design points"
+        ),
+        "{msg}"
+    );
+    let values: Vec<String> = (0..10_001).map(|i| i.to_string()).collect();
+    let wide = format!("sweep.axes.\"run.seed\"=[{}]", values.join(","));
+    let (code, msg) = validate(Path::new(SMALL), &["--set", &wide]);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(
+        msg.contains("the sweep has 10001 design points (10001); at most 10000"),
+        "{msg}"
+    );
+}
+
+/// A value the reader could not read gets one message, not a second one
+/// about the default that stood in for it.
+#[test]
+fn an_unreadable_value_gets_one_message() {
+    let d = dir("once");
+    let p = d.join("frac.toml");
+    let text = std::fs::read_to_string(SMALL)
+        .unwrap()
+        .replace("n_per_arm = 8", "n_per_arm = 60.5");
+    std::fs::write(&p, text).unwrap();
+    let (code, msg) = validate(&p, &[]);
+    assert_eq!(code, Some(2));
+    assert!(msg.contains("1 problem found"), "{msg}");
+    assert!(!msg.contains("1..=100000"), "{msg}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Plausible slips are warnings (exit 0, located), not errors.
+#[test]
+fn plausible_slips_are_warned_about_not_refused() {
+    for (set, expected) in [
+        (
+            "arms.msc.interval_days=6",
+            "arms.msc.interval_days: 6 days is far below the range given to patients by this route (28 to 180 days) (weeks written as days?)",
+        ),
+        (
+            "arms.msc.infusion_duration_hours=60",
+            "arms.msc.infusion_duration_hours: 60 hours is far above the range given to patients by this route (up to 2 hours) (minutes written as hours?)",
+        ),
+        (
+            "arms.msc.dose_cells_per_kg=1e8",
+            "arms.msc.dose_cells_per_kg: 1e8 cells/kg is far above the range given to patients by this route (5e5 to 5e6 cells/kg)",
+        ),
+        (
+            "arms.msc.interval_days=28",
+            "arms.msc.interval_days: arm msc is dosed on days 0, 28, 56 but arm placebo on days 0, 42, 84: the placebo no longer blinds the schedule",
+        ),
+    ] {
+        let (code, msg) = validate(Path::new(SMALL), &["--set", set]);
+        assert_eq!(code, Some(0), "{set}: {msg}");
+        assert!(
+            msg.contains(&format!("warning: --set {set}: {expected}")),
+            "{set}: {msg}"
+        );
+    }
+    // the schedule warning names the visits timed to the placebo's doses
+    let (_, msg) = validate(Path::new(SMALL), &["--set", "arms.msc.interval_days=28"]);
+    assert!(
+        msg.contains("visits timed to the doses of one arm only: V5 (day 42)"),
+        "{msg}"
+    );
+    // the library's default scenario has none
+    let (code, msg) = validate(Path::new("scenarios/prime_hfref.toml"), &[]);
+    assert_eq!(code, Some(0));
+    assert!(!msg.contains("warning"), "{msg}");
 }
 
 fn validate(path: &Path, extra: &[&str]) -> (Option<i32>, String) {
@@ -417,4 +582,278 @@ fn command_line_errors_are_explained_with_exit_code_2() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// Run hfsim and give up (killing it) after `secs`: a read that never ends
+/// fails the test instead of hanging it.
+fn within(secs: u64, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = hfsim()
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return (status.code(), err);
+        }
+        if start.elapsed().as_secs() >= secs {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("hfsim {args:?} did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Devices, pipes, huge files and odd base chains: refused at once with the
+/// file and the reason (issue 17, findings 1 and 14).
+#[test]
+fn devices_pipes_huge_files_and_base_chains_are_handled() {
+    let d = dir("files");
+    let small = std::fs::canonicalize(SMALL).unwrap();
+    // a device, directly and as a base
+    if Path::new("/dev/zero").exists() {
+        let (code, msg) = within(10, &["validate", "/dev/zero"]);
+        assert_eq!(code, Some(2), "{msg}");
+        assert!(
+            msg.contains("/dev/zero: is not a regular file (a device, pipe or socket)"),
+            "{msg}"
+        );
+        let z = d.join("zero_base.toml");
+        std::fs::write(&z, "[scenario]\nbase = \"/dev/zero\"\nname = \"z\"\n").unwrap();
+        let (code, msg) = within(10, &["validate", z.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{msg}");
+        assert!(
+            msg.contains("zero_base.toml:2:1: scenario.base: cannot read the base scenario /dev/zero: is not a regular file"),
+            "{msg}"
+        );
+        let (code, msg) = within(
+            10,
+            &["run", SMALL, "--report", "--calibration", "/dev/zero"],
+        );
+        assert_eq!(code, Some(2), "{msg}");
+        assert!(
+            msg.contains("--calibration: cannot read /dev/zero: is not a regular file"),
+            "{msg}"
+        );
+    }
+    // a FIFO nobody writes to
+    let fifo = d.join("pipe.toml");
+    if Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let (code, msg) = within(10, &["validate", fifo.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{msg}");
+        assert!(msg.contains("is not a regular file"), "{msg}");
+    }
+    // larger than the cap (1 MiB)
+    let big = d.join("big.toml");
+    let mut text = std::fs::read_to_string(SMALL).unwrap();
+    text.push_str(&format!("# {}\n", "x".repeat(1 << 20)));
+    std::fs::write(&big, &text).unwrap();
+    let (code, msg) = within(10, &["validate", big.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(
+        msg.contains("more than a scenario file may have (1048576 bytes)"),
+        "{msg}"
+    );
+    // invalid UTF-8: line, column and byte
+    let bad = d.join("latin1.toml");
+    let mut bytes = b"[scenario]\nname = \"caf".to_vec();
+    bytes.push(0xe9);
+    bytes.extend_from_slice(b"\"\n");
+    std::fs::write(&bad, bytes).unwrap();
+    let (code, msg) = within(10, &["validate", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(
+        msg.contains("latin1.toml:2:12: not UTF-8 text: invalid byte 0xe9 (byte 22)"),
+        "{msg}"
+    );
+    // a chain of 6 bases is fine; a cycle is named as one
+    for i in 1..=5 {
+        std::fs::write(
+            d.join(format!("chain{i}.toml")),
+            format!(
+                "[scenario]\nbase = \"chain{}.toml\"\nname = \"chain{i}\"\n",
+                i + 1
+            ),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        d.join("chain6.toml"),
+        format!(
+            "[scenario]\nbase = \"{}\"\nname = \"chain6\"\n",
+            small.display()
+        ),
+    )
+    .unwrap();
+    let (code, msg) = within(10, &["validate", d.join("chain1.toml").to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{msg}");
+    std::fs::write(
+        d.join("loop_a.toml"),
+        "[scenario]\nbase = \"loop_b.toml\"\nname = \"a\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("loop_b.toml"),
+        "[scenario]\nbase = \"loop_a.toml\"\nname = \"b\"\n",
+    )
+    .unwrap();
+    let (code, msg) = within(10, &["validate", d.join("loop_a.toml").to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(
+        msg.contains("the base scenarios form a cycle:")
+            && msg.contains("loop_a.toml -> ")
+            && msg.contains("loop_b.toml -> "),
+        "{msg}"
+    );
+    // a dangling symbolic link as the output folder
+    let link = d.join("dangling");
+    std::os::unix::fs::symlink(d.join("nowhere"), &link).unwrap();
+    let (code, msg) = within(
+        30,
+        &[
+            "run",
+            SMALL,
+            "--replicates",
+            "2",
+            "--no-progress",
+            "--out",
+            link.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(1), "{msg}");
+    assert!(
+        msg.contains("it is a symbolic link to") && msg.contains("which does not exist"),
+        "{msg}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// An endpoint added in a derived file is located in that file, and a
+/// multiplicity family of the base broken by a replaced endpoint list is
+/// named, with the way out (issue 17, findings 14 and 20).
+#[test]
+fn derived_endpoints_are_located_in_the_derived_file_and_can_extend_the_base() {
+    let d = dir("derived");
+    let small = std::fs::canonicalize(SMALL).unwrap();
+    let head = format!(
+        "[scenario]\nbase = \"{}\"\nname = \"derived\"\n\n",
+        small.display()
+    );
+    let endpoint = |table: &str, name: &str, visit: &str| {
+        format!(
+            "[[{table}]]\nname = \"{name}\"\nquantity = \"tapse\"\nmodality = \"echo\"\n{visit}\n"
+        )
+    };
+    // [[endpoints_extend]] keeps the base's 12 endpoints and its family
+    let ext = d.join("extend.toml");
+    std::fs::write(
+        &ext,
+        format!(
+            "{head}{}",
+            endpoint("endpoints_extend", "delta_tapse_d90", "visit = \"V11\"")
+        ),
+    )
+    .unwrap();
+    let out = hfsim()
+        .args(["validate", ext.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ok (13 endpoints"), "{stdout}");
+    // an extended endpoint without its visit: the derived file's line
+    std::fs::write(
+        &ext,
+        format!(
+            "{head}{}{}",
+            endpoint("endpoints_extend", "delta_tapse_d90", "visit = \"V11\""),
+            endpoint("endpoints_extend", "no_visit", "")
+        ),
+    )
+    .unwrap();
+    let (code, msg) = validate(&ext, &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        msg.contains("extend.toml:10:1: endpoints[13].visit: a continuous endpoint needs the follow-up `visit`"),
+        "{msg}"
+    );
+    // [[endpoints]] replaces the list: the same in a replaced list, and the
+    // base's family that names the base's endpoints is explained
+    let rep = d.join("replace.toml");
+    std::fs::write(
+        &rep,
+        format!(
+            "{head}{}{}",
+            endpoint("endpoints", "delta_tapse_d180", "visit = \"V11\""),
+            endpoint("endpoints", "no_visit", "")
+        ),
+    )
+    .unwrap();
+    let (code, msg) = validate(&rep, &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        msg.contains("replace.toml:10:1: endpoints[1].visit: a continuous endpoint needs the follow-up `visit`"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("the family \"rv_volumes\" comes from the base scenario, and this file's [[endpoints]] replaces the base's list; add endpoints with [[endpoints_extend]]"),
+        "{msg}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Rust spellings never reach the user, and a misspelt option gets a hint.
+#[test]
+fn messages_use_the_files_spellings_and_options_get_a_hint() {
+    let out = hfsim()
+        .args(["power", "means", "--power", "0.8"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("tip: a similar argument exists: '--target-power'"),
+        "{msg}"
+    );
+    let d = dir("spell");
+    let csv = d.join("p.csv");
+    let out = hfsim()
+        .args([
+            "simulate-patient",
+            SMALL,
+            "--arm",
+            "msc",
+            "--out",
+            csv.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{msg}");
+    assert!(
+        msg.contains("anticoagulant none;")
+            || msg.contains("anticoagulant vka;")
+            || msg.contains("anticoagulant noac;"),
+        "{msg}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
 }

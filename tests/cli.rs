@@ -80,10 +80,10 @@ fn run_writes_the_output_contract() {
     }
     let first = &eps[0];
     assert!(first["effect_mean"].is_number() && first["effect_sd"].is_number());
-    let power = read(&dir.join("power.csv"));
+    let power = read(&dir.join("results.csv"));
     assert!(
         power.starts_with(
-            "design_point,endpoint,test,alpha,power,power_mcse,power_ci_low,power_ci_high"
+            "design_point,endpoint,role,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high"
         ),
         "{power}"
     );
@@ -155,7 +155,7 @@ fn one_thread_equals_two_threads() {
         "7",
     ]);
     assert_eq!(read(&a.join("summary.json")), read(&b.join("summary.json")));
-    assert_eq!(read(&a.join("power.csv")), read(&b.join("power.csv")));
+    assert_eq!(read(&a.join("results.csv")), read(&b.join("results.csv")));
     let _ = (std::fs::remove_dir_all(&a), std::fs::remove_dir_all(&b));
 }
 

@@ -53,7 +53,7 @@ fn sweep_scenario(dir: &Path) -> PathBuf {
 }
 
 #[test]
-fn sweep_writes_sweep_csv_plots_and_a_self_contained_report() {
+fn sweep_writes_results_csv_plots_and_a_self_contained_report() {
     let dir = tmp("sweep");
     let scen = sweep_scenario(&dir);
     let out = dir.join("out");
@@ -67,11 +67,11 @@ fn sweep_writes_sweep_csv_plots_and_a_self_contained_report() {
         "--no-progress",
         "--report",
     ]);
-    let csv = read(&out.join("sweep.csv"));
+    let csv = read(&out.join("results.csv"));
     let header = csv.lines().next().unwrap();
     assert_eq!(
         header,
-        "design_point,arms.msc.interval_days,arms.msc.infusion_anticoagulation,endpoint,test,replicates,power,power_mcse,power_ci_low,power_ci_high,effect_mean,effect_sd,effect_median,effect_q025,effect_q975,n_not_analysable"
+        "design_point,arms.msc.interval_days,arms.msc.infusion_anticoagulation,endpoint,role,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high,power_favourable,power_favourable_mcse,power_harmful,power_harmful_mcse,n_analysable,n_not_analysable,effect_measure,effect_scale,effect_mean,effect_sd,effect_median,effect_q025,effect_q975,analytic_power,control_arm,treatment_arm,control_n_mean,treatment_n_mean,control_mean,treatment_mean,control_sd,treatment_sd,control_event_rate,treatment_event_rate"
     );
     assert_eq!(
         csv.lines().count(),
@@ -82,12 +82,12 @@ fn sweep_writes_sweep_csv_plots_and_a_self_contained_report() {
         csv.lines()
             .nth(1)
             .unwrap()
-            .starts_with("0,28,none,delta_lvef_mri_d360,welch,8,"),
+            .starts_with("0,28,none,delta_lvef_mri_d360,efficacy,welch,0.05,two_sided,8,"),
         "{csv}"
     );
     for f in [
         "summary.json",
-        "power.csv",
+        "results.csv",
         "effects.csv",
         "manifest.json",
         "power_curves.svg",
@@ -241,7 +241,7 @@ fn sweep_outputs_do_not_depend_on_threads_or_interruption() {
         "--no-plots",
         "--resume",
     ]);
-    for f in ["summary.json", "sweep.csv", "effects.csv", "power.csv"] {
+    for f in ["summary.json", "results.csv", "effects.csv"] {
         assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} differs");
     }
     // three shards merged: the same summary and effect distributions, and the plots
@@ -268,7 +268,7 @@ fn sweep_outputs_do_not_depend_on_threads_or_interruption() {
     args.extend(shards.iter().map(|d| d.to_str().unwrap()));
     args.extend(["--out", merged.to_str().unwrap()]);
     run_ok(&args);
-    for f in ["summary.json", "effects.csv", "power.csv"] {
+    for f in ["summary.json", "effects.csv", "results.csv"] {
         assert_eq!(
             read(&a.join(f)),
             read(&merged.join(f)),

@@ -2,6 +2,7 @@
 //! futility bounds and the inflation factor of a design (as rpact's
 //! `getDesignGroupSequential` and `getDesignCharacteristics`).
 
+use super::console::outln;
 use super::{CliError, CliResult};
 use crate::sequential::{Binding, Boundaries, Efficacy, Futility, GroupSequential, Spending};
 use clap::{Args, ValueEnum};
@@ -235,10 +236,10 @@ pub fn boundaries(a: BoundariesArgs) -> CliResult {
     let d = design_of(&a)?;
     let b = d.compute().map_err(|e| CliError::Usage(e.to_string()))?;
     match a.format {
-        Format::Table => print!("{}", table(&d, &b)),
+        Format::Table => outln!("{}", table(&d, &b).trim_end_matches('\n')),
         Format::Json => {
             let v = serde_json::json!({ "design": d, "boundaries": b });
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&v).map_err(|e| CliError::Runtime(e.into()))?
             );

@@ -1,5 +1,6 @@
 //! `hfsim calibrate check|fit`: compare the default scenario with PRIME-HFrEF.
 
+use super::console::{errln, outln};
 use super::execute::method_of;
 use super::output::{csv_bytes, ensure_dir, write_atomic, write_json};
 use super::run::load_points;
@@ -52,16 +53,8 @@ pub enum CalibrateCommand {
     },
 }
 
-fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
-    let n = threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n.max(1))
-        .build()
-        .map_err(|e| CliError::Runtime(anyhow::anyhow!("starting threads: {e}")))
+fn pool(threads: Option<usize>, replicates: u64) -> Result<rayon::ThreadPool, CliError> {
+    super::execute::worker_pool(threads, replicates).map(|(p, _)| p)
 }
 
 pub fn calibrate(a: CalibrateArgs) -> CliResult {
@@ -111,8 +104,11 @@ fn check(
         .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
     let targets = calibration::prime_targets();
     let method = method_of(&loaded);
-    let pool = pool(threads)?;
-    eprintln!(
+    let out = out.unwrap_or_else(|| PathBuf::from("out").join(&s.name).join("calibration"));
+    ensure_dir(&out)?;
+    let _lock = super::lock::lock(&out)?;
+    let pool = pool(threads, replicates)?;
+    errln!(
         "calibration check of {} (sha256 {}, seed {}): {} targets, {replicates} simulated trials",
         s.name,
         &loaded.sha256[..12],
@@ -127,8 +123,6 @@ fn check(
         )
     });
     let results = calibration::assess(&targets, &sim);
-    let out = out.unwrap_or_else(|| PathBuf::from("out").join(&s.name).join("calibration"));
-    ensure_dir(&out)?;
     let header = [
         "name",
         "group",
@@ -184,20 +178,20 @@ fn check(
     {
         written = "calibration.csv, calibration.json, calibration.svg, calibration.png";
     }
-    print_check(&results, &patterns);
+    print_check(&results, &patterns)?;
     let failed: Vec<&str> = results
         .iter()
         .filter(|r| !r.pass)
         .map(|r| r.name.as_str())
         .chain(patterns.iter().filter(|p| !p.pass).map(|p| p.name))
         .collect();
-    eprintln!(
+    errln!(
         "wrote {} ({written}) in {:.1} s",
         out.display(),
         t0.elapsed().as_secs_f64()
     );
     if failed.is_empty() {
-        println!(
+        outln!(
             "all {} targets and {} patterns pass",
             results.len(),
             patterns.len()
@@ -213,7 +207,7 @@ fn check(
     }
 }
 
-fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]) {
+fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]) -> CliResult {
     let mut last = None;
     for r in results {
         if last != Some(r.group) {
@@ -222,13 +216,17 @@ fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]
                 Group::Outcome => "Outcomes per arm",
                 Group::Imaging => "Imaging availability",
             };
-            println!(
+            outln!(
                 "\n{title}\n{:<34} {:>10} {:>10} {:>22} {:>6}  ",
-                "target", "published", "median", "95% range", "pctl"
+                "target",
+                "published",
+                "median",
+                "95% range",
+                "pctl"
             );
             last = Some(r.group);
         }
-        println!(
+        outln!(
             "{:<34} {:>10.3} {:>10.3} {:>22} {:>6.1}  {}",
             r.name,
             r.published,
@@ -238,9 +236,9 @@ fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]
             if r.pass { "pass" } else { "FAIL" }
         );
     }
-    println!("\nQualitative pattern");
+    outln!("\nQualitative pattern");
     for p in patterns {
-        println!(
+        outln!(
             "{:<36} {:>10.3}  ({})  {}",
             p.name,
             p.value,
@@ -248,6 +246,7 @@ fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]
             if p.pass { "pass" } else { "FAIL" }
         );
     }
+    Ok(())
 }
 
 fn fit(
@@ -272,8 +271,8 @@ fn fit(
     }
     let targets = calibration::prime_targets();
     let method = method_of(&loaded);
-    let pool = pool(threads)?;
-    eprintln!(
+    let pool = pool(threads, replicates)?;
+    errln!(
         "fitting {} parameters of {} to {} targets ({} in the objective), {replicates} trials per evaluation, seed {}",
         free.len(),
         s.name,
@@ -292,12 +291,12 @@ fn fit(
             max_evaluations,
             &mut |n, d| {
                 if n % 25 == 0 {
-                    eprintln!("  evaluation {n}: distance {d:.3}");
+                    errln!("  evaluation {n}: distance {d:.3}");
                 }
             },
         )
     });
-    println!(
+    outln!(
         "distance {:.4} (start {:.4}) after {} evaluations ({}), {:.0} s",
         result.distance,
         result.start_distance,
@@ -310,7 +309,7 @@ fn fit(
         t0.elapsed().as_secs_f64()
     );
     for ((name, v), (_, v0)) in result.parameters.iter().zip(&result.start) {
-        println!("  {name:<40} {v:<14.6} (was {v0})");
+        outln!("  {name:<40} {v:<14.6} (was {v0})");
     }
     if let Some(w) = write {
         let mut doc = loaded.source.doc.clone();
@@ -342,7 +341,7 @@ fn fit(
             text = text.replacen("\n[model]", &format!("\n{note}[model]"), 1);
         }
         write_atomic(&w, text.as_bytes())?;
-        eprintln!("wrote {}", w.display());
+        errln!("wrote {}", w.display());
     }
     Ok(())
 }

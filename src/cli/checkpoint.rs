@@ -1,13 +1,27 @@
 //! The checkpoint of a run, `state.json`: the exact accumulators of every
 //! design point and the replicates they cover. Written during a run (resume
 //! after an interruption) and by every shard (`hfsim merge`).
+//!
+//! A checkpoint is trusted only after checks: its `format` is this
+//! version's, a SHA-256 `checksum` over the accumulators matches (a file
+//! edited by hand or damaged is refused), and the numbers agree with each
+//! other (covered ranges inside the run's replicates and in order, counts
+//! that add up, no more rejections than replicates) and with the scenario
+//! (design points, endpoints, families).
 
+use super::output::write_json;
+use crate::scenario::{DesignPoint, Loaded};
 use crate::summary::DesignAcc;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::ops::Range;
+use std::path::Path;
 
 /// The checkpoint's file name in the output folder.
 pub const STATE_FILE: &str = "state.json";
+
+/// The `format` this version writes and reads (1: without checksum).
+pub const STATE_FORMAT: u32 = 2;
 
 /// Checkpoint and shard result, `state.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,6 +36,19 @@ pub struct RunState {
     /// Replicates this run is responsible for.
     pub range: (u64, u64),
     pub design_points: Vec<DesignState>,
+    /// Wall time of the run's segments so far (a resumed run adds up).
+    #[serde(default)]
+    pub wall_time_s: f64,
+    /// Segments so far: 1, plus one per `--resume`.
+    #[serde(default)]
+    pub segments: u32,
+    /// SHA-256 of `design_points` as written (hex).
+    #[serde(default)]
+    pub checksum: String,
+    /// The scenario's warnings as the first segment found them (a resumed
+    /// run and a merge report the same).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::scenario::Warning>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +76,183 @@ impl RunState {
     pub fn accs(&self) -> Vec<&DesignAcc> {
         self.design_points.iter().map(|d| &d.acc).collect()
     }
+
+    /// The checksum of the design points as they are now.
+    pub fn compute_checksum(&self) -> String {
+        let bytes = serde_json::to_vec(&self.design_points).unwrap_or_default();
+        crate::scenario::hex(&Sha256::digest(&bytes))
+    }
+
+    /// Internal consistency (see the module documentation).
+    pub fn check_consistency(&self) -> Result<(), String> {
+        let (lo, hi) = self.range;
+        if let Some((i, n)) = self.shard
+            && (n == 0 || i >= n)
+        {
+            return Err(format!("shard {i}/{n} is not a shard (need 0 <= I < N)"));
+        }
+        if (lo..hi) != shard_range(self.replicates, self.shard) {
+            return Err(format!(
+                "its range of replicates {lo}..{hi} is not that of {} replicates{}",
+                self.replicates,
+                self.shard
+                    .map(|(i, n)| format!(", shard {i}/{n}"))
+                    .unwrap_or_default()
+            ));
+        }
+        for (k, d) in self.design_points.iter().enumerate() {
+            let at = format!("design point {k}");
+            if d.index != k {
+                return Err(format!("{at} is listed as {}", d.index));
+            }
+            let (a, b) = d.covered;
+            if a != lo || b < a || b > hi {
+                return Err(format!(
+                    "{at} covers replicates {a}..{b}, not a part of {lo}..{hi} starting at {lo}"
+                ));
+            }
+            check_acc(&d.acc, b - a).map_err(|e| format!("{at}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The design points, endpoints and families agree with the scenario's.
+    pub fn check_shape(&self, points: &[(DesignPoint, Loaded)]) -> Result<(), String> {
+        if self.design_points.len() != points.len() {
+            return Err(format!(
+                "it has {} design points, the scenario {}",
+                self.design_points.len(),
+                points.len()
+            ));
+        }
+        for (k, (d, (_, l))) in self.design_points.iter().zip(points).enumerate() {
+            let s = &l.scenario;
+            if d.acc.endpoints.len() != s.endpoints.len()
+                || d.acc.families.len() != s.families.len()
+                || d.acc
+                    .families
+                    .iter()
+                    .zip(&s.families)
+                    .any(|(a, f)| a.per_endpoint.len() != f.endpoints.len())
+            {
+                return Err(format!(
+                    "design point {k} has {} endpoints and {} families, the scenario {} and {}",
+                    d.acc.endpoints.len(),
+                    d.acc.families.len(),
+                    s.endpoints.len(),
+                    s.families.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The counts of one design point add up over `replicates` replicates.
+fn check_acc(acc: &DesignAcc, replicates: u64) -> Result<(), String> {
+    if acc.replicates != replicates {
+        return Err(format!(
+            "its accumulator holds {} replicates but it covers {replicates}",
+            acc.replicates
+        ));
+    }
+    let failed: u64 = acc.replicates_failed.values().sum();
+    if failed > replicates {
+        return Err(format!("{failed} failed replicates of {replicates}"));
+    }
+    let pf: u64 = acc.patients_failed.values().sum();
+    if pf > acc.patients_simulated {
+        return Err(format!(
+            "{pf} failed patients of {} simulated",
+            acc.patients_simulated
+        ));
+    }
+    for (j, e) in acc.endpoints.iter().enumerate() {
+        let na: u64 = e.not_analysable.values().sum();
+        let bins: u64 = e.estimate_bins.values().sum();
+        let problem = if e.replicates != replicates {
+            Some(format!("{} replicates of {replicates}", e.replicates))
+        } else if e.rejections > e.analysable {
+            Some(format!(
+                "{} rejections among {} analysable replicates",
+                e.rejections, e.analysable
+            ))
+        } else if e.analysable.checked_add(na) != Some(e.replicates) {
+            Some(format!(
+                "{} analysable and {na} not analysable replicates do not add up to {}",
+                e.analysable, e.replicates
+            ))
+        } else if e.estimate_n.checked_add(e.estimate_out_of_range) != Some(e.analysable) {
+            Some(format!(
+                "{} estimates (and {} out of range) for {} analysable replicates",
+                e.estimate_n, e.estimate_out_of_range, e.analysable
+            ))
+        } else if bins != e.estimate_n {
+            Some(format!(
+                "{bins} estimates in the effect bins but {} estimates",
+                e.estimate_n
+            ))
+        } else if e.arm_stat_n.iter().any(|&n| n > e.replicates) {
+            Some("more arm statistics than replicates".to_string())
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            return Err(format!("endpoint {j}: {p}"));
+        }
+    }
+    for (j, f) in acc.families.iter().enumerate() {
+        if f.any > replicates || f.all > f.any || f.per_endpoint.iter().any(|&c| c > replicates) {
+            return Err(format!(
+                "family {j}: {} replicates with any and {} with all endpoints rejecting, of {replicates}",
+                f.any, f.all
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Write a checkpoint (atomically), with its checksum.
+pub fn write_state(path: &Path, state: &mut RunState) -> anyhow::Result<()> {
+    state.format = STATE_FORMAT;
+    state.checksum = state.compute_checksum();
+    write_json(path, state)
+}
+
+/// Read a checkpoint: a regular file of at most [`crate::input::MAX_STATE_BYTES`],
+/// of this version's format, whose checksum matches and whose numbers are
+/// consistent. The error says what is wrong (without the file name).
+pub fn read_state(path: &Path) -> Result<RunState, String> {
+    let text = crate::input::read_text(path, crate::input::MAX_STATE_BYTES, "checkpoint")
+        .map_err(|e| e.to_string())?;
+    #[derive(Deserialize)]
+    struct Format {
+        format: Option<u64>,
+    }
+    let f: Format = serde_json::from_str(&text)
+        .map_err(|e| format!("not an hfsim checkpoint (state.json): {e}"))?;
+    match f.format {
+        Some(f) if f == STATE_FORMAT as u64 => {}
+        Some(f) => {
+            return Err(format!(
+                "it is in format {f}, which hfsim {} does not read (it writes and reads format {STATE_FORMAT}): it was written by another version of hfsim",
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        None => return Err("not an hfsim checkpoint (state.json): no `format`".into()),
+    }
+    let state: RunState = serde_json::from_str(&text)
+        .map_err(|e| format!("not an hfsim checkpoint (state.json): {e}"))?;
+    if state.checksum != state.compute_checksum() {
+        return Err(
+            "its checksum does not match its contents: it was edited or damaged since hfsim wrote it"
+                .into(),
+        );
+    }
+    state
+        .check_consistency()
+        .map_err(|e| format!("it is inconsistent: {e}"))?;
+    Ok(state)
 }
 
 /// The replicates a shard computes: contiguous, the same as a single run's.

@@ -1,19 +1,23 @@
 //! Executing a run: every design point over the replicates (resuming,
-//! sharding, checkpointing, Ctrl-C), then summary.json, the tables and
-//! manifest.json.
+//! sharding, checkpointing, Ctrl-C and SIGTERM), then summary.json, the
+//! tables and manifest.json.
 
-use super::checkpoint::{DesignState, RunState, STATE_FILE, check_resumable, shard_range};
+use super::checkpoint::{
+    DesignState, RunState, STATE_FILE, STATE_FORMAT, check_resumable, read_state, shard_range,
+    write_state,
+};
+use super::console::errln;
+use super::lock::OutputLock;
 use super::output::{ensure_dir, write_json};
 use super::results::{build_summary, write_outputs};
 use super::{CliError, progress};
 use crate::rng::{DesignSlot, GENERATOR_NAME};
 use crate::runner::{Observer, ReplicateExport, RunOptions, run_design_point, run_design_points};
 use crate::scenario::spec::SolverMethod;
-use crate::scenario::{DesignPoint, Loaded};
+use crate::scenario::{DesignPoint, Loaded, Warning};
 use crate::solver::dopri5::Dopri5;
 use crate::summary::{DesignAcc, Summary};
 use crate::trial::{Method, TrialContext};
-use anyhow::Context;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,8 +29,8 @@ use std::time::Instant;
 pub struct ExecuteOptions {
     /// The scenario file (for the manifest).
     pub scenario_file: PathBuf,
-    /// Output folder (default: out/<scenario name>).
-    pub out: Option<PathBuf>,
+    /// Output folder.
+    pub out: PathBuf,
     /// Worker threads (default: all cores).
     pub threads: Option<usize>,
     pub no_progress: bool,
@@ -36,12 +40,53 @@ pub struct ExecuteOptions {
     pub shard: Option<(u64, u64)>,
     /// Continue the checkpoint in the output folder.
     pub resume: bool,
+    /// Replace another scenario's results or an interrupted run in the folder.
+    pub force: bool,
     /// Replicates per chunk (reduction and checkpoint granularity).
     pub chunk: u64,
     /// Testing aid: stop as if interrupted after this many chunks.
     pub stop_after_chunks: Option<u64>,
 }
 
+/// The worker threads of a run: `requested` (default: every core), at most
+/// one per core and one per replicate to run (more only add overhead; a
+/// request above that is capped with a note). A pool that cannot be started
+/// is a clean error.
+pub fn worker_pool(
+    requested: Option<usize>,
+    work: u64,
+) -> Result<(rayon::ThreadPool, usize), CliError> {
+    if requested == Some(0) {
+        return Err(CliError::Usage("--threads must be at least 1".into()));
+    }
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let work = usize::try_from(work.max(1)).unwrap_or(usize::MAX);
+    let cap = cores.min(work);
+    let threads = requested.unwrap_or(cores).min(cap);
+    if let Some(r) = requested
+        && r > cap
+    {
+        errln!(
+            "note: --threads {r} capped at {cap} ({})",
+            if cap == cores {
+                format!("the {cores} cores available")
+            } else {
+                format!("one per replicate to run: {work}")
+            }
+        );
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| {
+            CliError::Runtime(anyhow::anyhow!(
+                "cannot start {threads} worker threads: {e}"
+            ))
+        })?;
+    Ok((pool, threads))
+}
 /// Solver chosen by the scenario.
 pub fn method_of(l: &Loaded) -> Method {
     let dopri = Dopri5 {
@@ -65,8 +110,17 @@ struct Progress<'a> {
     state: &'a mut RunState,
     state_path: PathBuf,
     last_save: Instant,
-    done_before: u64,
+    /// Wall time of earlier segments, and when this one started.
+    wall_before: f64,
+    segment_start: Instant,
     save_error: Option<anyhow::Error>,
+}
+
+impl Progress<'_> {
+    fn save(&mut self) -> anyhow::Result<()> {
+        self.state.wall_time_s = self.wall_before + self.segment_start.elapsed().as_secs_f64();
+        write_state(&self.state_path, self.state)
+    }
 }
 
 impl Observer for Progress<'_> {
@@ -74,13 +128,7 @@ impl Observer for Progress<'_> {
         let d = &mut self.state.design_points[design_index];
         d.covered = (covered.start, covered.end);
         d.acc = acc.clone();
-        let done: u64 = self
-            .state
-            .design_points
-            .iter()
-            .map(|d| d.covered.1 - d.covered.0)
-            .sum();
-        self.bar.set_position(done - self.done_before.min(done));
+        self.bar.set_position(self.state.replicates_done());
         if let Some(n) = self.chunks_left.as_mut() {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -89,7 +137,7 @@ impl Observer for Progress<'_> {
         }
         let stopping = self.stop.load(Ordering::SeqCst);
         if stopping || self.last_save.elapsed().as_secs_f64() > 2.0 {
-            if let Err(e) = write_json(&self.state_path, &*self.state) {
+            if let Err(e) = self.save() {
                 self.save_error = Some(e);
                 return false;
             }
@@ -108,51 +156,50 @@ pub struct Execution {
     pub state: RunState,
     pub manifest: serde_json::Value,
     pub started: Instant,
+    /// The output folder's lock, held until the run is presented.
+    pub lock: OutputLock,
+}
+
+/// Round to `digits` decimals (for numbers a person reads in manifest.json).
+pub fn round_to(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// Ctrl-C, SIGTERM (what Slurm and Kubernetes send on pre-emption) and
+/// SIGHUP set `stop`: the current chunk finishes and is saved. A second
+/// signal quits at once.
+fn on_interrupt(stop: Arc<AtomicBool>) {
+    let _ = ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        errln!(
+            "\ninterrupted: finishing the current chunk and saving; interrupt again to quit at once"
+        );
+    });
 }
 
 /// Simulate every design point (resuming, sharding, checkpointing) and write
-/// summary.json, power.csv, effects.csv, the exports and manifest.json.
+/// summary.json, results.csv, effects.csv, the exports and manifest.json.
 pub fn execute(
     args: &ExecuteOptions,
     loaded: Loaded,
     points: Vec<(DesignPoint, Loaded)>,
+    warnings: Vec<Warning>,
 ) -> Result<Execution, CliError> {
     let started = Instant::now();
     let started_utc = now_utc();
     let s = &loaded.scenario;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(&s.name));
+    let out = args.out.clone();
     ensure_dir(&out)?;
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    if threads == 0 {
-        return Err(CliError::Usage("--threads must be at least 1".into()));
-    }
+    let lock = super::lock::lock(&out)?;
     let range = shard_range(s.run.replicates, args.shard);
-    eprintln!(
-        "hfsim {}: scenario {} (sha256 {}), seed {}, {} replicates{}, {} design point{}, {} threads",
-        env!("CARGO_PKG_VERSION"),
-        s.name,
-        &loaded.sha256[..12],
-        s.run.seed,
-        range.end - range.start,
-        args.shard
-            .map(|(i, n)| format!(" (shard {i}/{n} of {})", s.run.replicates))
-            .unwrap_or_default(),
-        points.len(),
-        if points.len() == 1 { "" } else { "s" },
-        threads
-    );
 
     // Checkpoint.
     let state_path = out.join(STATE_FILE);
     let fresh = RunState {
-        format: 1,
+        format: STATE_FORMAT,
         hfsim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: s.name.clone(),
         scenario_sha256: loaded.sha256.clone(),
@@ -169,57 +216,65 @@ pub fn execute(
                 acc: DesignAcc::new(&l.scenario),
             })
             .collect(),
+        wall_time_s: 0.0,
+        segments: 0,
+        checksum: String::new(),
+        warnings,
     };
     let mut state = if args.resume {
-        let text = std::fs::read_to_string(&state_path).map_err(|e| {
+        if !state_path.is_file() {
+            return Err(CliError::Usage(format!(
+                "--resume: there is no checkpoint in {} (no {STATE_FILE}): run without --resume",
+                out.display()
+            )));
+        }
+        let old = read_state(&state_path).map_err(|m| {
             CliError::Usage(format!(
-                "--resume: cannot read {}: {e}",
-                state_path.display()
-            ))
-        })?;
-        let old: RunState = serde_json::from_str(&text).map_err(|e| {
-            CliError::Usage(format!(
-                "--resume: {} is not a valid checkpoint: {e}",
+                "--resume refused: {}: {m}; run without --resume (and --force) to start afresh",
                 state_path.display()
             ))
         })?;
         check_resumable(&old, &fresh)
+            .and_then(|()| old.check_shape(&points))
             .map_err(|m| CliError::Usage(format!("--resume refused: {m}")))?;
         old
     } else {
-        if state_path.exists() {
-            eprintln!(
-                "note: starting afresh; the checkpoint in {} is replaced (use --resume to continue it)",
-                out.display()
-            );
-        }
         fresh
     };
-    let done_before: u64 = state
-        .design_points
-        .iter()
-        .map(|d| d.covered.1 - d.covered.0)
-        .sum();
-
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("starting worker threads")?;
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-            eprintln!(
-                "\ninterrupt: finishing the current chunk and saving; press Ctrl-C again to quit at once"
-            );
-        });
-    }
+    super::folder::prepare(&out, &loaded, args.resume, args.force)?;
+    state.segments += 1;
+    let wall_before = state.wall_time_s;
+    let done_before = state.replicates_done();
     let total = (range.end - range.start) * points.len() as u64;
+
+    let (pool, threads) = worker_pool(args.threads, range.end - range.start)?;
+    errln!(
+        "hfsim {}: scenario {} (sha256 {}), seed {}, {} replicates{}, {} design point{}, {} thread{}{}",
+        env!("CARGO_PKG_VERSION"),
+        s.name,
+        &loaded.sha256[..12],
+        s.run.seed,
+        range.end - range.start,
+        args.shard
+            .map(|(i, n)| format!(" (shard {i}/{n} of {})", s.run.replicates))
+            .unwrap_or_default(),
+        points.len(),
+        if points.len() == 1 { "" } else { "s" },
+        threads,
+        if threads == 1 { "" } else { "s" },
+        if args.resume {
+            format!(
+                "; resuming at {done_before} of {total} (segment {})",
+                state.segments
+            )
+        } else {
+            String::new()
+        }
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    on_interrupt(stop.clone());
     let hidden = args.no_progress || !std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let bar = progress::bar(total - done_before.min(total), hidden);
+    let bar = progress::bar(total, done_before, wall_before, hidden);
     let mut exports: Vec<Vec<ReplicateExport>> = vec![Vec::new(); points.len()];
     let mut observer = Progress {
         bar,
@@ -228,7 +283,8 @@ pub fn execute(
         state: &mut state,
         state_path: state_path.clone(),
         last_save: Instant::now(),
-        done_before,
+        wall_before,
+        segment_start: started,
         save_error: None,
     };
     let mut interrupted = false;
@@ -258,6 +314,11 @@ pub fn execute(
         };
         let method = method_of(l);
         (TrialContext::new(l.scenario.clone(), slot, method), opts)
+    };
+    let failed = |observer: &mut Progress, e: crate::runner::RunError| {
+        observer.bar.abandon();
+        let _ = observer.save();
+        CliError::Runtime(anyhow::anyhow!("{e}"))
     };
     if together {
         method_desc = method_of(&points[0].1).describe();
@@ -290,11 +351,7 @@ pub fn execute(
             match result {
                 Ok((_, true)) => {}
                 Ok((_, false)) => interrupted = true,
-                Err(e) => {
-                    observer.bar.abandon();
-                    let _ = write_json(&state_path, &*observer.state);
-                    return Err(CliError::Runtime(anyhow::anyhow!("{e}")));
-                }
+                Err(e) => return Err(failed(&mut observer, e)),
             }
         }
     }
@@ -328,18 +385,15 @@ pub fn execute(
                 interrupted = true;
                 break;
             }
-            Err(e) => {
-                observer.bar.abandon();
-                let _ = write_json(&state_path, &*observer.state);
-                return Err(CliError::Runtime(anyhow::anyhow!("{e}")));
-            }
+            Err(e) => return Err(failed(&mut observer, e)),
         }
     }
     observer.bar.finish_and_clear();
     if let Some(e) = observer.save_error.take() {
         return Err(CliError::Runtime(e));
     }
-    write_json(&state_path, &state)?;
+    observer.save()?;
+    drop(observer);
     if interrupted {
         let mut cmd: Vec<String> = std::env::args().collect();
         if !cmd.iter().any(|a| a == "--resume") {
@@ -347,11 +401,7 @@ pub fn execute(
         }
         return Err(CliError::Interrupted(format!(
             "interrupted: {} of {} replicates saved in {}. Continue with:\n  {}",
-            state
-                .design_points
-                .iter()
-                .map(|d| d.covered.1 - d.covered.0)
-                .sum::<u64>(),
+            state.replicates_done(),
             total,
             state_path.display(),
             cmd.join(" ")
@@ -359,6 +409,7 @@ pub fn execute(
     }
 
     let mut summary = build_summary(&loaded, &points, &state);
+    summary.warnings = state.warnings.clone();
     if let Some((i, n)) = args.shard {
         summary.shard = Some(crate::summary::ShardInfo {
             index: i,
@@ -368,7 +419,7 @@ pub fn execute(
         });
     }
     write_outputs(&out, &loaded, &points, &summary, &exports, &state.accs())?;
-    let wall = started.elapsed().as_secs_f64();
+    let wall = state.wall_time_s.max(1e-9);
     let patients: u64 = state
         .design_points
         .iter()
@@ -391,9 +442,10 @@ pub fn execute(
         "solver_rtol": s.run.rtol,
         "solver_atol": s.run.atol,
         "started_utc": started_utc,
-        "wall_time_s": wall,
+        "wall_time_s": round_to(wall, 3),
+        "segments": state.segments,
         "patients_simulated": patients,
-        "patients_per_second": patients as f64 / wall.max(1e-9),
+        "patients_per_second": (patients as f64 / wall).round() as u64,
         "resumed": args.resume,
     });
     write_json(&out.join("manifest.json"), &manifest)?;
@@ -405,6 +457,7 @@ pub fn execute(
         state,
         manifest,
         started,
+        lock,
     })
 }
 

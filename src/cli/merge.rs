@@ -1,6 +1,7 @@
 //! `hfsim merge`: combine shard folders into the summary a single run writes.
 
-use super::checkpoint::{DesignState, RunState, STATE_FILE};
+use super::checkpoint::{DesignState, RunState, STATE_FILE, read_state, write_state};
+use super::console::errln;
 use super::output::{ensure_dir, write_json};
 use super::results::{build_summary, write_outputs};
 use super::{CliError, CliResult};
@@ -13,19 +14,38 @@ pub struct MergeArgs {
     /// Output folders of the shards (each holds state.json and scenario.resolved.toml).
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// Folder for the merged outputs.
+    /// Folder for the merged outputs (not one of the shards' folders).
     #[arg(long, short = 'o')]
     pub out: PathBuf,
+    /// Replace another scenario's results in the output folder.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Whether two paths name the same folder (when both exist).
+fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 pub fn merge(a: MergeArgs) -> CliResult {
+    if let Some(d) = a.dirs.iter().find(|d| same_folder(d, &a.out)) {
+        return Err(CliError::Usage(format!(
+            "--out {} is one of the shards ({}): merging into it would overwrite that shard's checkpoint; write the merged run elsewhere",
+            a.out.display(),
+            d.display()
+        )));
+    }
     let mut states: Vec<(PathBuf, RunState)> = Vec::new();
     for d in &a.dirs {
         let p = d.join(STATE_FILE);
-        let text = std::fs::read_to_string(&p)
-            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", p.display())))?;
-        let st: RunState = serde_json::from_str(&text).map_err(|e| {
-            CliError::Usage(format!("{} is not an hfsim state file: {e}", p.display()))
+        let st = read_state(&p).map_err(|e| {
+            CliError::Usage(format!(
+                "{}: {e}; rerun that shard to merge it",
+                p.display()
+            ))
         })?;
         states.push((d.clone(), st));
     }
@@ -94,8 +114,7 @@ pub fn merge(a: MergeArgs) -> CliResult {
     }
     // The scenario, as resolved by the shards.
     let scen_path = first_dir.join("scenario.resolved.toml");
-    let text = std::fs::read_to_string(&scen_path)
-        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", scen_path.display())))?;
+    let text = crate::scenario::read_file(&scen_path).map_err(|e| CliError::Scenario(vec![e]))?;
     let loaded = crate::scenario::load_str(&scen_path.display().to_string(), &text, &[])
         .map_err(|e| CliError::Scenario(vec![e]))?;
     if loaded.sha256 != first.scenario_sha256 {
@@ -106,6 +125,14 @@ pub fn merge(a: MergeArgs) -> CliResult {
     }
     let points =
         crate::scenario::design_points(&loaded).map_err(|e| CliError::Scenario(vec![e]))?;
+    for (d, s) in &states {
+        s.check_shape(&points).map_err(|e| {
+            CliError::Usage(format!(
+                "{}: {e}; rerun that shard",
+                d.join(STATE_FILE).display()
+            ))
+        })?;
+    }
     let mut merged = RunState {
         shard: None,
         range: (0, first.replicates),
@@ -126,10 +153,14 @@ pub fn merge(a: MergeArgs) -> CliResult {
         }
     }
     ensure_dir(&a.out)?;
-    let summary = build_summary(&loaded, &points, &merged);
+    let _lock = super::lock::lock(&a.out)?;
+    super::folder::prepare(&a.out, &loaded, false, a.force)?;
+    let mut summary = build_summary(&loaded, &points, &merged);
+    summary.warnings = merged.warnings.clone();
     write_outputs(&a.out, &loaded, &points, &summary, &[], &merged.accs())?;
     super::present::write_run_plots(&a.out, &summary, &points, &merged.accs())?;
-    write_json(&a.out.join(STATE_FILE), &merged)?;
+    merged.wall_time_s = states.iter().map(|(_, s)| s.wall_time_s).sum();
+    write_state(&a.out.join(STATE_FILE), &mut merged)?;
     let manifest = serde_json::json!({
         "hfsim_version": env!("CARGO_PKG_VERSION"),
         "git_commit": option_env!("HFSIM_GIT_COMMIT").filter(|c| !c.is_empty()),
@@ -141,7 +172,7 @@ pub fn merge(a: MergeArgs) -> CliResult {
         "replicates": first.replicates,
     });
     write_json(&a.out.join("manifest.json"), &manifest)?;
-    eprintln!(
+    errln!(
         "merged {} shards ({} replicates) into {}",
         states.len(),
         first.replicates,

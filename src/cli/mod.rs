@@ -1,14 +1,19 @@
 //! The command line (the only module that does I/O).
 //!
-//! Exit codes: 0 success; 1 failure at run time (a file cannot be written,
-//! the failure budget was exceeded, a calibration target missed); 2 usage or
-//! scenario error (nothing was simulated); 130 interrupted by Ctrl-C (the
-//! finished work is kept; rerun with `--resume`).
+//! Exit codes: 0 success (also when standard output is closed early, as in
+//! `hfsim model | head`); 1 failure at run time (a file cannot be written,
+//! the failure budget was exceeded, a calibration target missed, the output
+//! folder is in use); 2 usage or scenario error (nothing was simulated); 130
+//! interrupted by Ctrl-C or SIGTERM (the finished work is kept; rerun with
+//! `--resume`).
 
 pub mod boundaries;
 pub mod calibrate;
 pub mod checkpoint;
+pub mod console;
 pub mod execute;
+pub mod folder;
+pub mod lock;
 pub mod merge;
 pub mod output;
 pub mod patient;
@@ -19,11 +24,13 @@ pub mod replay;
 pub mod results;
 pub mod run;
 pub mod search;
+pub mod sequential;
 pub mod sweep;
 pub mod table;
 
 use crate::scenario::ScenarioErrors;
 use clap::{Parser, Subcommand};
+use console::{errln, outln};
 use std::path::PathBuf;
 
 /// Error of a command, mapped to an exit code.
@@ -38,6 +45,9 @@ pub enum CliError {
     Interrupted(String),
     /// A check that ran and failed (e.g. calibration): exit 1, message printed.
     CheckFailed(String),
+    /// Standard output was closed by its reader (`hfsim model | head`): exit
+    /// 0, nothing printed.
+    OutputClosed,
 }
 
 impl From<anyhow::Error> for CliError {
@@ -52,20 +62,22 @@ impl CliError {
             CliError::Usage(_) | CliError::Scenario(_) => 2,
             CliError::Runtime(_) | CliError::CheckFailed(_) => 1,
             CliError::Interrupted(_) => 130,
+            CliError::OutputClosed => 0,
         }
     }
 
     pub fn report(&self) {
         match self {
-            CliError::Usage(m) => eprintln!("error: {m}"),
+            CliError::Usage(m) => errln!("error: {m}"),
             CliError::Scenario(list) => {
                 for e in list {
-                    eprint!("{e}");
+                    errln!("{}", e.to_string().trim_end());
                 }
             }
-            CliError::Runtime(e) => eprintln!("error: {e:#}"),
-            CliError::Interrupted(m) => eprintln!("{m}"),
-            CliError::CheckFailed(m) => eprintln!("{m}"),
+            CliError::Runtime(e) => errln!("error: {e:#}"),
+            CliError::Interrupted(m) => errln!("{m}"),
+            CliError::CheckFailed(m) => errln!("{m}"),
+            CliError::OutputClosed => {}
         }
     }
 }
@@ -92,7 +104,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario's trial many times and estimate power per endpoint.
     Run(run::RunArgs),
-    /// Run every design point of a scenario's [sweep]; writes sweep.csv and power curves besides what `run` writes.
+    /// Run every design point of a scenario's [sweep]; writes results.csv with a row per design point and endpoint, and power curves, besides what `run` writes.
     Sweep(sweep::SweepArgs),
     /// Find the smallest value of a numeric key (e.g. trial.n_per_arm) whose power on an endpoint reaches a target.
     Search(search::SearchArgs),
@@ -139,10 +151,13 @@ pub fn main_entry() -> i32 {
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
+            if let Some(tip) = argument_tip(&e) {
+                errln!("\n  tip: a similar argument exists: '--{tip}'");
+            }
             return code;
         }
     };
-    match dispatch(cli) {
+    match dispatch(cli).and_then(|()| console::flush_out()) {
         Ok(()) => 0,
         Err(e) => {
             e.report();
@@ -151,16 +166,43 @@ pub fn main_entry() -> i32 {
     }
 }
 
+/// For an unknown `--option` that clap found nothing similar to, the
+/// option of the same command whose name contains it or is closest
+/// (`hfsim power means --power` suggests `--target-power`).
+fn argument_tip(e: &clap::Error) -> Option<String> {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument || e.get(ContextKind::SuggestedArg).is_some() {
+        return None;
+    }
+    let Some(ContextValue::String(given)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let word = given.strip_prefix("--")?.split('=').next()?;
+    // the subcommand the arguments name
+    let mut cmd = Cli::command();
+    for a in std::env::args().skip(1) {
+        match cmd.find_subcommand(&a) {
+            Some(sub) => cmd = sub.clone(),
+            None if a.starts_with('-') => break,
+            None => {}
+        }
+    }
+    let longs: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .filter_map(|a| a.get_long().map(String::from))
+        .collect();
+    crate::scenario::error::suggest(word, longs.iter().map(|s| s.as_str())).map(String::from)
+}
+
 fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Run(a) => run::run(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Search(a) => search::search_cmd(a),
         Command::Validate { files, set } => validate(&files, &set),
-        Command::Model { format } => {
-            model_table(format);
-            Ok(())
-        }
+        Command::Model { format } => model_table(format),
         Command::SimulatePatient(a) => patient::simulate_patient(a),
         Command::Power(a) => power::power(a),
         Command::Boundaries(a) => boundaries::boundaries(a),
@@ -192,14 +234,29 @@ fn validate(files: &[PathBuf], set: &[String]) -> CliResult {
                 } else {
                     String::new()
                 };
-                println!(
-                    "{}: ok ({} endpoints, {} patients per replicate, {} replicates{extra}; sha256 {})",
+                let warnings = crate::scenario::run_warnings(&l, &points);
+                for w in &warnings {
+                    errln!("{w}");
+                }
+                outln!(
+                    "{}: ok ({} endpoints, {} patients per replicate, {} replicates{extra}; sha256 {}){}",
                     f.display(),
                     l.scenario.endpoints.len(),
                     l.scenario.patients_per_replicate(),
                     l.scenario.run.replicates,
-                    &l.sha256[..12]
+                    &l.sha256[..12],
+                    match warnings.len() {
+                        0 => String::new(),
+                        1 => ", 1 warning".into(),
+                        n => format!(", {n} warnings"),
+                    }
                 );
+                // the design points (run one with `run --point K`)
+                if points.len() > 1 && points.len() <= 50 {
+                    for (p, _) in &points {
+                        outln!("  design point {}: {}", p.index, p.label());
+                    }
+                }
             }
             Err(e) => errors.push(e),
         }
@@ -211,7 +268,7 @@ fn validate(files: &[PathBuf], set: &[String]) -> CliResult {
     }
 }
 
-fn model_table(format: ModelFormat) {
+fn model_table(format: ModelFormat) -> CliResult {
     use crate::model::params::{Bpv, PARAMS};
     let bpv = |b: &Bpv| match b {
         Bpv::None => "-".to_string(),
@@ -225,10 +282,10 @@ fn model_table(format: ModelFormat) {
     };
     match format {
         ModelFormat::Csv => {
-            println!("name,unit,default,variability,min,max,mechanism,source,description");
+            outln!("name,unit,default,variability,min,max,mechanism,source,description");
             for p in PARAMS {
                 let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-                println!(
+                outln!(
                     "{},{},{},{},{},{},{},{},{}",
                     p.name,
                     q(p.unit),
@@ -246,13 +303,13 @@ fn model_table(format: ModelFormat) {
             let mut last = None;
             for p in PARAMS {
                 if last != Some(p.mechanism) {
-                    println!(
+                    outln!(
                         "\n### {}\n\n| name | unit | default | variability | description | source |\n|---|---|---|---|---|---|",
                         p.mechanism.title()
                     );
                     last = Some(p.mechanism);
                 }
-                println!(
+                outln!(
                     "| `{}` | {} | {} | {} | {} | {} |",
                     p.name,
                     p.unit,
@@ -267,10 +324,10 @@ fn model_table(format: ModelFormat) {
             let mut last = None;
             for p in PARAMS {
                 if last != Some(p.mechanism) {
-                    println!("\n{}", p.mechanism.title());
+                    outln!("\n{}", p.mechanism.title());
                     last = Some(p.mechanism);
                 }
-                println!(
+                outln!(
                     "  {:<42} {:>10} {:<26} {:<18} {}",
                     p.name,
                     p.default,
@@ -278,8 +335,9 @@ fn model_table(format: ModelFormat) {
                     bpv(&p.bpv),
                     p.description
                 );
-                println!("  {:<42} source: {}", "", p.source);
+                outln!("  {:<42} source: {}", "", p.source);
             }
         }
     }
+    Ok(())
 }

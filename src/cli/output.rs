@@ -47,6 +47,15 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
 
 /// Create the output folder (and parents), naming it on failure.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
+    if let Ok(link) = std::fs::read_link(dir)
+        && !dir.exists()
+    {
+        anyhow::bail!(
+            "cannot use {} as the output folder: it is a symbolic link to {}, which does not exist (create that folder, or remove the link)",
+            dir.display(),
+            link.display()
+        );
+    }
     if dir.exists() && !dir.is_dir() {
         anyhow::bail!(
             "cannot use {} as the output folder: it is a file",

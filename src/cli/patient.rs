@@ -1,5 +1,6 @@
 //! `hfsim simulate-patient`: one virtual patient's trajectories as CSV.
 
+use super::console::errln;
 use super::output::{csv_bytes, write_atomic};
 use super::{CliError, CliResult};
 use crate::model::PatientModel;
@@ -125,8 +126,8 @@ pub fn simulate_patient(a: SimulatePatientArgs) -> CliResult {
     });
     write_atomic(&a.out, &csv_bytes(&header, rows)?)?;
     let b = &baseline;
-    eprintln!(
-        "patient {} of replicate {} (screening number {}), arm {}: age {:.0}, LVEF {:.1}%, LVEDV {:.0} mL, RVEDV {:.0} mL, TAPSE {:.1} mm, NT-proBNP {:.0}, anticoagulant {:?}; wrote {} ({} rows, {} solver steps)",
+    errln!(
+        "patient {} of replicate {} (screening number {}), arm {}: age {:.0}, LVEF {:.1}%, LVEDV {:.0} mL, RVEDV {:.0} mL, TAPSE {:.1} mm, NT-proBNP {:.0}, anticoagulant {}; wrote {} ({} rows, {} solver steps)",
         a.patient,
         a.replicate,
         cand.index,
@@ -137,7 +138,7 @@ pub fn simulate_patient(a: SimulatePatientArgs) -> CliResult {
         b.rvedv_ml,
         b.tapse_mm,
         b.ntprobnp_ng_per_l,
-        b.anticoagulant,
+        super::console::word(&b.anticoagulant),
         a.out.display(),
         days.len(),
         traj.stats.accepted_steps

@@ -1,5 +1,6 @@
 //! `hfsim power`: classical power and sample size from summary statistics.
 
+use super::console::outln;
 use super::{CliError, CliResult};
 use crate::analysis::Alternative;
 use crate::analysis::power::{self, TKind};
@@ -189,9 +190,11 @@ pub fn power(args: PowerArgs) -> CliResult {
                     kind,
                 )
                 .map_err(e)?;
-                println!(
+                outln!(
                     "n_treatment = {}, n_control = {} (power {:.4} for difference {delta} with SDs {sd_t}/{sd_c})",
-                    s.n_treatment, s.n_control, achieved
+                    s.n_treatment,
+                    s.n_control,
+                    achieved
                 );
             } else {
                 let (nt, nc) = pair(n, n_treatment, n_control, "n")?;
@@ -207,9 +210,12 @@ pub fn power(args: PowerArgs) -> CliResult {
                 )
                 .map_err(e)?;
                 let margin_note = margin.map(|m| format!(", margin {m}")).unwrap_or_default();
-                println!(
-                    "power = {p:.10} ({:?} t-test, difference {}{margin_note}, SDs {sd_t}/{sd_c}, n {nt}/{nc}, alpha {})",
-                    test,
+                outln!(
+                    "power = {p:.10} ({} t-test, difference {}{margin_note}, SDs {sd_t}/{sd_c}, n {nt}/{nc}, alpha {})",
+                    match test {
+                        TTest::Welch => "welch",
+                        TTest::Student => "student",
+                    },
                     mean_treatment - mean_control,
                     common.alpha
                 );
@@ -233,9 +239,10 @@ pub fn power(args: PowerArgs) -> CliResult {
                     common.alternative.into(),
                 )
                 .map_err(e)?;
-                println!(
+                outln!(
                     "n_treatment = {}, n_control = {}",
-                    s.n_treatment, s.n_control
+                    s.n_treatment,
+                    s.n_control
                 );
             } else {
                 let (nt, nc) = pair(n, n_treatment, n_control, "n")?;
@@ -248,7 +255,7 @@ pub fn power(args: PowerArgs) -> CliResult {
                     common.alternative.into(),
                 )
                 .map_err(e)?;
-                println!(
+                outln!(
                     "power = {p:.4} (proportions {p_treatment} vs {p_control}, n {nt}/{nc}, alpha {})",
                     common.alpha
                 );
@@ -269,7 +276,7 @@ pub fn power(args: PowerArgs) -> CliResult {
                     common.alternative.into(),
                 )
                 .map_err(e)?;
-                println!("events needed = {d} (hazard ratio {hazard_ratio}, power {target})");
+                outln!("events needed = {d} (hazard ratio {hazard_ratio}, power {target})");
             } else {
                 let d = events
                     .ok_or_else(|| CliError::Usage("give --events or --target-power".into()))?;
@@ -281,7 +288,7 @@ pub fn power(args: PowerArgs) -> CliResult {
                     common.alternative.into(),
                 )
                 .map_err(e)?;
-                println!(
+                outln!(
                     "power = {p:.4} (hazard ratio {hazard_ratio}, {d} events, alpha {})",
                     common.alpha
                 );

@@ -2,6 +2,7 @@
 //! it reads what a run produced ([`RunView`]) and never runs anything.
 
 use super::CliError;
+use super::console::errln;
 use super::output::write_atomic;
 use crate::plots::figures::{self, CalibrationFile};
 use crate::plots::{Figure, render_png, render_svg};
@@ -41,7 +42,7 @@ pub fn check_calibration_arg(p: Option<&Path>) -> Result<(), CliError> {
 
 /// Read and parse a calibration.json.
 pub fn read_calibration(p: &Path) -> Result<CalibrationFile, String> {
-    let text = std::fs::read_to_string(p)
+    let text = crate::input::read_text(p, crate::input::MAX_STATE_BYTES, "calibration file")
         .map_err(|e| format!("--calibration: cannot read {}: {e}", p.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         format!(
@@ -97,6 +98,13 @@ fn run_figures(
             f,
         ));
     }
+    if let Some(f) = crate::plots::sequential::stopping_and_bounds(summary) {
+        out.push((
+            "sequential",
+            "Sequential design: probability of stopping at each look for efficacy and for futility (95% Wilson intervals), and the planned bounds on the Z scale.".to_string(),
+            f,
+        ));
+    }
     if let Some(f) = figures::effect_distributions(summary, points, accs) {
         out.push((
             "effects",
@@ -118,7 +126,7 @@ pub fn write_figure(
     let svg = match render_svg(fig) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("warning: {name}.svg not drawn: {e}");
+            errln!("warning: {name}.svg not drawn: {e}");
             return Ok(None);
         }
     };
@@ -126,7 +134,7 @@ pub fn write_figure(
         write_atomic(&out.join(format!("{name}.svg")), svg.as_bytes())?;
         match render_png(fig) {
             Ok(png) => write_atomic(&out.join(format!("{name}.png")), &png)?,
-            Err(e) => eprintln!("warning: {name}.png not drawn: {e}"),
+            Err(e) => errln!("warning: {name}.png not drawn: {e}"),
         }
     }
     Ok(Some(svg))
@@ -148,28 +156,36 @@ pub fn write_run_plots(
     Ok(files)
 }
 
-fn find_calibration(opts: &PresentOptions, ex: &RunView) -> Option<(PathBuf, CalibrationFile)> {
-    if let Some(p) = &opts.calibration {
-        return match read_calibration(p) {
-            Ok(c) => Some((p.clone(), c)),
-            Err(e) => {
-                eprintln!("warning: {e}");
-                None
-            }
-        };
-    }
-    let candidates = [
+/// Where a calibration.json is looked for without `--calibration`.
+fn calibration_candidates(ex: &RunView) -> Vec<PathBuf> {
+    let mut c = vec![
         ex.out.join("calibration").join("calibration.json"),
         PathBuf::from("out")
             .join(&ex.loaded.scenario.name)
             .join("calibration")
             .join("calibration.json"),
     ];
-    let p = candidates.into_iter().find(|p| p.is_file())?;
+    c.dedup();
+    c
+}
+
+fn find_calibration(opts: &PresentOptions, ex: &RunView) -> Option<(PathBuf, CalibrationFile)> {
+    if let Some(p) = &opts.calibration {
+        return match read_calibration(p) {
+            Ok(c) => Some((p.clone(), c)),
+            Err(e) => {
+                errln!("warning: {e}");
+                None
+            }
+        };
+    }
+    let p = calibration_candidates(ex)
+        .into_iter()
+        .find(|p| p.is_file())?;
     match read_calibration(&p) {
         Ok(c) => Some((p, c)),
         Err(e) => {
-            eprintln!("warning: not in the report: {e}");
+            errln!("warning: not in the report: {e}");
             None
         }
     }
@@ -196,6 +212,15 @@ fn write_report(
         summary: ex.summary,
         manifest: ex.manifest,
         figures: figures_svg,
+        calibration_looked_for: &if opts.calibration.is_some() {
+            Vec::new()
+        } else {
+            calibration_candidates(ex)
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+        },
+        warnings: &ex.summary.warnings,
         calibration: calibration
             .as_ref()
             .map(|(p, c)| crate::report::CalibrationSection {

@@ -3,6 +3,7 @@
 //! measurements). Failed patients are listed in summary.json
 //! (`failure_examples`) with their design point, replicate and screening number.
 
+use super::console::{errln, outln};
 use super::execute::method_of;
 use super::output::{csv_bytes, write_atomic};
 use super::run::load_points;
@@ -55,7 +56,7 @@ pub fn replay(a: ReplayArgs) -> CliResult {
     };
     let ctx = TrialContext::new(s.clone(), slot, method_of(l));
     let r = crate::trial::replay_patient(&ctx, a.replicate, a.patient).map_err(CliError::Usage)?;
-    println!(
+    outln!(
         "scenario {} (sha256 {}), seed {}, design point {} ({}), replicate {}, patient {} (enrolled #{}), arm {}",
         s.name,
         &loaded.sha256[..12],
@@ -67,18 +68,23 @@ pub fn replay(a: ReplayArgs) -> CliResult {
         r.position,
         s.arms[r.arm as usize].key
     );
-    println!("\nbaseline (true values):");
+    outln!("\nbaseline (true values):");
     for (c, v) in s.population.covariates.iter().zip(&r.candidate.covariates) {
-        println!("  {:<28} {v:.4}", c.name);
+        outln!("  {:<28} {v:.4}", c.name);
     }
-    println!("  {:<28} {:?}", "anticoagulant", r.candidate.anticoagulant);
-    println!(
-        "  {:<28} {:?}",
-        "gdmt days on (arni, acei_arb, bb, mra, sglt2i)", r.candidate.gdmt.days_on
+    outln!(
+        "  {:<28} {}",
+        "anticoagulant",
+        super::console::word(&r.candidate.anticoagulant)
     );
-    println!("\nparameters that vary between patients:");
+    outln!(
+        "  {:<28} {:?}",
+        "gdmt days on (arni, acei_arb, bb, mra, sglt2i)",
+        r.candidate.gdmt.days_on
+    );
+    outln!("\nparameters that vary between patients:");
     for p in s.model.varying() {
-        println!(
+        outln!(
             "  {:<40} {:.6} (typical {})",
             p.info().name,
             r.params.get(p),
@@ -86,19 +92,37 @@ pub fn replay(a: ReplayArgs) -> CliResult {
         );
     }
     let rec = &r.record;
-    println!(
-        "\nconduct: withdrawn {}, dropout day {:?}, followed until day {:.1}",
-        rec.withdrawn, rec.dropout_day, rec.followed_until
+    let day = super::console::day;
+    outln!(
+        "\nconduct: withdrawn {}, dropout day {}, followed until day {:.1}",
+        rec.withdrawn,
+        day(rec.dropout_day),
+        rec.followed_until
     );
-    println!(
-        "events: HF hospitalizations {:?}, death {:?}, first SAE {:?}, ANA positive {}",
-        &rec.events.hfh[..rec.events.n_hfh],
-        rec.events.death,
-        rec.events.first_sae,
+    outln!(
+        "events: HF hospitalizations on days {}, death on day {}, first SAE on day {}, ANA positive {}",
+        if rec.events.n_hfh == 0 {
+            "none".to_string()
+        } else {
+            rec.events.hfh[..rec.events.n_hfh]
+                .iter()
+                .map(|d| format!("{d:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        day(rec.events.death),
+        day(rec.events.first_sae),
         rec.ana_positive
     );
     if !r.failures.is_empty() {
-        println!("\nINTEGRATION FAILED: {:?}", r.failures);
+        outln!(
+            "\nINTEGRATION FAILED: {}",
+            r.failures
+                .iter()
+                .map(|f| format!("{} (arm {})", f.failure, f.arm))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
     }
     // Both integrators on the same patient.
     let regimen = &ctx.regimens[r.arm as usize];
@@ -121,14 +145,18 @@ pub fn replay(a: ReplayArgs) -> CliResult {
         &mut reference,
     );
     let rf = simulate_fast(&r.model, &plan, &FastOptions::default(), &mut fast);
-    println!(
-        "\nreference Dopri5: {:?}, stats {:?}",
-        rr.map(|_| "ok"),
+    let status = |r: &Result<(), crate::solver::SolveFailure>| match r {
+        Ok(()) => "ok".to_string(),
+        Err(e) => format!("failed: {e}"),
+    };
+    outln!(
+        "\nreference Dopri5: {}, stats {:?}",
+        status(&rr.map(|_| ())),
         reference.stats
     );
-    println!(
-        "fast path:        {:?}, stats {:?}",
-        rf.map(|_| "ok"),
+    outln!(
+        "fast path:        {}, stats {:?}",
+        status(&rf.map(|_| ())),
         fast.stats
     );
     if rr.is_ok() && rf.is_ok() {
@@ -150,12 +178,13 @@ pub fn replay(a: ReplayArgs) -> CliResult {
                 }
             }
         }
-        println!(
+        outln!(
             "largest relative difference fast vs reference: {:.2e} ({})",
-            worst.0, worst.1
+            worst.0,
+            worst.1
         );
     }
-    println!("\nmeasurements (visit day: values; blank = not measured):");
+    outln!("\nmeasurements (visit day: values; blank = not measured):");
     for (v, visit) in s.trial.visits.iter().enumerate() {
         let vals: Vec<String> = SLOTS
             .iter()
@@ -166,7 +195,7 @@ pub fn replay(a: ReplayArgs) -> CliResult {
                     .then(|| format!("{}/{}={x:.3}", q.key(), m.key()))
             })
             .collect();
-        println!(
+        outln!(
             "  {} day {:.1}: {}",
             visit.name,
             rec.visit_days[v],
@@ -182,7 +211,7 @@ pub fn replay(a: ReplayArgs) -> CliResult {
             row
         });
         write_atomic(&out, &csv_bytes(&header, rows)?)?;
-        eprintln!("wrote {}", out.display());
+        errln!("wrote {}", out.display());
     }
     Ok(())
 }

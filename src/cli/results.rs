@@ -1,5 +1,5 @@
-//! The files of a finished run: summary.json, power.csv, effects.csv,
-//! sweep.csv, scenario.resolved.toml and the replicate exports.
+//! The files of a finished run: summary.json, results.csv, effects.csv,
+//! scenario.resolved.toml and the replicate exports.
 
 use super::CliError;
 use super::checkpoint::RunState;
@@ -7,7 +7,7 @@ use super::output::{csv_bytes, fmt_opt, write_atomic, write_json};
 use crate::plots::figures;
 use crate::runner::ReplicateExport;
 use crate::scenario::{DesignPoint, Loaded};
-use crate::summary::{DesignAcc, DesignSummary, EffectDistribution, Summary, summarize};
+use crate::summary::{DesignAcc, EffectDistribution, Summary, summarize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -35,6 +35,7 @@ pub fn build_summary(
             .map(|((p, l), d)| summarize(&l.scenario, &d.acc, p.to_json()))
             .collect(),
         shard: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -47,7 +48,10 @@ pub fn write_outputs(
     accs: &[&DesignAcc],
 ) -> Result<(), CliError> {
     write_json(&out.join("summary.json"), summary)?;
-    write_atomic(&out.join("power.csv"), &power_csv(summary, points)?)?;
+    write_atomic(
+        &out.join("results.csv"),
+        &results_csv(summary, points, accs)?,
+    )?;
     write_atomic(
         &out.join("effects.csv"),
         &effects_csv(summary, points, accs)?,
@@ -56,6 +60,12 @@ pub fn write_outputs(
         &out.join("scenario.resolved.toml"),
         loaded.resolved.as_bytes(),
     )?;
+    if let Some(csv) = super::sequential::sequential_csv(summary, points)? {
+        write_atomic(&out.join("sequential.csv"), &csv)?;
+    }
+    if let Some(csv) = super::sequential::looks_csv(exports)? {
+        write_atomic(&out.join("looks.csv"), &csv)?;
+    }
     if exports.iter().any(|e| !e.is_empty()) {
         let multi = points.len() > 1;
         let mut head_p = vec![
@@ -159,76 +169,6 @@ pub fn write_outputs(
     Ok(())
 }
 
-/// `power.csv`: one row per design point and endpoint.
-pub fn power_csv(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> anyhow::Result<Vec<u8>> {
-    let axes: Vec<String> = points
-        .first()
-        .map(|(p, _)| p.assignments.iter().map(|(k, _)| k.clone()).collect())
-        .unwrap_or_default();
-    let arms: Vec<String> = summary.arms.keys().cloned().collect();
-    let mut header: Vec<String> = vec!["design_point".into()];
-    header.extend(axes.iter().cloned());
-    header.extend(
-        [
-            "endpoint",
-            "test",
-            "alpha",
-            "power",
-            "power_mcse",
-            "power_ci_low",
-            "power_ci_high",
-            "n_not_analysable",
-            "effect_mean",
-            "effect_sd",
-            "analytic_power",
-        ]
-        .map(String::from),
-    );
-    for a in &arms {
-        header.push(format!("n_{a}_mean"));
-    }
-    let rows =
-        summary
-            .design_points
-            .iter()
-            .enumerate()
-            .flat_map(|(i, d): (usize, &DesignSummary)| {
-                let design: Vec<String> = axes
-                    .iter()
-                    .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
-                    .collect();
-                let arms = arms.clone();
-                d.endpoints.iter().map(move |e| {
-                    let mut r = vec![i.to_string()];
-                    r.extend(design.iter().cloned());
-                    r.extend([
-                        e.name.clone(),
-                        e.test.to_string(),
-                        e.alpha.to_string(),
-                        e.power.power.to_string(),
-                        e.power.power_mcse.to_string(),
-                        e.power.power_ci_low.to_string(),
-                        e.power.power_ci_high.to_string(),
-                        e.n_not_analysable.to_string(),
-                        fmt_opt(e.effect_mean),
-                        fmt_opt(e.effect_sd),
-                        fmt_opt(e.analytic_power),
-                    ]);
-                    for a in &arms {
-                        r.push(
-                            e.n_analyzed_mean
-                                .get(a)
-                                .map(|x| x.to_string())
-                                .unwrap_or_default(),
-                        );
-                    }
-                    r
-                })
-            });
-    let header_ref: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
-    csv_bytes(&header_ref, rows)
-}
-
 /// A design value as a CSV cell (strings unquoted).
 pub fn json_cell(v: &serde_json::Value) -> String {
     match v {
@@ -300,8 +240,50 @@ pub fn effects_csv(
     csv_bytes(&h, rows.into_iter())
 }
 
-/// `sweep.csv`: one row per design point and endpoint, design columns first.
-pub fn sweep_csv(
+/// The columns of `results.csv` after the design point and its axes (see
+/// docs/scenarios.md, "Outputs"). Arms appear by role: `control_arm` and
+/// `treatment_arm` name them, so the columns are the same for every
+/// scenario.
+pub const RESULTS_COLUMNS: &[&str] = &[
+    "endpoint",
+    "role",
+    "test",
+    "alpha",
+    "alternative",
+    "replicates",
+    "power",
+    "power_mcse",
+    "power_ci_low",
+    "power_ci_high",
+    "power_favourable",
+    "power_favourable_mcse",
+    "power_harmful",
+    "power_harmful_mcse",
+    "n_analysable",
+    "n_not_analysable",
+    "effect_measure",
+    "effect_scale",
+    "effect_mean",
+    "effect_sd",
+    "effect_median",
+    "effect_q025",
+    "effect_q975",
+    "analytic_power",
+    "control_arm",
+    "treatment_arm",
+    "control_n_mean",
+    "treatment_n_mean",
+    "control_mean",
+    "treatment_mean",
+    "control_sd",
+    "treatment_sd",
+    "control_event_rate",
+    "treatment_event_rate",
+];
+
+/// `results.csv`: one row per design point and endpoint (a long table: the
+/// design point's axes as columns, then [`RESULTS_COLUMNS`]).
+pub fn results_csv(
     summary: &Summary,
     points: &[(DesignPoint, Loaded)],
     accs: &[&DesignAcc],
@@ -309,49 +291,69 @@ pub fn sweep_csv(
     let axes = design_axes(points);
     let mut header: Vec<String> = vec!["design_point".into()];
     header.extend(axes.iter().cloned());
-    header.extend(
-        [
-            "endpoint",
-            "test",
-            "replicates",
-            "power",
-            "power_mcse",
-            "power_ci_low",
-            "power_ci_high",
-            "effect_mean",
-            "effect_sd",
-            "effect_median",
-            "effect_q025",
-            "effect_q975",
-            "n_not_analysable",
-        ]
-        .map(String::from),
-    );
+    header.extend(RESULTS_COLUMNS.iter().map(|s| s.to_string()));
     let mut rows = Vec::new();
-    for (i, (d, ds)) in summary.design_points.iter().zip(accs).enumerate() {
+    for (i, ((d, ds), (_, l))) in summary
+        .design_points
+        .iter()
+        .zip(accs)
+        .zip(points)
+        .enumerate()
+    {
         let design: Vec<String> = axes
             .iter()
             .map(|k| d.design.get(k).map(json_cell).unwrap_or_default())
             .collect();
-        for (e, acc) in d.endpoints.iter().zip(&ds.endpoints) {
+        let s = &l.scenario;
+        let (control, treatment) = (&s.arms[0].key, &s.arms[1].key);
+        let per_arm = |m: &Option<BTreeMap<String, f64>>, arm: &String| {
+            fmt_opt(m.as_ref().and_then(|m| m.get(arm)).copied())
+        };
+        for ((e, acc), ep) in d.endpoints.iter().zip(&ds.endpoints).zip(&s.endpoints) {
             let dist = EffectDistribution::from_bins(&acc.estimate_bins)
                 .map(|d| d.displayed(e.effect_scale));
+            let n = |arm: &String| fmt_opt(e.n_analyzed_mean.get(arm).copied());
+            let alternative = serde_json::to_value(e.alternative)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
             let mut r = vec![i.to_string()];
             r.extend(design.iter().cloned());
             r.extend([
                 e.name.clone(),
+                super::console::word(&e.role),
                 e.test.to_string(),
+                e.alpha.to_string(),
+                alternative,
                 e.replicates.to_string(),
                 e.power.power.to_string(),
                 e.power.power_mcse.to_string(),
                 e.power.power_ci_low.to_string(),
                 e.power.power_ci_high.to_string(),
+                e.power_favourable.to_string(),
+                e.power_favourable_mcse.to_string(),
+                e.power_harmful.to_string(),
+                e.power_harmful_mcse.to_string(),
+                e.n_analysable.to_string(),
+                e.n_not_analysable.to_string(),
+                figures::effect_axis(ep).0,
+                super::console::word(&e.effect_scale),
                 fmt_opt(e.effect_mean),
                 fmt_opt(e.effect_sd),
                 fmt_opt(dist.as_ref().map(|d| d.median)),
                 fmt_opt(dist.as_ref().map(|d| d.q025)),
                 fmt_opt(dist.as_ref().map(|d| d.q975)),
-                e.n_not_analysable.to_string(),
+                fmt_opt(e.analytic_power),
+                control.clone(),
+                treatment.clone(),
+                n(control),
+                n(treatment),
+                per_arm(&e.arm_mean, control),
+                per_arm(&e.arm_mean, treatment),
+                per_arm(&e.arm_sd, control),
+                per_arm(&e.arm_sd, treatment),
+                per_arm(&e.event_rate, control),
+                per_arm(&e.event_rate, treatment),
             ]);
             rows.push(r);
         }

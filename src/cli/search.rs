@@ -1,6 +1,7 @@
 //! `hfsim search`: the smallest (or, if power falls with it, largest) value
 //! of a numeric scenario key whose power on one endpoint reaches a target.
 
+use super::console::{errln, outln};
 use super::execute::method_of;
 use super::output::{csv_bytes, ensure_dir, fmt_opt, write_atomic, write_json};
 use super::run::load_points;
@@ -116,7 +117,7 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     let (loaded, _) = load_points(&a.scenario, &a.set, a.seed, a.replicates, true)?;
     let s = &loaded.scenario;
     if loaded.spec.sweep.is_some() {
-        eprintln!(
+        errln!(
             "note: the scenario's [sweep] is ignored: search varies {} on the base design",
             a.over
         );
@@ -188,14 +189,6 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     if !(a.target_power > 0.0 && a.target_power < 1.0) {
         return Err(SearchError::BadTarget(a.target_power).into());
     }
-    let threads = a.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    if threads == 0 {
-        return Err(CliError::Usage("--threads must be at least 1".into()));
-    }
     let to_value = |v: f64| {
         if integer {
             Value::from(v as i64)
@@ -235,11 +228,9 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&s.name).join("search"));
     ensure_dir(&out)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::Runtime(anyhow::anyhow!("starting threads: {e}")))?;
-    eprintln!(
+    let _lock = super::lock::lock(&out)?;
+    let (pool, threads) = super::execute::worker_pool(a.threads, replicates)?;
+    errln!(
         "hfsim {}: search on {} (sha256 {}), endpoint {}, target power {}, {} over [{}, {}] step {} ({} values), {} simulated trials per value, seed {}, {} threads",
         env!("CARGO_PKG_VERSION"),
         s.name,
@@ -307,7 +298,7 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
         let seconds = t0.elapsed().as_secs_f64();
         if !a.no_progress {
             let p = crate::summary::PowerEstimate::from_counts(rej, n);
-            eprintln!(
+            errln!(
                 "  {} = {:<10} power {:.3} [{:.3}, {:.3}]  ({:.1} s)",
                 a.over,
                 crate::plots::format_tick(v),
@@ -393,8 +384,8 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     {
         files.push("search.svg/.png");
     }
-    print_result(&result, &a.over, names[ep]);
-    eprintln!(
+    print_result(&result, &a.over, names[ep])?;
+    errln!(
         "wrote {} ({}) in {:.1} s; {} values evaluated",
         out.display(),
         files.join(", "),
@@ -404,9 +395,9 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     Ok(())
 }
 
-fn print_result(r: &SearchResult, key: &str, endpoint: &str) {
+fn print_result(r: &SearchResult, key: &str, endpoint: &str) -> CliResult {
     let f = crate::plots::format_tick;
-    println!(
+    outln!(
         "{:>12} {:>7} {:>17} {:>7} {:>10}",
         key.rsplit('.').next().unwrap_or(key),
         "power",
@@ -420,7 +411,7 @@ fn print_result(r: &SearchResult, key: &str, endpoint: &str) {
         } else {
             ""
         };
-        println!(
+        outln!(
             "{:>12} {:>7.3} {:>17} {:>7.4} {:>10}{mark}",
             f(e.value),
             e.power,
@@ -439,18 +430,18 @@ fn print_result(r: &SearchResult, key: &str, endpoint: &str) {
     } else {
         "decreases"
     };
-    println!("\npower of {endpoint} {trend} with {key}");
+    outln!("\npower of {endpoint} {trend} with {key}");
     match (r.status, r.answer) {
         (SearchStatus::NotReached, _) | (_, None) => {
             let best = r.evaluations.iter().map(|e| e.power).fold(0.0, f64::max);
-            println!(
+            outln!(
                 "target power {} is NOT reached in the range searched (highest estimated power {best:.3}); widen --min/--max",
                 r.target_power
             );
         }
         (status, Some(a)) => {
             let e = r.at(a).expect("the answer was evaluated");
-            println!(
+            outln!(
                 "{which} {key} reaching power {}: {} (power {:.3}, 95% CI [{:.3}, {:.3}]){}",
                 r.target_power,
                 f(a),
@@ -464,8 +455,9 @@ fn print_result(r: &SearchResult, key: &str, endpoint: &str) {
                 }
             );
             if let Some(u) = r.uncertainty(&|x| f(x)) {
-                println!("{u}");
+                outln!("{u}");
             }
         }
     }
+    Ok(())
 }

@@ -1,5 +1,5 @@
 //! `hfsim sweep`: every design point of a scenario's `[sweep]`, then
-//! sweep.csv, power curves and (with `--report`) report.html.
+//! results.csv, power curves and (with `--report`) report.html.
 
 use super::CliResult;
 use super::run::{RunArgs, RunCommand, run_command};

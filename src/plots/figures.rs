@@ -181,12 +181,7 @@ pub fn sweep_layout(points: &[(DesignPoint, Loaded)]) -> Option<SweepLayout> {
             })
         })
         .collect();
-    let zipped = first
-        .1
-        .spec
-        .sweep
-        .as_ref()
-        .is_some_and(|s| s.mode == crate::scenario::spec::SweepMode::Zip);
+    let zipped = first.0.zipped;
     let mut paired = String::new();
     if zipped || groups.len() == points.len() || groups.is_empty() {
         groups = vec![String::new()];
@@ -290,20 +285,35 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
         v
     };
-    let series = |color: Color, pts: Vec<(f64, f64, f64, f64)>| -> [Layer; 2] {
+    // several lines in one panel differ in colour, marker and dash, so that
+    // a line hidden under another (equal power) still shows
+    let series = |k: usize, pts: Vec<(f64, f64, f64, f64)>| -> [Layer; 2] {
         [
             Layer::Band {
-                color,
+                color: palette(k),
                 points: pts.iter().map(|p| (p.0, p.2, p.3)).collect(),
             },
             Layer::Line {
-                color,
+                color: palette(k),
                 points: pts.iter().map(|p| (p.0, p.1)).collect(),
-                dashed: false,
-                markers: true,
+                dashed: super::series_dashed(k),
+                marker: Some(super::Marker::series(k)),
                 width: 2,
             },
         ]
+    };
+    let item = |k: usize, label: String| LegendItem {
+        label,
+        color: palette(k),
+        mark: LegendMark::Series {
+            marker: super::Marker::series(k),
+            dashed: super::series_dashed(k),
+        },
+    };
+    // bands under every line
+    let bands_first = |p: &mut Panel| {
+        p.layers
+            .sort_by_key(|l| !matches!(l, Layer::Band { .. } | Layer::HLine { .. }))
     };
     let base = |title: String, target: bool| {
         let mut p = Panel::new(
@@ -347,23 +357,16 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
         );
         if single_group {
             for e in 0..n_ep {
-                p.layers.extend(series(palette(e), curve(e, 0)));
-                legend.push(LegendItem {
-                    label: ep_names[e].clone(),
-                    color: palette(e),
-                    mark: LegendMark::Line,
-                });
+                p.layers.extend(series(e, curve(e, 0)));
+                legend.push(item(e, ep_names[e].clone()));
             }
         } else {
             for (g, label) in layout.groups.iter().enumerate() {
-                p.layers.extend(series(palette(g), curve(0, g)));
-                legend.push(LegendItem {
-                    label: label.clone(),
-                    color: palette(g),
-                    mark: LegendMark::Line,
-                });
+                p.layers.extend(series(g, curve(0, g)));
+                legend.push(item(g, label.clone()));
             }
         }
+        bands_first(&mut p);
         panels.push(p);
         return Some(Figure {
             title,
@@ -378,11 +381,7 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
         });
     }
     for (g, label) in layout.groups.iter().enumerate() {
-        legend.push(LegendItem {
-            label: label.clone(),
-            color: palette(g),
-            mark: LegendMark::Line,
-        });
+        legend.push(item(g, label.clone()));
     }
     for (e, name) in ep_names.iter().enumerate() {
         let mut p = base(
@@ -394,8 +393,9 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
             !safety[e],
         );
         for g in 0..layout.groups.len() {
-            p.layers.extend(series(palette(g), curve(e, g)));
+            p.layers.extend(series(g, curve(e, g)));
         }
+        bands_first(&mut p);
         panels.push(p);
     }
     let columns = if panels.len() >= 3 { 3 } else { panels.len() };
@@ -483,7 +483,7 @@ pub fn power_forest(summary: &Summary, design: usize, loaded: &Loaded) -> Option
                 (REFERENCE_POWER, y_of(i) + 0.45),
             ],
             dashed: true,
-            markers: false,
+            marker: None,
             width: 2,
         });
     }
@@ -718,7 +718,7 @@ pub fn effect_distributions(
                 color: palette(g),
                 points: pts.iter().map(|q| (q.0, q.1)).collect(),
                 dashed: false,
-                markers: false,
+                marker: None,
                 width: 1,
             });
             p.layers.push(Layer::ErrorBars {
@@ -824,7 +824,7 @@ pub fn search_curve(
         color: palette(0),
         points: ev.iter().map(|e| (e.value, e.power)).collect(),
         dashed: false,
-        markers: true,
+        marker: Some(super::Marker::DOT),
         width: 2,
     });
     p.layers.push(Layer::ErrorBars {
@@ -1123,7 +1123,7 @@ pub fn calibration_panels(file: &CalibrationFile) -> Option<Figure> {
             mark: LegendMark::Box,
         },
         LegendItem {
-            label: "published value (red: target missed)".into(),
+            label: "published value, or the bound of a bound target such as the upper limit of normal (red: missed)".into(),
             color: Color::BLACK,
             mark: LegendMark::Line,
         },
@@ -1131,7 +1131,7 @@ pub fn calibration_panels(file: &CalibrationFile) -> Option<Figure> {
     let mut legend = legend;
     if file.targets.iter().any(|t| t.kind != "typical") {
         legend.push(LegendItem {
-            label: "simulated mean (bound targets: mean <= or >= the published value)".into(),
+            label: "simulated mean (bound targets: mean <= or >= the bound)".into(),
             color: Color::BLUE,
             mark: LegendMark::Dashed,
         });

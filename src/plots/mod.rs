@@ -8,6 +8,7 @@
 //! writes them.
 
 pub mod figures;
+pub mod sequential;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -102,7 +103,7 @@ pub enum Layer {
         color: Color,
         points: Vec<(f64, f64)>,
         dashed: bool,
-        markers: bool,
+        marker: Option<Marker>,
         width: u32,
     },
     /// Vertical error bars with a marker at `y` (x, y, lo, hi).
@@ -146,6 +147,68 @@ pub enum Layer {
     },
 }
 
+/// The shape of a point marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Circle,
+    Triangle,
+    Square,
+    Cross,
+}
+
+/// A point marker: a shape, filled or drawn as an outline (an outline lets
+/// a marker of another line at the same point show through).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker {
+    pub shape: Shape,
+    pub filled: bool,
+}
+
+impl Marker {
+    pub const DOT: Marker = Marker {
+        shape: Shape::Circle,
+        filled: true,
+    };
+
+    /// The marker of the `i`-th of several overlapping lines: shapes cycle,
+    /// and every other line has outlines (its line is dashed, see
+    /// [`series_dashed`]).
+    pub fn series(i: usize) -> Marker {
+        Marker {
+            shape: [Shape::Circle, Shape::Triangle, Shape::Square, Shape::Cross][i % 4],
+            filled: i.is_multiple_of(2),
+        }
+    }
+}
+
+/// Whether the `i`-th of several overlapping lines is dashed.
+pub fn series_dashed(i: usize) -> bool {
+    !i.is_multiple_of(2)
+}
+
+/// Draw a marker at a point of a chart.
+fn draw_marker<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    area: &DrawingArea<DB, CT>,
+    m: Marker,
+    at: (f64, f64),
+    color: RGBColor,
+    size: i32,
+) -> Result<(), PlotError> {
+    let style = if m.filled {
+        color.filled()
+    } else {
+        color.stroke_width(2)
+    };
+    match m.shape {
+        Shape::Circle => area.draw(&Circle::new(at, size, style)),
+        Shape::Triangle => area.draw(&TriangleMarker::new(at, size + 1, style)),
+        Shape::Cross => area.draw(&Cross::new(at, size, color.stroke_width(2))),
+        Shape::Square => area
+            .draw(&(EmptyElement::at(at) + Rectangle::new([(-size, -size), (size, size)], style))),
+    }
+    .map_err(derr)
+}
+
 /// One chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
@@ -186,6 +249,11 @@ pub enum LegendMark {
     Line,
     Dashed,
     Box,
+    /// A line with this marker, dashed or not (as the series is drawn).
+    Series {
+        marker: Marker,
+        dashed: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -365,6 +433,38 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Resu
                         .map_err(derr)?;
                     }
                 }
+                LegendMark::Series { marker, dashed } => {
+                    if dashed {
+                        for k in 0..3 {
+                            top.draw(&PathElement::new(
+                                vec![(x + k * 11, cy), (x + k * 11 + 7, cy)],
+                                c.stroke_width(3),
+                            ))
+                            .map_err(derr)?;
+                        }
+                    } else {
+                        top.draw(&PathElement::new(
+                            vec![(x, cy), (x + 30, cy)],
+                            c.stroke_width(3),
+                        ))
+                        .map_err(derr)?;
+                    }
+                    let style = if marker.filled {
+                        c.filled()
+                    } else {
+                        c.stroke_width(2)
+                    };
+                    let at = (x + 15, cy);
+                    match marker.shape {
+                        Shape::Circle => top.draw(&Circle::new(at, 5, style)),
+                        Shape::Triangle => top.draw(&TriangleMarker::new(at, 6, style)),
+                        Shape::Cross => top.draw(&Cross::new(at, 5, c.stroke_width(2))),
+                        Shape::Square => top.draw(
+                            &(EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], style)),
+                        ),
+                    }
+                    .map_err(derr)?;
+                }
                 LegendMark::Box => {
                     top.draw(&Rectangle::new(
                         [(x + 4, cy - 7), (x + 26, cy + 7)],
@@ -538,7 +638,7 @@ fn draw_panel<DB: DrawingBackend>(
                 color,
                 points,
                 dashed,
-                markers,
+                marker,
                 width,
             } => {
                 let style = color.rgb().stroke_width(*width);
@@ -551,14 +651,11 @@ fn draw_panel<DB: DrawingBackend>(
                         .draw_series(LineSeries::new(points.iter().copied(), style))
                         .map_err(derr)?;
                 }
-                if *markers {
-                    chart
-                        .draw_series(
-                            points
-                                .iter()
-                                .map(|&(x, y)| Circle::new((x, y), 4, color.rgb().filled())),
-                        )
-                        .map_err(derr)?;
+                if let Some(m) = marker {
+                    let area = chart.plotting_area();
+                    for &p in points {
+                        draw_marker(area, *m, p, color.rgb(), 4)?;
+                    }
                 }
             }
             Layer::ErrorBars { color, points } => {
@@ -710,7 +807,7 @@ mod tests {
             color: palette(0),
             points: vec![(0.0, 0.2), (10.0, 0.7)],
             dashed: false,
-            markers: true,
+            marker: Some(Marker::DOT),
             width: 2,
         });
         p.layers.push(Layer::HLine {

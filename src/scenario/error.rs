@@ -112,11 +112,62 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Words people write for an allowed word (tests, routes, modalities).
+const SYNONYMS: &[(&str, &str)] = &[
+    ("t_test", "welch"),
+    ("ttest", "welch"),
+    ("welch_t_test", "welch"),
+    ("students_t", "student"),
+    ("mann_whitney", "wilcoxon"),
+    ("mannwhitney", "wilcoxon"),
+    ("wilcoxon_rank_sum", "wilcoxon"),
+    ("rank_sum", "wilcoxon"),
+    ("log_rank", "logrank"),
+    ("cox", "logrank"),
+    ("chi2", "proportions_z"),
+    ("chisq", "proportions_z"),
+    ("chi_square", "proportions_z"),
+    ("z_test", "proportions_z"),
+    ("fishers_exact", "fisher"),
+    ("iv", "intravenous"),
+    ("ic", "intracoronary"),
+    ("te", "transendocardial"),
+    ("cmr", "mri"),
+    ("cardiac_mri", "mri"),
+    ("echocardiography", "echo"),
+    ("6mwt", "walk_test"),
+    ("six_minute_walk", "walk_test"),
+];
+
+/// A word as compared for suggestions: lower case, `-` and spaces as `_`,
+/// no apostrophes.
+fn normalized(word: &str) -> String {
+    word.trim()
+        .to_lowercase()
+        .replace(['-', ' '], "_")
+        .replace('\'', "")
+}
+
+/// The allowed word meant, if it differs only in case or separators
+/// (`"MRI"`, `"Proportions-Z"`) or is a common name of it (`"t-test"`).
+fn same_or_synonym<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    let w = normalized(word);
+    if let Some(a) = allowed.iter().find(|a| normalized(a) == w) {
+        return Some(a);
+    }
+    let target = SYNONYMS.iter().find(|(s, _)| *s == w).map(|(_, t)| *t)?;
+    allowed.iter().find(|a| **a == target).copied()
+}
+
 /// The closest allowed word, if it is close enough to be a likely typo, or
 /// else the shortest allowed word containing every `_`-separated part of it
-/// (`rv_emax` suggests `rv_repair_emax_per_day`).
+/// (`rv_emax` suggests `rv_repair_emax_per_day`). Case, `-` for `_` and
+/// common names (`t-test` for `welch`) are recognized first.
 pub fn suggest<'a>(word: &str, allowed: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let allowed: Vec<&'a str> = allowed.into_iter().collect();
+    if let Some(a) = same_or_synonym(word, &allowed) {
+        return Some(a);
+    }
     let limit = (word.chars().count() / 3).clamp(2, 6);
     let close = allowed
         .iter()
@@ -162,6 +213,21 @@ mod tests {
             Some("welch")
         );
         assert_eq!(suggest("zzzzzz", ["welch", "student"]), None);
+        assert_eq!(suggest("MRI", ["mri", "echo", "lab"]), Some("mri"));
+        assert_eq!(
+            suggest("t-test", ["welch", "student", "wilcoxon"]),
+            Some("welch")
+        );
+        assert_eq!(
+            suggest("Mann-Whitney", ["welch", "wilcoxon"]),
+            Some("wilcoxon")
+        );
+        assert_eq!(
+            suggest("Proportions-Z", ["fisher", "proportions_z"]),
+            Some("proportions_z")
+        );
+        // a synonym is offered only where its word is allowed
+        assert_eq!(suggest("t-test", ["logrank"]), None);
         assert_eq!(
             suggest(
                 "rv_emax",

@@ -10,6 +10,9 @@ use toml_edit::{Item, TableLike, Value};
 /// Shared list of problems.
 pub type Issues = RefCell<Vec<Issue>>;
 
+/// Largest whole number a key takes (counts, seeds): exact as a float too.
+pub const MAX_WHOLE: u64 = 9_000_000_000_000_000;
+
 /// Reads one table.
 pub struct Reader<'a> {
     pub path: String,
@@ -156,11 +159,31 @@ impl<'a> Reader<'a> {
         self.f64(key)
     }
 
-    /// A non-negative whole number (a float with an integral value is accepted).
+    /// A non-negative whole number up to [`MAX_WHOLE`] (a float with an
+    /// integral value is accepted).
     pub fn u64(&self, key: &str) -> Option<u64> {
         let v = self.value(key, "a whole number")?;
         let x = match v {
-            Value::Integer(i) => *i.value() as f64,
+            Value::Integer(i) => {
+                let x = *i.value();
+                if x < 0 {
+                    self.issue(
+                        IssueKind::OutOfRange,
+                        key,
+                        format!("must be a whole number >= 0 (found {x})"),
+                    );
+                    return None;
+                }
+                if x as u64 > MAX_WHOLE {
+                    self.issue(
+                        IssueKind::OutOfRange,
+                        key,
+                        format!("must be at most {MAX_WHOLE} (found {x})"),
+                    );
+                    return None;
+                }
+                return Some(x as u64);
+            }
             Value::Float(f) => *f.value(),
             _ => {
                 self.issue(
@@ -174,15 +197,22 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
-        if !x.is_finite() || x < 0.0 || x.fract() != 0.0 || x > 9.0e15 {
-            self.issue(
-                IssueKind::OutOfRange,
-                key,
-                format!("must be a whole number >= 0 (found {x})"),
-            );
-            return None;
-        }
-        Some(x as u64)
+        let shown = if x.is_finite() && x.abs() >= 1e6 {
+            format!("{x:e}")
+        } else {
+            format!("{x}")
+        };
+        let problem = if !x.is_finite() || x.fract() != 0.0 {
+            format!("must be a whole number (found {shown})")
+        } else if x < 0.0 {
+            format!("must be a whole number >= 0 (found {shown})")
+        } else if x > MAX_WHOLE as f64 {
+            format!("must be at most {MAX_WHOLE} (found {shown})")
+        } else {
+            return Some(x as u64);
+        };
+        self.issue(IssueKind::OutOfRange, key, problem);
+        None
     }
 
     pub fn u64_or(&self, key: &str, default: u64) -> u64 {

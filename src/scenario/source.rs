@@ -1,6 +1,8 @@
 //! The scenario text, `--set` overrides and locating keys in the file.
 
 use super::error::{Issue, IssueKind, Location};
+use super::warning::{Warning, WarningKind};
+use std::sync::Arc;
 use toml_edit::{Document, DocumentMut, Item, Value};
 
 /// A `--set key.path=value` override.
@@ -14,8 +16,23 @@ pub struct Override {
 }
 
 impl Override {
-    /// Parse `key.path=value`.
+    /// Parse `key.path=value`. The value is one TOML value (a bare word that
+    /// is not valid TOML is taken as a string); anything after it, a control
+    /// character (a line break) or an integer beyond TOML's range is refused.
     pub fn parse(text: &str) -> Result<Override, String> {
+        if text.len() > crate::input::MAX_OVERRIDE_BYTES {
+            return Err(format!(
+                "'{}...': {} bytes, more than an override may have ({} bytes)",
+                text.chars().take(40).collect::<String>(),
+                text.len(),
+                crate::input::MAX_OVERRIDE_BYTES
+            ));
+        }
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            return Err(format!(
+                "{text:?}: contains a control character ({c:?}); give one key.path=value per --set, on one line"
+            ));
+        }
         let (path, raw) = text.split_once('=').ok_or_else(|| {
             format!("'{text}': expected key.path=value, e.g. arms.msc.interval_days=28")
         })?;
@@ -25,7 +42,22 @@ impl Override {
         }
         parse_path(path).map_err(|e| format!("'{text}': {e}"))?;
         let raw = raw.trim();
-        let value = parse_value(raw).unwrap_or_else(|| Value::from(raw));
+        let value = match parse_value(raw) {
+            Ok(v) => v,
+            Err(ValueError::NotToml) if is_integer_text(raw) => {
+                return Err(format!(
+                    "'{text}': {raw} is beyond the range of TOML integers ({} to {})",
+                    i64::MIN,
+                    i64::MAX
+                ));
+            }
+            Err(ValueError::NotToml) => Value::from(raw),
+            Err(ValueError::TrailingContent) => {
+                return Err(format!(
+                    "'{text}': the value must be one TOML value with nothing after it"
+                ));
+            }
+        };
         Ok(Override {
             path: path.to_string(),
             value,
@@ -34,10 +66,34 @@ impl Override {
     }
 }
 
+/// Why a `--set` value is not one TOML value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueError {
+    /// Not valid TOML at all (a bare word: then it is taken as a string).
+    NotToml,
+    /// A value followed by more TOML (`9 [run] seed = 1` on several lines).
+    TrailingContent,
+}
+
+/// Digits with an optional sign and `_` separators.
+fn is_integer_text(raw: &str) -> bool {
+    let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    digits.chars().any(|c| c.is_ascii_digit())
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+}
+
 /// Parse a TOML value written on its own (`42`, `"x"`, `[1, 2]`, `true`).
-pub fn parse_value(raw: &str) -> Option<Value> {
-    let doc: DocumentMut = format!("v = {raw}").parse().ok()?;
-    doc.get("v").and_then(|i| i.as_value()).cloned()
+pub fn parse_value(raw: &str) -> Result<Value, ValueError> {
+    let doc: DocumentMut = format!("v = {raw}")
+        .parse()
+        .map_err(|_| ValueError::NotToml)?;
+    if doc.len() != 1 {
+        return Err(ValueError::TrailingContent);
+    }
+    doc.get("v")
+        .and_then(|i| i.as_value())
+        .cloned()
+        .ok_or(ValueError::NotToml)
 }
 
 /// One step of a key path.
@@ -104,16 +160,23 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
     Ok(steps)
 }
 
+/// The parts of a file that never change once parsed: shared by every
+/// clone of its [`Source`] (the design points of a sweep), so that a clone
+/// costs the document only.
+#[derive(Debug)]
+struct Original {
+    text: String,
+    /// Parsed with spans, for locating keys.
+    doc: Document<String>,
+    line_starts: Vec<usize>,
+}
+
 /// A scenario file's text and its parsed forms.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// Display name of the file (as given on the command line).
     pub file: String,
-    /// The original text.
-    pub text: String,
-    /// Parsed original (with spans, for locating keys).
-    original: Option<Document<String>>,
-    line_starts: Vec<usize>,
+    original: Option<Arc<Original>>,
     /// The document after overrides (what is read).
     pub doc: DocumentMut,
     /// Paths set by overrides, with how they were written.
@@ -121,7 +184,12 @@ pub struct Source {
     /// Set when the document is a sweep design point.
     pub design_label: Option<String>,
     /// The scenario this one is based on (`[scenario] base`), merged under it.
-    pub base: Option<Box<Source>>,
+    pub base: Option<Arc<Source>>,
+    /// Index in `endpoints` of the first endpoint added by this file's
+    /// `[[endpoints_extend]]` (appended to the base's list).
+    extended_from: Option<usize>,
+    /// Warnings of the overrides (one that replaced a sweep axis).
+    pub warnings: Vec<Warning>,
 }
 
 impl Source {
@@ -147,22 +215,44 @@ impl Source {
         let doc: DocumentMut = original.clone().into_mut();
         Ok(Source {
             file: file.to_string(),
-            text: text.to_string(),
-            original: Some(original),
-            line_starts,
+            original: Some(Arc::new(Original {
+                text: text.to_string(),
+                doc: original,
+                line_starts,
+            })),
             doc,
             overridden: Vec::new(),
             design_label: None,
             base: None,
+            extended_from: None,
+            warnings: Vec::new(),
         })
     }
 
-    /// Apply overrides (in order). Problems with the paths are returned.
+    /// Apply overrides (in order). Problems with the paths are returned. An
+    /// override of a key that is also a sweep axis wins: the axis is removed
+    /// (with a warning), so every design point uses the override.
     pub fn apply_overrides(&mut self, overrides: &[Override]) -> Vec<Issue> {
         let mut issues = Vec::new();
         for o in overrides {
+            let steps = parse_path(&o.path).unwrap_or_default();
+            if steps.first() == Some(&Step::Key("scenario".into()))
+                && steps.get(1) == Some(&Step::Key("base".into()))
+            {
+                let mut i = Issue::new(
+                    IssueKind::Inconsistent,
+                    o.path.clone(),
+                    "the base is read with the file and cannot be set with --set; write a small scenario file with [scenario] base = \"...\" and the changes (docs/scenarios.md)",
+                );
+                i.location = Location::Override(o.text.clone());
+                issues.push(i);
+                continue;
+            }
             match set_path(&mut self.doc, &o.path, o.value.clone()) {
-                Ok(()) => self.overridden.push((o.path.clone(), o.text.clone())),
+                Ok(()) => {
+                    self.overridden.push((o.path.clone(), o.text.clone()));
+                    self.replace_axis(o, &steps);
+                }
                 Err(msg) => {
                     let mut i = Issue::new(IssueKind::UnknownKey, o.path.clone(), msg);
                     i.location = Location::Override(o.text.clone());
@@ -171,6 +261,50 @@ impl Source {
             }
         }
         issues
+    }
+
+    /// Remove the sweep axis an override sets (the override wins).
+    fn replace_axis(&mut self, o: &Override, steps: &[Step]) {
+        let Some(axes) = self
+            .doc
+            .get_mut("sweep")
+            .and_then(|s| s.as_table_like_mut())
+            .and_then(|s| s.get_mut("axes"))
+            .and_then(|a| a.as_table_like_mut())
+        else {
+            return;
+        };
+        let Some(key) = axes
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .find(|k| parse_path(k).is_ok_and(|s| s == steps))
+        else {
+            return;
+        };
+        let values = axes
+            .get(&key)
+            .map(|v| v.to_string().trim().to_string())
+            .unwrap_or_default();
+        axes.remove(&key);
+        let left = axes.len();
+        if left == 0
+            && let Some(t) = self.doc.as_table_mut().get_mut("sweep")
+        {
+            *t = Item::None;
+        }
+        self.warnings.push(Warning::new(
+            WarningKind::OverrideReplacesAxis,
+            o.path.clone(),
+            format!(
+                "replaces the sweep axis `{key}` = {values}: every design point uses {}{}",
+                o.value.to_string().trim(),
+                if left == 0 {
+                    " (no axis is left: one design point)"
+                } else {
+                    ""
+                }
+            ),
+        ));
     }
 
     /// Where a key path is. Overridden paths point at the override.
@@ -182,7 +316,7 @@ impl Source {
             }
         }
         if let Some(label) = &self.design_label
-            && self.span_of(path).is_none()
+            && self.span_of(&self.map_extended(path)).is_none()
         {
             return Location::DesignPoint(label.clone());
         }
@@ -190,21 +324,8 @@ impl Source {
         // (or, for keys inherited from the base, in the base file).
         let mut p = path.to_string();
         loop {
-            if let Some(offset) = self.span_of(&p) {
-                let (line, column) = offset_to_line_col(&self.line_starts, &self.text, offset);
-                return Location::File { line, column };
-            }
-            if let Some(b) = &self.base
-                && b.span_of(&p).is_some()
-            {
-                return match b.locate(&p) {
-                    Location::File { line, column } => Location::OtherFile {
-                        file: b.file.clone(),
-                        line,
-                        column,
-                    },
-                    other => other,
-                };
+            if let Some(l) = self.find(&p) {
+                return l;
             }
             match p.rfind(['.', '[']) {
                 Some(i) => p.truncate(i),
@@ -213,10 +334,76 @@ impl Source {
         }
     }
 
-    /// Merge `over` into this scenario's base: `self` becomes the derived
+    /// Where exactly `path` is written: in this file, or else (unless this
+    /// file replaced what holds it) in the base chain.
+    fn find(&self, path: &str) -> Option<Location> {
+        let mapped = self.map_extended(path);
+        if let (Some(o), Some(offset)) = (&self.original, self.span_of(&mapped)) {
+            let (line, column) = offset_to_line_col(&o.line_starts, &o.text, offset);
+            return Some(Location::File { line, column });
+        }
+        if self.owns(&mapped) {
+            return None;
+        }
+        let b = self.base.as_ref()?;
+        match b.find(path)? {
+            Location::File { line, column } => Some(Location::OtherFile {
+                file: b.file.clone(),
+                line,
+                column,
+            }),
+            other => Some(other),
+        }
+    }
+
+    /// `endpoints[k]...` of an endpoint added by `[[endpoints_extend]]` is
+    /// written as `endpoints_extend[k - first]...` in this file.
+    fn map_extended(&self, path: &str) -> String {
+        let Some(first) = self.extended_from else {
+            return path.to_string();
+        };
+        let Some(rest) = path.strip_prefix("endpoints[") else {
+            return path.to_string();
+        };
+        let Some((k, tail)) = rest.split_once(']') else {
+            return path.to_string();
+        };
+        match k.trim().parse::<usize>() {
+            Ok(k) if k >= first => format!("endpoints_extend[{}]{tail}", k - first),
+            _ => path.to_string(),
+        }
+    }
+
+    /// Whether this file wrote (and so replaced) something holding `path`:
+    /// an array of tables or a value on the way to it. Inherited keys under
+    /// a table this file merely extends are not its own.
+    fn owns(&self, path: &str) -> bool {
+        let Some(o) = &self.original else {
+            return false;
+        };
+        let Ok(steps) = parse_path(path) else {
+            return false;
+        };
+        let mut t: &dyn toml_edit::TableLike = o.doc.as_table();
+        for s in &steps {
+            let Step::Key(k) = s else { return true };
+            match t.get(k) {
+                None => return false,
+                Some(item) => match item.as_table_like() {
+                    Some(sub) => t = sub,
+                    None => return true,
+                },
+            }
+        }
+        false
+    }
+
+    /// Merge this scenario over its base: `self` becomes the derived
     /// scenario with `base` underneath (tables merge key by key, anything else
-    /// in `over` replaces the base's value; arrays of tables are replaced whole).
-    pub fn with_base(mut self, base: Source) -> Source {
+    /// in `self` replaces the base's value; arrays of tables are replaced
+    /// whole, except that `[[endpoints_extend]]` tables are appended to the
+    /// base's `[[endpoints]]`).
+    pub fn with_base(mut self, base: Source) -> Result<Source, Issue> {
         let mut merged = base.doc.clone();
         merge_tables(merged.as_table_mut(), self.doc.as_table());
         if let Some(t) = merged
@@ -226,15 +413,61 @@ impl Source {
             t.remove("base");
         }
         self.doc = merged;
-        self.base = Some(Box::new(base));
-        self
+        self.base = Some(Arc::new(base));
+        self.apply_extensions()?;
+        Ok(self)
+    }
+
+    /// Append `[[endpoints_extend]]` to `[[endpoints]]`.
+    pub fn apply_extensions(&mut self) -> Result<(), Issue> {
+        let Some(ext) = self.doc.as_table_mut().remove("endpoints_extend") else {
+            return Ok(());
+        };
+        let location = self.locate("endpoints_extend");
+        let ext = ext.into_array_of_tables().map_err(|_| Issue {
+            kind: IssueKind::WrongType,
+            path: "endpoints_extend".into(),
+            message: "expected [[endpoints_extend]] tables (endpoints added to the base's list)"
+                .into(),
+            location: location.clone(),
+        })?;
+        let table = self.doc.as_table_mut();
+        if table.get("endpoints").is_none() {
+            table.insert(
+                "endpoints",
+                Item::ArrayOfTables(toml_edit::ArrayOfTables::new()),
+            );
+        }
+        let Some(list) = table
+            .get_mut("endpoints")
+            .and_then(|e| e.as_array_of_tables_mut())
+        else {
+            return Err(Issue {
+                kind: IssueKind::Inconsistent,
+                path: "endpoints_extend".into(),
+                message: "extends `endpoints`, which is not a list of [[endpoints]] tables".into(),
+                location,
+            });
+        };
+        self.extended_from = Some(list.len());
+        for t in ext.iter() {
+            list.push(t.clone());
+        }
+        Ok(())
+    }
+
+    /// Whether this file (not its base) writes a top-level key.
+    pub fn writes(&self, key: &str) -> bool {
+        self.original
+            .as_ref()
+            .is_some_and(|o| o.doc.as_table().contains_key(key))
     }
 
     /// Byte offset of a key path in the original document.
     fn span_of(&self, path: &str) -> Option<usize> {
-        let doc = self.original.as_ref()?;
+        let o = self.original.as_ref()?;
         let steps = parse_path(path).ok()?;
-        find_in_table(doc.as_table(), &steps, None)
+        find_in_table(o.doc.as_table(), &steps, None)
     }
 }
 
@@ -466,5 +699,21 @@ mod tests {
             Override::parse("a.b=hello").unwrap().value.as_str(),
             Some("hello")
         );
+        // one value, on one line, within TOML's integers
+        assert!(
+            Override::parse("a.b=9\n[run]\nseed=1")
+                .unwrap_err()
+                .contains("control character")
+        );
+        assert_eq!(
+            parse_value("9\n[run]\nseed = 1").unwrap_err(),
+            ValueError::TrailingContent
+        );
+        assert!(
+            Override::parse("run.seed=18446744073709551615")
+                .unwrap_err()
+                .contains("beyond the range of TOML integers")
+        );
+        assert!(Override::parse(&format!("a.b={}", "x".repeat(70_000))).is_err());
     }
 }

@@ -171,6 +171,10 @@ pub struct TrialSpec {
     pub visit_window_days: f64,
     pub visits: Vec<VisitSpec>,
     pub imaging: ImagingSpec,
+    /// `[trial.accrual]`: when patients enrol (calendar time).
+    pub accrual: Option<crate::trial::accrual::AccrualSpec>,
+    /// `[trial.sequential]`: interim analyses.
+    pub sequential: Option<crate::sequential::spec::SequentialSpec>,
 }
 
 /// Clinical events.
@@ -400,6 +404,9 @@ pub fn measure_words() -> Vec<&'static str> {
     v
 }
 
+/// Longest scenario name (it names the output folder).
+pub const MAX_NAME_CHARS: usize = 64;
+
 const TOP_KEYS: &[&str] = &[
     "scenario",
     "run",
@@ -420,10 +427,24 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
     let (name, description) = match top.req_table("scenario") {
         Some(t) => {
             let n = t.req_string("name").unwrap_or_default();
-            if !n.is_empty()
-                && !n
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            if n.is_empty() && t.has("name") {
+                t.issue(
+                    IssueKind::OutOfRange,
+                    "name",
+                    "must not be empty (it names the output folder, out/<name>)",
+                );
+            } else if n.chars().count() > MAX_NAME_CHARS {
+                t.issue(
+                    IssueKind::OutOfRange,
+                    "name",
+                    format!(
+                        "at most {MAX_NAME_CHARS} characters (found {}; it names the output folder)",
+                        n.chars().count()
+                    ),
+                );
+            } else if !n
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 t.issue(
                     IssueKind::OutOfRange,
@@ -755,6 +776,8 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
             lab_missing_probability: 0.0,
             walk_missing_probability: 0.0,
         },
+        accrual: None,
+        sequential: None,
     };
     let Some(t) = t else { return tr };
     tr.n_per_arm = t.req_u64("n_per_arm").unwrap_or(0);
@@ -821,6 +844,10 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
         i.walk_missing_probability = im.f64_or("walk_missing_probability", 0.0);
         im.finish(&[]);
     }
+    tr.accrual = t.table("accrual").map(|a| crate::trial::accrual::read(&a));
+    tr.sequential = t
+        .table("sequential")
+        .map(|q| crate::sequential::spec::read(&q));
     t.finish(&[
         "n_per_arm",
         "randomization",
@@ -831,6 +858,8 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
         "visit_window_days",
         "visits",
         "imaging",
+        "accrual",
+        "sequential",
     ]);
     tr
 }

@@ -104,6 +104,8 @@ pub struct TrialDesign {
     /// Visits in day order.
     pub visits: Vec<Visit>,
     pub imaging: ImagingSpec,
+    /// When patients enrol (`None`: all on day 0).
+    pub accrual: Option<crate::trial::accrual::Accrual>,
 }
 
 impl TrialDesign {
@@ -155,6 +157,8 @@ pub struct Scenario {
     pub model: ModelParams,
     pub endpoints: Vec<Endpoint>,
     pub families: Vec<Family>,
+    /// Interim analyses (`[trial.sequential]`).
+    pub sequential: Option<crate::sequential::SequentialDesign>,
 }
 
 impl Scenario {
@@ -239,9 +243,24 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
         .map(|t| validate_endpoints(spec, t, issues))
         .unwrap_or_default();
     let families = validate_families(spec, &endpoints, issues);
+    let sequential = match (&spec.trial.sequential, &trial, &arms) {
+        (Some(q), Some(t), Some(a)) => crate::sequential::design::validate(
+            q,
+            &endpoints,
+            t,
+            [a[0].weight, a[1].weight],
+            run.follow_up_days,
+            issues,
+        ),
+        _ => None,
+    };
 
     if let (Some(arms), Some(trial)) = (&arms, &trial) {
-        let per_rep = trial.n_per_arm * (arms[0].weight + arms[1].weight);
+        let per_rep = sequential
+            .as_ref()
+            .map_or(trial.n_per_arm * (arms[0].weight + arms[1].weight), |q| {
+                q.n_max()
+            });
         let total = (per_rep as u128) * (run.replicates as u128);
         if total > run.max_simulated_patients as u128 {
             err(
@@ -272,6 +291,7 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
         model,
         endpoints,
         families,
+        sequential,
     })
 }
 
@@ -306,12 +326,25 @@ fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {
                     );
                 } else if let Some((lo, hi)) = m.bpv[p as usize].open_interval() {
                     if *value <= lo || *value >= hi {
+                        // the range the parameter table gives, without the
+                        // ends the logit scale excludes
+                        let from = if lo >= info.min {
+                            format!("({lo}")
+                        } else {
+                            format!("[{}", info.min)
+                        };
+                        let to = if hi <= info.max {
+                            format!("{hi})")
+                        } else {
+                            format!("{}]", info.max)
+                        };
                         err(
                             issues,
                             IssueKind::OutOfRange,
                             path,
                             format!(
-                                "must be strictly between {lo} and {hi} because it varies between patients on the logit scale (got {value})"
+                                "must be in {from}, {to} {}: it varies between patients on the logit scale, which excludes {lo} and {hi} (got {value})",
+                                info.unit
                             ),
                         );
                     } else {
@@ -1104,6 +1137,10 @@ fn validate_trial(
         visit_window_days: t.visit_window_days,
         visits,
         imaging: t.imaging.clone(),
+        accrual: t
+            .accrual
+            .as_ref()
+            .and_then(|a| crate::trial::accrual::validate(a, issues)),
     })
 }
 

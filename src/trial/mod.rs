@@ -13,6 +13,8 @@
 //! The result is a [`TrialData`]: one [`PatientRecord`] per randomized
 //! patient, from which `endpoints` extracts what each test analyses.
 
+pub mod accrual;
+pub mod cut;
 pub mod endpoints;
 pub mod hierarchy;
 pub mod measurement;
@@ -120,6 +122,9 @@ pub struct PatientFailure {
 pub struct PatientRecord {
     /// Screening number (identity in every stream).
     pub index: u64,
+    /// Calendar day of enrolment (days since enrolment started; 0 without
+    /// `[trial.accrual]`). Patient days (visits, events) count from it.
+    pub enrolment_day: f64,
     /// 0 = control, 1 = treatment.
     pub arm: u8,
     /// Withdrew before any follow-up (excluded from analyses).
@@ -172,10 +177,26 @@ pub fn enrol_and_randomize(
     ctx: &TrialContext,
     replicate: u64,
 ) -> Result<(Vec<Candidate>, Vec<u8>, u64), CohortError> {
+    let n = ctx.scenario.patients_per_replicate() as usize;
+    let c = enrol_cohort(ctx, replicate, n)?;
+    let screened = c.candidates.last().map(|c| c.index + 1).unwrap_or(0);
+    Ok((c.candidates, c.arms, screened))
+}
+
+/// The first `n` patients of a replicate in enrolment order: candidates,
+/// arms and enrolment days. Every prefix is the cohort of a smaller trial
+/// (screening, allocation and arrivals are drawn patient by patient).
+#[derive(Debug, Clone)]
+pub struct Cohort {
+    pub candidates: Vec<Candidate>,
+    pub arms: Vec<u8>,
+    pub enrolment_days: Vec<f64>,
+}
+
+/// Enrol and randomize `n` patients and draw their enrolment days.
+pub fn enrol_cohort(ctx: &TrialContext, replicate: u64, n: usize) -> Result<Cohort, CohortError> {
     let s = &ctx.scenario;
-    let n = s.patients_per_replicate() as usize;
     let cohort = ctx.sampler.enrol(replicate, n)?;
-    let screened = cohort.last().map(|c| c.index + 1).unwrap_or(0);
     let strata: Vec<u32> = cohort
         .iter()
         .map(|c| {
@@ -195,7 +216,64 @@ pub fn enrol_and_randomize(
         s.trial.randomization,
         &mut rng,
     );
-    Ok((cohort, arms, screened))
+    let enrolment_days = match &s.trial.accrual {
+        Some(a) => a.sample_days(
+            n,
+            &mut ctx.key(replicate, TRIAL_LEVEL, Purpose::Enrolment).rng(),
+        ),
+        None => vec![0.0; n],
+    };
+    Ok(Cohort {
+        candidates: cohort,
+        arms,
+        enrolment_days,
+    })
+}
+
+/// Simulate the patients `range` of a cohort into `data`, reusing records
+/// of patients already simulated with the same inputs (`cache`).
+pub fn simulate_cohort(
+    ctx: &TrialContext,
+    replicate: u64,
+    cohort: &Cohort,
+    range: std::ops::Range<usize>,
+    ws: &mut Workspace,
+    mut cache: Option<&mut PatientCache>,
+    data: &mut TrialData,
+) {
+    for i in range.clone() {
+        let (cand, arm) = (&cohort.candidates[i], cohort.arms[i]);
+        let mut rec = match cache.as_deref_mut() {
+            Some(cache) => {
+                let key = (ctx.arm_fingerprints[arm as usize], cand.index);
+                if let Some((rec, failures, stats)) = cache.entries.get(&key) {
+                    data.failures.extend(failures.iter().cloned());
+                    data.stats += *stats;
+                    cache.hits += 1;
+                    rec.clone()
+                } else {
+                    let mut own = TrialData::default();
+                    let rec = simulate_patient(ctx, replicate, cand, arm, ws, &mut own);
+                    cache
+                        .entries
+                        .insert(key, (rec.clone(), own.failures.clone(), own.stats));
+                    data.failures.extend(own.failures);
+                    data.stats += own.stats;
+                    rec
+                }
+            }
+            None => simulate_patient(ctx, replicate, cand, arm, ws, data),
+        };
+        rec.enrolment_day = cohort.enrolment_days[i];
+        data.patients.push(rec);
+    }
+    if let Some(last) = range
+        .end
+        .checked_sub(1)
+        .and_then(|i| cohort.candidates.get(i))
+    {
+        data.screened = data.screened.max(last.index + 1);
+    }
 }
 
 /// What a patient's record depends on, given its arm (not the trial size,
@@ -236,30 +314,13 @@ pub fn simulate_trial_cached(
     ws: &mut Workspace,
     cache: &mut PatientCache,
 ) -> Result<TrialData, CohortError> {
-    let (cohort, arms, screened) = enrol_and_randomize(ctx, replicate)?;
+    let n = ctx.scenario.patients_per_replicate() as usize;
+    let cohort = enrol_cohort(ctx, replicate, n)?;
     let mut data = TrialData {
         replicate,
-        screened,
         ..Default::default()
     };
-    for (cand, &arm) in cohort.iter().zip(arms.iter()) {
-        let key = (ctx.arm_fingerprints[arm as usize], cand.index);
-        if let Some((rec, failures, stats)) = cache.entries.get(&key) {
-            data.patients.push(rec.clone());
-            data.failures.extend(failures.iter().cloned());
-            data.stats += *stats;
-            cache.hits += 1;
-            continue;
-        }
-        let mut own = TrialData::default();
-        let rec = simulate_patient(ctx, replicate, cand, arm, ws, &mut own);
-        cache
-            .entries
-            .insert(key, (rec.clone(), own.failures.clone(), own.stats));
-        data.patients.push(rec);
-        data.failures.extend(own.failures);
-        data.stats += own.stats;
-    }
+    simulate_cohort(ctx, replicate, &cohort, 0..n, ws, Some(cache), &mut data);
     Ok(data)
 }
 
@@ -269,16 +330,13 @@ pub fn simulate_trial(
     replicate: u64,
     ws: &mut Workspace,
 ) -> Result<TrialData, CohortError> {
-    let (cohort, arms, screened) = enrol_and_randomize(ctx, replicate)?;
+    let n = ctx.scenario.patients_per_replicate() as usize;
+    let cohort = enrol_cohort(ctx, replicate, n)?;
     let mut data = TrialData {
         replicate,
-        screened,
         ..Default::default()
     };
-    for (cand, &arm) in cohort.iter().zip(arms.iter()) {
-        let rec = simulate_patient(ctx, replicate, cand, arm, ws, &mut data);
-        data.patients.push(rec);
-    }
+    simulate_cohort(ctx, replicate, &cohort, 0..n, ws, None, &mut data);
     Ok(data)
 }
 
@@ -409,6 +467,7 @@ fn simulate_patient(
     let conduct = sample_conduct(ctx, replicate, cand, &mut ws.sample_days);
     let mut rec = PatientRecord {
         index: cand.index,
+        enrolment_day: 0.0,
         arm,
         withdrawn: conduct.withdrawn,
         failed: false,
