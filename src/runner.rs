@@ -298,13 +298,18 @@ pub(crate) fn evaluate_data(
                                         start_days: start,
                                         stop_days: o.follow_up,
                                         event: o.death.is_some(),
-                                        kind: if o.death.is_some() { "death" } else { "censored" },
+                                        kind: if o.death.is_some() {
+                                            "death"
+                                        } else {
+                                            "censored"
+                                        },
                                     });
                                 }
                                 // each measured component in patients.csv
                                 for (k, c) in ep.options.components.iter().enumerate() {
                                     if let crate::trial::hierarchy::Component::Continuous {
-                                        visit, ..
+                                        visit,
+                                        ..
                                     } = c
                                     {
                                         ex.patients.push(PatientRow {

@@ -106,7 +106,8 @@ fn run_writes_the_output_contract() {
     assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
     let patients = read(&dir.join("patients.csv"));
     assert!(
-        patients.starts_with("replicate,patient,arm,endpoint,value,baseline,time_days,event,visit\n")
+        patients
+            .starts_with("replicate,patient,arm,endpoint,value,baseline,time_days,event,visit\n")
     );
     let reps: std::collections::BTreeSet<&str> = patients
         .lines()

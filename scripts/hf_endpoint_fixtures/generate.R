@@ -45,6 +45,7 @@ fin <- function(x) if (is.finite(x)) x else if (is.nan(x)) "nan" else if (x > 0)
 # the reference when its log-likelihood is at least as high (a boundary
 # maximum) or when theta runs past the grid. An arm without events has rate
 # 0: its log-likelihood is 0 and theta comes from the other arm alone.
+# Finally the profile score equation is solved in log theta (see nb_fit).
 nb_fit <- function(y, x, off) {
   form <- if (is.null(x)) y ~ 1 + offset(off) else y ~ x + offset(off)
   pois <- glm(form, family = poisson, control = glm.control(epsilon = 1e-15, maxit = 200))
@@ -70,6 +71,35 @@ nb_fit <- function(y, x, off) {
     done <- abs(th_new - th) < 1e-13 * th
     th <- th_new; ll <- ll_new
     if (done) break
+  }
+  # theta.ml alternates with the GLM and can stop while the coupling of
+  # theta and beta still moves the maximum (seen at large n: alpha 2-6e-6
+  # short): solve the profile score equation instead, d l_p / d theta =
+  # sum[digamma(y + theta) - digamma(theta) + log(theta) + 1 - log(mu + theta)
+  # - (y + theta) / (mu + theta)] at beta(theta) refitted (envelope theorem),
+  # by Brent's root finder in log theta (tol 1e-15) from a bracket around the
+  # estimate; kept when the log-likelihood does not fall.
+  pscore <- function(lt) {
+    t <- exp(lt)
+    mu <- fitted(suppressWarnings(at(t)$model))
+    sum(digamma(y + t) - digamma(t) + log(t) + 1 - log(mu + t) - (y + t) / (mu + t)) * t
+  }
+  if (th < exp(13)) {
+    lt <- log(th); s0 <- pscore(lt)
+    if (is.finite(s0) && s0 != 0) {
+      w <- 1e-6; br <- NULL
+      for (i in 1:30) {
+        lo <- lt - w; hi <- lt + w
+        sl <- pscore(lo); sh <- pscore(hi)
+        if (is.finite(sl) && is.finite(sh) && sl > 0 && sh < 0) { br <- c(lo, hi); break }
+        w <- w * 4
+      }
+      if (!is.null(br)) {
+        r <- uniroot(pscore, br, f.lower = sl, f.upper = sh, tol = 1e-15, maxiter = 200)
+        ll_root <- prof(r$root)
+        if (ll_root >= ll - 1e-12 * abs(ll)) { th <- exp(r$root); ll <- max(ll, ll_root) }
+      }
+    }
   }
   if (pois_ll >= ll - 1e-12 || th > exp(13.5)) {
     return(list(model = pois, theta = Inf, loglik = pois_ll, poisson = TRUE))
@@ -137,9 +167,126 @@ lwyy <- function() {
                        cases = res), "lwyy.r.json")
 }
 
-# ---- MMRM (nlme::gls corSymm + varIdent, REML; emmeans Satterthwaite) -------
+# ---- MMRM (REML by Newton steps from nlme::gls; exact Satterthwaite) --------
+# emmeans 1.8.4 on a gls fit ("satterthwaite" mode, gls_grad) takes the
+# covariance of the variance parameters from nlme's apVar, a finite-
+# difference Hessian (fdHess) of the REML log-likelihood on nlme's
+# unconstrained scale, and the derivatives of Var(beta) from numDeriv: both
+# approximations, off by up to a factor of thousands where Sigma is nearly
+# singular, and by ~1% even with complete data, where the exact answer is
+# known (visit 1 of a monotone-dropout data set: n - 3). The reference is
+# therefore computed here from the definitions, with dense matrices:
+#   theta = the K(K+1)/2 distinct elements of Sigma (V is linear in theta,
+#     V_j = dV/dtheta_j has 1 at the (visit a, visit b) and (b, a) cells of
+#     each patient);
+#   REML l(theta) = -1/2 [ln|V| + r'V^-1 r + ln|X'V^-1 X|] (without the
+#     constant -(N-p)/2 ln 2 pi), P = V^-1 - V^-1 X M X'V^-1, M = (X'V^-1X)^-1;
+#   score_j = -1/2 tr(P V_j) + 1/2 y'P V_j P y;
+#   observed information I_jl = y'P V_j P V_l P y - 1/2 tr(P V_j P V_l)
+#     (exact: the second derivatives of V vanish);
+#   start: gls' REML estimate (corSymm + varIdent, natural = FALSE), then
+#     Newton steps with I until no element of Sigma moves by 1e-13 of its
+#     scale (step halving keeps Sigma positive definite and l rising);
+#   effect at visit v: tau_v = beta[3(v-1)+2], phi = M[c, c],
+#     d phi / d theta_j = (M X'V^-1 V_j V^-1 X M)[c, c],
+#     df = 2 phi^2 / (grad' I^-1 grad).
+# Cross-check on the data sets with at most 400 observations: I against the
+# numDeriv (2016.8-1.1) Jacobian of the score and grad against the numDeriv
+# gradient of phi; the df from both agree with the analytic ones (largest
+# relative difference written to the fixture). Emmeans' df is kept beside
+# ours (df_emmeans), for the record. A data set whose information is not
+# positive definite at the maximum or whose score does not vanish (a REML
+# maximum on the boundary or not identified) is marked identified = false.
+mmrm_design <- function(cs) {
+  K <- cs$n_visits
+  id <- integer(); vis <- integer(); y <- numeric()
+  for (i in seq_along(cs$treated)) for (v in seq_len(K)) {
+    yi <- cs$values[[i]][[v]]
+    if (!is.null(yi)) { id <- c(id, i); vis <- c(vis, v); y <- c(y, as.numeric(yi)) }
+  }
+  tr <- vapply(cs$treated, as.numeric, 0)[id]; b <- vapply(cs$baseline, as.numeric, 0)[id]
+  X <- matrix(0, length(y), 3 * K)
+  for (r in seq_along(y)) X[r, 3 * (vis[r] - 1) + 1:3] <- c(1, tr[r], b[r])
+  pairs <- do.call(rbind, lapply(1:K, function(a) cbind(a, a:K)))
+  same <- outer(id, id, "==")
+  Vj <- lapply(seq_len(nrow(pairs)), function(j) {
+    a <- pairs[j, 1]; b <- pairs[j, 2]
+    Matrix::Matrix(same & (outer(vis == a, vis == b) | outer(vis == b, vis == a)) * 1, sparse = TRUE)
+  })
+  list(K = K, id = id, vis = vis, y = y, X = X, pairs = pairs, Vj = Vj)
+}
+mmrm_sigma <- function(th, D) {
+  S <- matrix(0, D$K, D$K)
+  for (j in seq_len(nrow(D$pairs))) { a <- D$pairs[j, 1]; b <- D$pairs[j, 2]; S[a, b] <- S[b, a] <- th[j] }
+  S
+}
+mmrm_theta <- function(S, D) apply(D$pairs, 1, function(p) S[p[1], p[2]])
+mmrm_reml <- function(th, D, full = FALSE) {
+  S <- mmrm_sigma(th, D)
+  blocks <- list(); ldet <- 0
+  for (i in unique(D$id)) {
+    r <- which(D$id == i); Si <- S[D$vis[r], D$vis[r], drop = FALSE]
+    ch <- tryCatch(chol(Si), error = function(e) NULL)
+    if (is.null(ch)) return(list(ll = -Inf))
+    ldet <- ldet + 2 * sum(log(diag(ch)))
+    blocks[[length(blocks) + 1]] <- chol2inv(ch)
+  }
+  Vi <- Matrix::bdiag(blocks)   # rows are grouped by patient, in order
+  ViX <- as.matrix(Vi %*% D$X)
+  chx <- tryCatch(chol(crossprod(D$X, ViX)), error = function(e) NULL)
+  if (is.null(chx)) return(list(ll = -Inf))
+  M <- chol2inv(chx)
+  beta <- drop(M %*% crossprod(ViX, D$y))
+  res <- D$y - drop(D$X %*% beta)
+  ll <- -0.5 * (ldet + sum(res * as.vector(Vi %*% res)) + 2 * sum(log(diag(chx))))
+  out <- list(ll = ll, beta = beta, M = M, S = S)
+  if (full) {
+    P <- as.matrix(Vi) - ViX %*% M %*% t(ViX)
+    Py <- drop(P %*% D$y)
+    q <- length(D$Vj)
+    PV <- lapply(D$Vj, function(V) as.matrix(P %*% V))
+    VPV <- lapply(PV, t)   # (P V_j)' = V_j P
+    VPy <- lapply(D$Vj, function(V) as.vector(V %*% Py))
+    PVPy <- lapply(VPy, function(v) drop(P %*% v))
+    out$score <- vapply(1:q, function(j) -0.5 * sum(diag(PV[[j]])) + 0.5 * sum(Py * VPy[[j]]), 0)
+    info <- matrix(0, q, q)
+    for (j in 1:q) for (l in j:q)
+      info[j, l] <- info[l, j] <- sum(VPy[[j]] * PVPy[[l]]) - 0.5 * sum(PV[[j]] * VPV[[l]])
+    out$info <- info
+    VXM <- ViX %*% M
+    out$dM <- lapply(D$Vj, function(V) as.matrix(t(VXM) %*% V %*% VXM))
+  }
+  out
+}
+mmrm_polish <- function(th, D, maxit = 100) {
+  f <- mmrm_reml(th, D, TRUE)
+  if (!is.finite(f$ll)) return(f)
+  for (it in 1:maxit) {
+    step <- tryCatch(solve(f$info, f$score), error = function(e) NULL)
+    if (is.null(step) || any(!is.finite(step))) break
+    h <- 1; ok <- FALSE
+    for (k in 1:60) {
+      g <- mmrm_reml(th + h * step, D, FALSE)
+      if (is.finite(g$ll) && g$ll >= f$ll - 1e-12 * abs(f$ll)) { ok <- TRUE; break }
+      h <- h / 2
+    }
+    if (!ok) break
+    th <- th + h * step
+    f <- mmrm_reml(th, D, TRUE)
+    scale <- sqrt(abs(outer(diag(f$S), diag(f$S))))[D$pairs]
+    if (max(abs(h * step) / scale) < 1e-13) break
+  }
+  f$theta <- th
+  f
+}
+mmrm_df <- function(f, v, info = f$info, g = NULL) {
+  c <- 3 * (v - 1) + 2
+  if (is.null(g)) g <- vapply(f$dM, function(m) m[c, c], 0)
+  2 * f$M[c, c]^2 / sum(g * solve(info, g))
+}
+
 mmrm <- function() {
-  suppressMessages({ library(nlme); library(emmeans) })
+  suppressMessages({ library(nlme); library(emmeans); library(Matrix); library(numDeriv) })
   cases <- read_cases("mmrm.json")
   res <- lapply(cases, function(cs) {
     K <- cs$n_visits
@@ -155,9 +302,6 @@ mmrm <- function() {
     d <- do.call(rbind, rows)
     d$arm <- factor(d$arm, levels = c("control", "treatment"))
     d$visit <- factor(d$visit, levels = paste0("v", seq_len(K)))
-    # natural = FALSE: apVar on the unconstrained scale of coef(modelStruct),
-    # which lets emmeans use its analytical Satterthwaite gradient (with the
-    # default natural scale it falls back to "appx-satterthwaite")
     fit <- tryCatch(gls(change ~ visit * arm + baseline * visit, data = d,
                         correlation = corSymm(form = ~ k | id),
                         weights = varIdent(form = ~ 1 | visit), method = "REML",
@@ -167,21 +311,47 @@ mmrm <- function() {
     if (inherits(fit, "error")) return(list(label = cs$label, error = conditionMessage(fit)))
     emm <- tryCatch(emmeans(fit, ~ arm | visit, data = d, mode = "satterthwaite"),
                     error = function(e) e)
-    if (inherits(emm, "error")) return(list(label = cs$label, error = conditionMessage(emm)))
-    ct <- as.data.frame(summary(contrast(emm, list(treatment_minus_control = c(-1, 1)))))
-    # Sigma: correlation x SDs (the varIdent weights are SD ratios to visit 1)
-    cm <- corMatrix(fit$modelStruct$corStruct)[[1]]
-    ids <- unique(d$id)
-    full <- ids[vapply(ids, function(i) sum(d$id == i) == K, TRUE)]
-    sig <- if (length(full)) unclass(getVarCov(fit, individual = as.character(full[1])))[1:K, 1:K] else NULL
+    df_emm <- if (inherits(emm, "error")) NULL else
+      as.data.frame(summary(contrast(emm, list(treatment_minus_control = c(-1, 1)))))$df
+    # gls' Sigma: sigma^2 x the varIdent SD ratios x the correlation
+    sds <- fit$sigma * coef(fit$modelStruct$varStruct, unconstrained = FALSE, allCoef = TRUE)[paste0("v", 1:K)]
+    R <- diag(K); R[lower.tri(R)] <- coef(fit$modelStruct$corStruct, unconstrained = FALSE)
+    R[upper.tri(R)] <- t(R)[upper.tri(R)]
+    S_gls <- diag(sds) %*% R %*% diag(sds)
+    D <- mmrm_design(cs)
+    f <- mmrm_polish(mmrm_theta(S_gls, D), D)
+    if (!is.finite(f$ll)) return(list(label = cs$label, error = "gls' Sigma not positive definite"))
+    ll_gls <- mmrm_reml(mmrm_theta(S_gls, D), D)$ll
+    ev <- min(eigen(f$info, symmetric = TRUE, only.values = TRUE)$values)
+    scale <- sqrt(abs(outer(diag(f$S), diag(f$S))))[D$pairs]
+    score_rel <- max(abs(f$score) * scale) / max(1, abs(f$ll))
+    identified <- ev > 0 && score_rel < 1e-8
+    est <- f$beta[3 * (1:K) - 1]
+    se <- sqrt(diag(f$M)[3 * (1:K) - 1])
+    df <- if (identified) vapply(1:K, function(v) mmrm_df(f, v), 0) else rep(NA, K)
+    check <- NULL
+    if (identified && length(D$y) <= 400) {
+      J <- numDeriv::jacobian(function(t) mmrm_reml(t, D, TRUE)$score, f$theta)
+      df_nd <- vapply(1:K, function(v) {
+        c <- 3 * (v - 1) + 2
+        g <- numDeriv::grad(function(t) mmrm_reml(t, D)$M[c, c], f$theta)
+        mmrm_df(f, v, info = -(J + t(J)) / 2, g = g)
+      }, 0)
+      check <- max(abs(df_nd - df) / df)
+    }
     list(label = cs$label,
-         estimate = ct$estimate, se = ct$SE, df = ct$df,
-         t = ct$t.ratio, p_two_sided = ct$p.value,
-         sigma = if (is.null(sig)) NULL else as.vector(t(sig)),
-         log_likelihood = as.numeric(logLik(fit)))
+         estimate = est, se = se, df = if (identified) df else NULL,
+         t = est / se, p_two_sided = if (identified) 2 * pt(-abs(est / se), df) else NULL,
+         sigma = as.vector(t(f$S)), log_likelihood = f$ll,
+         log_likelihood_gls = ll_gls, identified = identified,
+         min_information_eigenvalue = ev, score_relative = score_rel,
+         df_numderiv_relative_difference = check,
+         df_emmeans = df_emm)
   })
-  write_json_file(list(reference = paste("nlme", packageVersion("nlme"), "gls(corSymm, varIdent, REML) + emmeans",
-                                         packageVersion("emmeans"), "(Satterthwaite); R", getRversion()),
+  write_json_file(list(reference = paste("REML by Newton steps from nlme", packageVersion("nlme"),
+                                         "gls(corSymm, varIdent, REML); exact Satterthwaite df from the observed information (numDeriv",
+                                         packageVersion("numDeriv"), "cross-check); emmeans", packageVersion("emmeans"),
+                                         "df beside it; R", getRversion()),
                        cases = res), "mmrm.r.json")
 }
 

@@ -5,8 +5,9 @@
 //! the visits it has). This is R's
 //! `nlme::gls(change ~ visit * arm + baseline * visit,
 //! correlation = corSymm(form = ~ k | id), weights = varIdent(form = ~ 1 | visit),
-//! method = "REML")` with the treatment effect at a visit from
-//! `emmeans(..., mode = "satterthwaite")`.
+//! method = "REML")`, with the treatment effect at a visit and its exact
+//! Satterthwaite degrees of freedom (what `emmeans(..., mode =
+//! "satterthwaite")` approximates).
 //!
 //! Mean: visit k has its own intercept α_k, treatment effect τ_k and
 //! baseline slope γ_k (the same column space as R's formula), so the design
@@ -24,9 +25,10 @@
 //! **Satterthwaite** degrees of freedom for the effect at the named visit,
 //! φ = Var(τ̂_v) = c'(X'V⁻¹X)⁻¹c:
 //! df = 2φ² / (∇φ' A ∇φ), A the inverse of the observed information of ℓ
-//! at θ̂ (central differences of the analytic score), ∇φ analytic. (The
-//! quantity is invariant to the parametrisation of θ, so it equals
-//! emmeans' from nlme's `apVar`.)
+//! at θ̂, I_jl = y'PV_jPV_lPy − ½ tr(PV_jPV_l) (exact: Σ is linear in θ),
+//! ∇φ analytic. (The quantity is invariant to the parametrisation of θ;
+//! emmeans' value from nlme's `apVar`, a finite-difference Hessian, is an
+//! approximation of it: see docs/statistics.md.)
 //!
 //! * estimate: τ̂_v (treatment − control, in the endpoint's units);
 //! * statistic: t = (τ̂_v − margin)/√φ; p from Student t with df.
@@ -362,7 +364,10 @@ impl<'a> Problem<'a> {
                 }
                 let uj = &mut u[j * k..(j + 1) * k];
                 for &c in &idx[..m] {
-                    uj[c] = idx[..m].iter().map(|&d| w[c * k + d] * a_vec[j * k + d]).sum();
+                    uj[c] = idx[..m]
+                        .iter()
+                        .map(|&d| w[c * k + d] * a_vec[j * k + d])
+                        .sum();
                 }
                 for &c in &idx[..m] {
                     for uu in 0..3 {
@@ -407,6 +412,146 @@ impl<'a> Problem<'a> {
             score,
             ai,
         })
+    }
+}
+
+impl Problem<'_> {
+    /// tr(P V_j P V_l) for all j, l (twice the expected information):
+    /// with P = W − W X M X' W and V_j block diagonal,
+    /// tr(P V_j P V_l) = Σ_i tr(B_j B_l) − 2 Σ_i tr(B_j D_i B_l) + tr(A_j M A_l M),
+    /// B_j = W_i V_ij (patient i's block), D_i = W_i X_i M X_i',
+    /// A_j = Σ_i X_i' B_j W_i X_i.
+    fn trace_pvpv(&self, theta: &[f64], mm: &[f64]) -> Option<Vec<f64>> {
+        let (k, p, q) = (self.k, self.p(), self.params.len());
+        let sigma = self.sigma(theta);
+        let mut out = vec![0.0; q * q];
+        let mut a_mat = vec![0.0; q * p * p];
+        let mut b = vec![0.0; q * k * k];
+        let mut bd = vec![0.0; q * k * k];
+        let mut active = vec![false; q];
+        for (i, o) in self.obs.iter().enumerate() {
+            let (idx, m) = self.seen[i];
+            let seen = &idx[..m];
+            let mut sub = vec![0.0; m * m];
+            for x in 0..m {
+                for y in 0..m {
+                    sub[x * m + y] = sigma[idx[x] * k + idx[y]];
+                }
+            }
+            let mut inv = vec![0.0; m * m];
+            dense::spd_inverse(&sub, m, &mut inv)?;
+            let mut w = vec![0.0; k * k];
+            for x in 0..m {
+                for y in 0..m {
+                    w[idx[x] * k + idx[y]] = inv[x * m + y];
+                }
+            }
+            let z = Problem::z(o);
+            // C = X_i M X_i' and D = W C on the seen visits
+            let mut c = vec![0.0; k * k];
+            for &x in seen {
+                for &y in seen {
+                    let mut v = 0.0;
+                    for u in 0..3 {
+                        for t in 0..3 {
+                            v += z[u] * mm[(3 * x + u) * p + 3 * y + t] * z[t];
+                        }
+                    }
+                    c[x * k + y] = v;
+                }
+            }
+            let mut d = vec![0.0; k * k];
+            for &x in seen {
+                for &y in seen {
+                    d[x * k + y] = seen.iter().map(|&t| w[x * k + t] * c[t * k + y]).sum();
+                }
+            }
+            for (j, &(pa, pb)) in self.params.iter().enumerate() {
+                active[j] = seen.contains(&pa) && seen.contains(&pb);
+                if !active[j] {
+                    continue;
+                }
+                // B_j = W (E_ab + E_ba): column b is W[:, a], column a is W[:, b]
+                let bj = &mut b[j * k * k..(j + 1) * k * k];
+                bj.iter_mut().for_each(|x| *x = 0.0);
+                for &x in seen {
+                    bj[x * k + pb] += w[x * k + pa];
+                    if pa != pb {
+                        bj[x * k + pa] += w[x * k + pb];
+                    }
+                }
+                let bdj = &mut bd[j * k * k..(j + 1) * k * k];
+                for &x in seen {
+                    for &y in seen {
+                        bdj[x * k + y] = seen.iter().map(|&t| bj[x * k + t] * d[t * k + y]).sum();
+                    }
+                }
+                // A_j += X_i' (B_j W) X_i
+                let aj = &mut a_mat[j * p * p..(j + 1) * p * p];
+                for &x in seen {
+                    for &y in seen {
+                        let bw: f64 = seen.iter().map(|&t| bj[x * k + t] * w[t * k + y]).sum();
+                        for u in 0..3 {
+                            for t in 0..3 {
+                                aj[(3 * x + u) * p + 3 * y + t] += bw * z[u] * z[t];
+                            }
+                        }
+                    }
+                }
+            }
+            for j in 0..q {
+                if !active[j] {
+                    continue;
+                }
+                for l in 0..=j {
+                    if !active[l] {
+                        continue;
+                    }
+                    let (bj, bl, bdj) = (
+                        &b[j * k * k..(j + 1) * k * k],
+                        &b[l * k * k..(l + 1) * k * k],
+                        &bd[j * k * k..(j + 1) * k * k],
+                    );
+                    let mut t1 = 0.0;
+                    let mut t2 = 0.0;
+                    for &x in seen {
+                        for &y in seen {
+                            t1 += bj[x * k + y] * bl[y * k + x];
+                            t2 += bdj[x * k + y] * bl[y * k + x];
+                        }
+                    }
+                    out[j * q + l] += t1 - 2.0 * t2;
+                }
+            }
+        }
+        // tr(A_j M A_l M) = tr(F_j F_l), F_j = A_j M
+        let mut f = vec![0.0; q * p * p];
+        for j in 0..q {
+            let aj = &a_mat[j * p * p..(j + 1) * p * p];
+            let fj = &mut f[j * p * p..(j + 1) * p * p];
+            for x in 0..p {
+                for y in 0..p {
+                    fj[x * p + y] = (0..p).map(|t| aj[x * p + t] * mm[t * p + y]).sum();
+                }
+            }
+        }
+        for j in 0..q {
+            for l in 0..=j {
+                let (fj, fl) = (
+                    &f[j * p * p..(j + 1) * p * p],
+                    &f[l * p * p..(l + 1) * p * p],
+                );
+                let mut t3 = 0.0;
+                for x in 0..p {
+                    for y in 0..p {
+                        t3 += fj[x * p + y] * fl[y * p + x];
+                    }
+                }
+                out[j * q + l] += t3;
+                out[l * q + j] = out[j * q + l];
+            }
+        }
+        Some(out)
     }
 }
 
@@ -617,7 +762,9 @@ fn start(prob: &Problem) -> Option<Vec<f64>> {
 /// AI-REML iterations from `theta`.
 fn maximise(prob: &Problem, mut theta: Vec<f64>) -> Result<(Vec<f64>, Eval, u32), NotAnalysable> {
     let q = prob.params.len();
-    let mut ev = prob.eval(&theta, true).ok_or(NotAnalysable::SingularDesign)?;
+    let mut ev = prob
+        .eval(&theta, true)
+        .ok_or(NotAnalysable::SingularDesign)?;
     for it in 1..=200u32 {
         let Some(ai_inv) = dense::inverse(&ev.ai, q) else {
             return Err(NotAnalysable::ZeroVariance);
@@ -668,32 +815,13 @@ fn maximise(prob: &Problem, mut theta: Vec<f64>) -> Result<(Vec<f64>, Eval, u32)
 /// Satterthwaite df of β_c (index `c`).
 fn satterthwaite(prob: &Problem, theta: &[f64], ev: &Eval, c: usize) -> Result<f64, NotAnalysable> {
     let (k, p, q) = (prob.k, prob.p(), prob.params.len());
-    // observed information: −∂s/∂θ by central differences of the score
-    let mut info = vec![0.0; q * q];
-    for l in 0..q {
-        let (a, b) = prob.params[l];
-        let ia = prob.params.iter().position(|&x| x == (a, a)).unwrap();
-        let ib = prob.params.iter().position(|&x| x == (b, b)).unwrap();
-        let h = 1e-5 * (theta[ia] * theta[ib]).sqrt();
-        let mut up = theta.to_vec();
-        let mut dn = theta.to_vec();
-        up[l] += h;
-        dn[l] -= h;
-        let (eu, ed) = (
-            prob.eval(&up, true).ok_or(NotAnalysable::NotConverged)?,
-            prob.eval(&dn, true).ok_or(NotAnalysable::NotConverged)?,
-        );
-        for j in 0..q {
-            info[j * q + l] = -(eu.score[j] - ed.score[j]) / (2.0 * h);
-        }
-    }
-    for j in 0..q {
-        for l in 0..j {
-            let v = 0.5 * (info[j * q + l] + info[l * q + j]);
-            info[j * q + l] = v;
-            info[l * q + j] = v;
-        }
-    }
+    // observed information, exact (Σ is linear in θ, so the second
+    // derivatives of V vanish): −∂²ℓ/∂θ_j∂θ_l = y'PV_jPV_lPy − ½ tr(PV_jPV_l)
+    // = 2·AI_jl − ½ tr(PV_jPV_l)
+    let tr = prob
+        .trace_pvpv(theta, &ev.m)
+        .ok_or(NotAnalysable::NotConverged)?;
+    let info: Vec<f64> = (0..q * q).map(|x| 2.0 * ev.ai[x] - 0.5 * tr[x]).collect();
     let a = dense::inverse(&info, q).ok_or(NotAnalysable::NotConverged)?;
     // ∇φ: φ = c'Mc, ∂φ/∂θ_(ab) = mult Σ_i v_a v_b with v_i = W_i X_i M c
     let uvec: Vec<f64> = (0..p).map(|x| ev.m[x * p + c]).collect();

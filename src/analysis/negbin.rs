@@ -94,7 +94,12 @@ fn ln_lik(y: u32, mu: f64, alpha: f64) -> f64 {
     let theta = 1.0 / alpha;
     // θ ln(θ/(θ+μ)) + y ln(μ/(θ+μ)) = −θ ln(1 + αμ) + y ln(αμ/(1 + αμ))
     let am = alpha * mu;
-    ln_gamma_ratio(y, theta) - theta * am.ln_1p() + if y > 0 { yf * (am.ln() - am.ln_1p()) } else { 0.0 }
+    ln_gamma_ratio(y, theta) - theta * am.ln_1p()
+        + if y > 0 {
+            yf * (am.ln() - am.ln_1p())
+        } else {
+            0.0
+        }
 }
 
 /// ∂ℓ/∂α of one observation (finite at α = 0: ((y − μ)² − y)/2).
@@ -123,23 +128,46 @@ fn third_order(y: u32, mu: f64) -> f64 {
     -c3
 }
 
+/// Distinct (count, follow-up) pairs of an arm with their multiplicity:
+/// patients followed to the end of the study with the same count are one
+/// term of every sum (most patients, in a simulated trial).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cell {
+    y: u32,
+    t: f64,
+    n: f64,
+}
+
+/// The cells of `obs` (sorted by count and follow-up).
+fn cells(mut obs: Vec<(u32, f64)>) -> Vec<Cell> {
+    obs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut out: Vec<Cell> = Vec::with_capacity(obs.len());
+    for (y, t) in obs {
+        match out.last_mut() {
+            Some(c) if c.y == y && c.t == t => c.n += 1.0,
+            _ => out.push(Cell { y, t, n: 1.0 }),
+        }
+    }
+    out
+}
+
 /// Rate of one arm at dispersion α: the root of Σ (y − λt)/(1 + αλt).
-fn arm_rate(obs: &[(u32, f64)], alpha: f64) -> f64 {
-    let total: f64 = obs.iter().map(|o| o.0 as f64).sum();
+fn arm_rate(obs: &[Cell], alpha: f64) -> f64 {
+    let total: f64 = obs.iter().map(|o| o.n * o.y as f64).sum();
     if total == 0.0 {
         return 0.0;
     }
-    let exposure: f64 = obs.iter().map(|o| o.1).sum();
+    let exposure: f64 = obs.iter().map(|o| o.n * o.t).sum();
     let poisson = total / exposure;
-    if alpha == 0.0 || obs.iter().all(|o| o.1 == obs[0].1) {
+    if alpha == 0.0 || obs.iter().all(|o| o.t == obs[0].t) {
         return poisson;
     }
     let f = |l: f64| -> (f64, f64) {
         let (mut v, mut d) = (0.0, 0.0);
-        for &(y, t) in obs {
+        for &Cell { y, t, n } in obs {
             let den = 1.0 + alpha * l * t;
-            v += (y as f64 - l * t) / den;
-            d -= t * (1.0 + alpha * y as f64) / (den * den);
+            v += n * (y as f64 - l * t) / den;
+            d -= n * t * (1.0 + alpha * y as f64) / (den * den);
         }
         (v, d)
     };
@@ -174,7 +202,7 @@ fn arm_rate(obs: &[(u32, f64)], alpha: f64) -> f64 {
 
 /// Profile score g(α) and the maximised log-likelihood at α over groups
 /// (each group its own rate).
-fn profile(groups: &[&[(u32, f64)]], alpha: f64) -> (f64, f64, [f64; 2]) {
+fn profile(groups: &[&[Cell]], alpha: f64) -> (f64, f64, [f64; 2]) {
     let (mut g, mut ll) = (0.0, 0.0);
     let mut rates = [0.0; 2];
     for (k, obs) in groups.iter().enumerate() {
@@ -182,10 +210,10 @@ fn profile(groups: &[&[(u32, f64)]], alpha: f64) -> (f64, f64, [f64; 2]) {
         if k < 2 {
             rates[k] = l;
         }
-        for &(y, t) in obs.iter() {
+        for &Cell { y, t, n } in obs.iter() {
             let mu = l * t;
-            g += d_alpha(y, mu, alpha);
-            ll += ln_lik(y, mu, alpha);
+            g += n * d_alpha(y, mu, alpha);
+            ll += n * ln_lik(y, mu, alpha);
         }
     }
     (g, ll, rates)
@@ -198,18 +226,15 @@ fn profile(groups: &[&[(u32, f64)]], alpha: f64) -> (f64, f64, [f64; 2]) {
 /// maximum), so the global one is located on a log grid of α (1e-6 to 1e6,
 /// 4 points per decade) first, then refined by bracketing the root of the
 /// profile score next to the best grid point.
-fn fit_alpha(groups: &[&[(u32, f64)]]) -> (f64, f64, [f64; 2]) {
+fn fit_alpha(groups: &[&[Cell]]) -> (f64, f64, [f64; 2]) {
     let (g0, ll0, r0) = profile(groups, 0.0);
     let mut best = (0.0, ll0, g0);
     // the profile at α = 0 is the Poisson fit
-    let grid: Vec<f64> = (0..=48).map(|i| 10f64.powf(-6.0 + i as f64 / 4.0)).collect();
-    let evals: Vec<(f64, f64, f64)> = grid
-        .iter()
-        .map(|&a| {
-            let (g, ll, _) = profile(groups, a);
-            (a, ll, g)
-        })
-        .collect();
+    let evals: [(f64, f64, f64); 49] = std::array::from_fn(|i| {
+        let a = 10f64.powf(-6.0 + i as f64 / 4.0);
+        let (g, ll, _) = profile(groups, a);
+        (a, ll, g)
+    });
     let mut best_i = None;
     for (i, e) in evals.iter().enumerate() {
         if e.1 > best.1 {
@@ -308,15 +333,16 @@ pub fn fit(treatment: &[CountObs], control: &[CountObs]) -> Result<NbFit, NotAna
     if events == 0.0 {
         return Err(NotAnalysable::NoEvents);
     }
+    let pooled = cells(c.iter().chain(&t).copied().collect());
+    let (c, t) = (cells(c), cells(t));
     let (alpha, ll, rates) = fit_alpha(&[&c, &t]);
-    let pooled: Vec<(u32, f64)> = c.iter().chain(&t).copied().collect();
     let (alpha_null, ll_null, _) = fit_alpha(&[&pooled]);
     let log_rr = rates[1].ln() - rates[0].ln();
-    let w = |obs: &[(u32, f64)], l: f64| -> f64 {
+    let w = |obs: &[Cell], l: f64| -> f64 {
         obs.iter()
-            .map(|&(_, e)| {
-                let mu = l * e;
-                mu / (1.0 + alpha * mu)
+            .map(|o| {
+                let mu = l * o.t;
+                o.n * mu / (1.0 + alpha * mu)
             })
             .sum()
     };
@@ -398,8 +424,8 @@ mod tests {
             for alpha in [2e-6, 5e-6] {
                 let theta = 1.0 / alpha;
                 let s: f64 = (0..y).map(|j| 1.0 / (theta + j as f64)).sum();
-                let exact = -theta * theta
-                    * (s - (alpha * mu).ln_1p() + (mu - y as f64) / (theta + mu));
+                let exact =
+                    -theta * theta * (s - (alpha * mu).ln_1p() + (mu - y as f64) / (theta + mu));
                 let series = d_alpha(y, mu, alpha);
                 assert!(
                     (exact - series).abs() < 1e-6 * (1.0 + exact.abs()),

@@ -90,9 +90,8 @@ fn risk_table(iv: &[Interval]) -> Vec<EventTime> {
     }
     // number of values >= t, and == t
     let ge = |v: &[f64], t: f64| (v.len() - v.partition_point(|&x| x < t)) as f64;
-    let eq = |v: &[f64], t: f64| {
-        (v.partition_point(|&x| x <= t) - v.partition_point(|&x| x < t)) as f64
-    };
+    let eq =
+        |v: &[f64], t: f64| (v.partition_point(|&x| x <= t) - v.partition_point(|&x| x < t)) as f64;
     times
         .iter()
         .map(|&t| EventTime {
@@ -295,8 +294,20 @@ mod tests {
     #[test]
     fn one_interval_per_patient_is_the_cox_model() {
         use crate::analysis::SurvivalObs;
-        let t = [(2.0, true), (3.0, false), (5.0, true), (5.0, true), (8.0, false)];
-        let c = [(1.0, true), (2.0, true), (4.0, true), (5.0, true), (6.0, false)];
+        let t = [
+            (2.0, true),
+            (3.0, false),
+            (5.0, true),
+            (5.0, true),
+            (8.0, false),
+        ];
+        let c = [
+            (1.0, true),
+            (2.0, true),
+            (4.0, true),
+            (5.0, true),
+            (6.0, false),
+        ];
         let mut v = Vec::new();
         for (k, &(time, event)) in t.iter().enumerate() {
             v.push(iv(k as u32, true, 0.0, time, event));

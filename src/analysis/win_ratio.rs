@@ -189,7 +189,12 @@ pub fn compare<T>(
 }
 
 /// The z-test of one measure against `margin` (on its test scale).
-pub fn test(stats: &WinStatistics, measure: WinMeasure, margin: f64, alt: Alternative) -> TestOutcome {
+pub fn test(
+    stats: &WinStatistics,
+    measure: WinMeasure,
+    margin: f64,
+    alt: Alternative,
+) -> TestOutcome {
     if stats.wins + stats.losses == 0 {
         return Err(NotAnalysable::ZeroVariance);
     }

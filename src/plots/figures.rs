@@ -44,9 +44,7 @@ pub fn effect_axis(ep: &Endpoint) -> (String, f64) {
             (format!("{what} ({unit})"), 0.0)
         }
         Measure::Event { .. } if ep.test == TestKind::Logrank => ("hazard ratio".into(), 1.0),
-        Measure::Event { .. }
-            if matches!(ep.test, TestKind::NegativeBinomial | TestKind::Lwyy) =>
-        {
+        Measure::Event { .. } if matches!(ep.test, TestKind::NegativeBinomial | TestKind::Lwyy) => {
             ("rate ratio (recurrent events)".into(), 1.0)
         }
         Measure::Hierarchy => match ep.options.win_measure {

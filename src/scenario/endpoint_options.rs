@@ -6,16 +6,16 @@
 
 use super::error::IssueKind;
 use super::reader::{Issues, Reader};
+use super::spec::AnalysisKind;
 use super::spec::{BinaryKind, EndpointSpec, EventKind, Measure, TestKind};
+use super::validate::TrialDesign;
 use crate::analysis::Alternative;
 use crate::analysis::direction::{EffectScale, EndpointRole, Favourable};
 use crate::analysis::negbin::NbPValue;
 use crate::analysis::win_ratio::WinMeasure;
 use crate::model::observation::Modality;
-use crate::trial::hierarchy::{Component, MAX_COMPONENTS};
-use super::spec::AnalysisKind;
-use super::validate::TrialDesign;
 use crate::model::observation::Quantity;
+use crate::trial::hierarchy::{Component, MAX_COMPONENTS};
 use serde::Serialize;
 
 /// The keys this module reads in an `[[endpoints]]` table.
@@ -340,7 +340,11 @@ fn mmrm_visits_of(
         return (Vec::new(), 0);
     };
     let visits: Vec<usize> = (0..trial.visits.len())
-        .filter(|&k| k != base && trial.visits[k].measures(modality) && trial.visits[k].day > trial.visits[base].day)
+        .filter(|&k| {
+            k != base
+                && trial.visits[k].measures(modality)
+                && trial.visits[k].day > trial.visits[base].day
+        })
         .collect();
     if visits.len() > crate::analysis::mmrm::MAX_VISITS {
         err(
@@ -411,7 +415,12 @@ fn validate_components(
             "death" => {
                 event_only("death");
                 if c.compare.as_deref().is_some_and(|x| x != "time") {
-                    err(issues, IssueKind::OutOfRange, format!("{cp}.compare"), "death is compared by time (later death wins)");
+                    err(
+                        issues,
+                        IssueKind::OutOfRange,
+                        format!("{cp}.compare"),
+                        "death is compared by time (later death wins)",
+                    );
                 }
                 out.push(Component::Death);
             }
@@ -424,7 +433,9 @@ fn validate_components(
                         issues,
                         IssueKind::OutOfRange,
                         format!("{cp}.compare"),
-                        format!("\"{other}\": HF hospitalizations are compared by \"count\" (fewer win) or \"time\" (of the first)"),
+                        format!(
+                            "\"{other}\": HF hospitalizations are compared by \"count\" (fewer win) or \"time\" (of the first)"
+                        ),
                     ),
                 }
             }
@@ -436,27 +447,50 @@ fn validate_components(
                         issues,
                         IssueKind::OutOfRange,
                         format!("{cp}.quantity"),
-                        format!("\"{word}\" is not a component; allowed: {}", allowed.join(", ")),
+                        format!(
+                            "\"{word}\" is not a component; allowed: {}",
+                            allowed.join(", ")
+                        ),
                     );
                     continue;
                 };
                 if c.compare.is_some() {
-                    err(issues, IssueKind::Inconsistent, format!("{cp}.compare"), "`compare` is for hf_hospitalization and death");
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{cp}.compare"),
+                        "`compare` is for hf_hospitalization and death",
+                    );
                 }
                 let modality = c.modality.unwrap_or_else(|| quantity.modalities()[0]);
                 if !quantity.modalities().contains(&modality) {
-                    err(issues, IssueKind::Inconsistent, format!("{cp}.modality"), format!("{} is not measured by {}", quantity.key(), modality.key()));
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{cp}.modality"),
+                        format!("{} is not measured by {}", quantity.key(), modality.key()),
+                    );
                     continue;
                 }
                 let Some(slot) = crate::trial::measurement::slot(quantity, modality) else {
                     continue;
                 };
                 let Some(vname) = c.visit.as_deref() else {
-                    err(issues, IssueKind::Missing, format!("{cp}.visit"), "a measured component needs the follow-up `visit`");
+                    err(
+                        issues,
+                        IssueKind::Missing,
+                        format!("{cp}.visit"),
+                        "a measured component needs the follow-up `visit`",
+                    );
                     continue;
                 };
                 let Some(visit) = trial.visits.iter().position(|v| v.name == vname) else {
-                    err(issues, IssueKind::UnknownKey, format!("{cp}.visit"), format!("no visit named \"{vname}\""));
+                    err(
+                        issues,
+                        IssueKind::UnknownKey,
+                        format!("{cp}.visit"),
+                        format!("no visit named \"{vname}\""),
+                    );
                     continue;
                 };
                 let base = trial.baseline_visit(modality);
@@ -467,20 +501,37 @@ fn validate_components(
                         issues,
                         IssueKind::Inconsistent,
                         format!("{cp}.visit"),
-                        format!("visit \"{vname}\" needs a {} measurement and an earlier baseline", modality.key()),
+                        format!(
+                            "visit \"{vname}\" needs a {} measurement and an earlier baseline",
+                            modality.key()
+                        ),
                     );
                     continue;
                 }
                 let analysis = c.analysis.unwrap_or(AnalysisKind::ChangeFromBaseline);
                 if !matches!(
                     analysis,
-                    AnalysisKind::ChangeFromBaseline | AnalysisKind::LogChangeFromBaseline | AnalysisKind::Value
+                    AnalysisKind::ChangeFromBaseline
+                        | AnalysisKind::LogChangeFromBaseline
+                        | AnalysisKind::Value
                 ) {
-                    err(issues, IssueKind::OutOfRange, format!("{cp}.analysis"), "\"change_from_baseline\", \"log_change_from_baseline\" or \"value\"");
+                    err(
+                        issues,
+                        IssueKind::OutOfRange,
+                        format!("{cp}.analysis"),
+                        "\"change_from_baseline\", \"log_change_from_baseline\" or \"value\"",
+                    );
                 }
                 let margin = c.margin.unwrap_or(0.0);
                 if !(margin >= 0.0 && margin.is_finite()) {
-                    err(issues, IssueKind::OutOfRange, format!("{cp}.margin"), format!("a difference this small or smaller is a tie: must be >= 0 (got {margin})"));
+                    err(
+                        issues,
+                        IssueKind::OutOfRange,
+                        format!("{cp}.margin"),
+                        format!(
+                            "a difference this small or smaller is a tie: must be >= 0 (got {margin})"
+                        ),
+                    );
                 }
                 out.push(Component::Continuous {
                     slot,

@@ -8,12 +8,12 @@
 //! follow-up and `by_day`; death censors HF hospitalization (competing
 //! risk); a serious adverse event is a non-HF serious event or death.
 
+use super::hierarchy::WinObs;
 use super::measurement::slot;
 use super::{PatientRecord, TrialData};
-use super::hierarchy::WinObs;
+use crate::analysis::SurvivalObs;
 use crate::analysis::mmrm::{MAX_VISITS, MmrmObs};
 use crate::model::events::MAX_HFH;
-use crate::analysis::SurvivalObs;
 use crate::model::observation::{Modality, Quantity};
 use crate::scenario::Scenario;
 use crate::scenario::spec::{AnalysisKind, BinaryKind, EventKind, Measure, TestKind};
@@ -172,7 +172,11 @@ pub fn event_observation(p: &PatientRecord, kind: EventKind, end: f64) -> (f64, 
 /// A patient's HF hospitalizations up to the earliest of `by_day`,
 /// dropout and death, and death itself for the composite. `None` without
 /// follow-up.
-pub fn recurrent_observation(p: &PatientRecord, kind: EventKind, by_day: f64) -> Option<RecurrentObs> {
+pub fn recurrent_observation(
+    p: &PatientRecord,
+    kind: EventKind,
+    by_day: f64,
+) -> Option<RecurrentObs> {
     let observed_until = p.dropout_day.map_or(by_day, |d| d.min(by_day));
     let death = p.events.death.filter(|&d| d <= observed_until);
     let end = death.unwrap_or(observed_until);

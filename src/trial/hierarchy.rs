@@ -135,7 +135,12 @@ pub fn compare(t: &WinObs, c: &WinObs, components: &[Component]) -> PairOutcome 
                 within(c.hospitalizations().first().copied()),
             ),
             Component::HfHospitalizationCount => {
-                let count = |o: &WinObs| o.hospitalizations().iter().filter(|&&h| h <= shared).count();
+                let count = |o: &WinObs| {
+                    o.hospitalizations()
+                        .iter()
+                        .filter(|&&h| h <= shared)
+                        .count()
+                };
                 let (a, b) = (count(t), count(c));
                 match a.cmp(&b) {
                     std::cmp::Ordering::Less => Some(PairOutcome::Win),
@@ -206,7 +211,11 @@ mod tests {
     fn pairs_are_decided_on_the_shared_follow_up() {
         // control died at 200, treated followed to 360 alive: win
         assert_eq!(
-            compare(&obs(360.0, None, &[], 0.0), &obs(200.0, Some(200.0), &[], 0.0), &H),
+            compare(
+                &obs(360.0, None, &[], 0.0),
+                &obs(200.0, Some(200.0), &[], 0.0),
+                &H
+            ),
             PairOutcome::Win
         );
         // treated dropped out at 100: the control's death at 200 is beyond
@@ -221,17 +230,29 @@ mod tests {
         );
         // within the margin: tie
         assert_eq!(
-            compare(&obs(360.0, None, &[], 14.0), &obs(360.0, None, &[], 10.0), &H),
+            compare(
+                &obs(360.0, None, &[], 14.0),
+                &obs(360.0, None, &[], 10.0),
+                &H
+            ),
             PairOutcome::Tie
         );
         // more hospitalizations lose
         assert_eq!(
-            compare(&obs(360.0, None, &[10.0, 20.0], 50.0), &obs(360.0, None, &[30.0], 0.0), &H),
+            compare(
+                &obs(360.0, None, &[10.0, 20.0], 50.0),
+                &obs(360.0, None, &[30.0], 0.0),
+                &H
+            ),
             PairOutcome::Loss
         );
         // missing value: tie on it
         assert_eq!(
-            compare(&obs(360.0, None, &[], f64::NAN), &obs(360.0, None, &[], 0.0), &H),
+            compare(
+                &obs(360.0, None, &[], f64::NAN),
+                &obs(360.0, None, &[], 0.0),
+                &H
+            ),
             PairOutcome::Tie
         );
     }
