@@ -166,7 +166,7 @@ fn lwyy_when_treatment_changes_only_death() {
         let mut hfh = Vec::new();
         let mut comp = Vec::new();
         let mut events = [0usize; 2];
-        for arm in 0..2 {
+        for (arm, arm_events) in events.iter_mut().enumerate() {
             for p in 0..n {
                 let subject = (arm * n + p) as u32;
                 let death_rate = if arm == 1 { 0.6 } else { 0.2 };
@@ -179,7 +179,7 @@ fn lwyy_when_treatment_changes_only_death() {
                     if t >= end {
                         break;
                     }
-                    events[arm] += 1;
+                    *arm_events += 1;
                     for v in [&mut hfh, &mut comp] {
                         v.push(Interval {
                             subject,

@@ -86,7 +86,12 @@ impl Agreement {
             self.max_rel = rel;
             self.worst = format!("{label} {quantity}: {ours} vs {reference}");
         }
-        if !(err <= self.rel * reference.abs() + floor * self.rel) {
+        let bound = self.rel * reference.abs() + floor * self.rel;
+        // NaN (either side) is a failure
+        if err
+            .partial_cmp(&bound)
+            .is_none_or(|o| o == std::cmp::Ordering::Greater)
+        {
             self.failures.push(format!(
                 "{label} {quantity}: ours {ours}, reference {reference}"
             ));
@@ -319,7 +324,8 @@ fn lwyy_matches_coxph_with_cluster() {
             num(&r["log_likelihood"]),
             1e-8,
         );
-        let degenerate = !(num(&r["se_robust"]) > 1e-8 * num(&r["se_naive"]));
+        let degenerate = num(&r["se_robust"]).partial_cmp(&(1e-8 * num(&r["se_naive"])))
+            != Some(std::cmp::Ordering::Greater);
         match recurrent::lwyy(&iv, Alternative::TwoSided, 0.0) {
             Err(NotAnalysable::ZeroVariance) if degenerate => {}
             Ok(_) if degenerate => agree.fail(format!("{label}: robust SE 0 in R")),

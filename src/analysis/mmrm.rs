@@ -79,7 +79,7 @@ mod dense {
             for k in 0..j {
                 d -= a[j * n + k] * a[j * n + k];
             }
-            if !(d > 0.0) || !d.is_finite() {
+            if d <= 0.0 || !d.is_finite() {
                 return false;
             }
             let d = d.sqrt();
@@ -559,7 +559,7 @@ impl Problem<'_> {
 /// the analysability rules, the covariance parameters.
 fn problem(obs: &[MmrmObs], n_visits: usize) -> Result<Problem<'_>, NotAnalysable> {
     let k = n_visits;
-    assert!(k >= 1 && k <= MAX_VISITS, "validated");
+    assert!((1..=MAX_VISITS).contains(&k), "validated");
     let mut prob = Problem {
         k,
         obs: Vec::new(),
@@ -677,7 +677,7 @@ pub fn fit(obs: &[MmrmObs], n_visits: usize, visit: usize) -> Result<MmrmFit, No
     let p = prob.p();
     let c_index = 3 * visit + 1;
     let phi = ev.m[c_index * p + c_index];
-    if !(phi > 0.0) {
+    if phi.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return Err(NotAnalysable::ZeroVariance);
     }
     let df = satterthwaite(&prob, &theta, &ev, c_index)?;
@@ -744,7 +744,7 @@ fn start(prob: &Problem) -> Option<Vec<f64>> {
         .map(|&(a, b)| if a == b { cov(a, a) } else { 0.5 * cov(a, b) })
         .collect();
     for (j, &(a, b)) in prob.params.iter().enumerate() {
-        if a == b && !(theta[j] > 0.0) {
+        if a == b && theta[j].partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return None;
         }
     }
@@ -785,11 +785,11 @@ fn maximise(prob: &Problem, mut theta: Vec<f64>) -> Result<(Vec<f64>, Eval, u32)
         let mut accepted = None;
         for _ in 0..60 {
             let cand: Vec<f64> = (0..q).map(|j| theta[j] + f * step[j]).collect();
-            if let Some(e) = prob.eval(&cand, true) {
-                if e.ll >= ev.ll - 1e-10 * ev.ll.abs().max(1.0) {
-                    accepted = Some((cand, e));
-                    break;
-                }
+            if let Some(e) = prob.eval(&cand, true)
+                && e.ll >= ev.ll - 1e-10 * ev.ll.abs().max(1.0)
+            {
+                accepted = Some((cand, e));
+                break;
             }
             f *= 0.5;
         }

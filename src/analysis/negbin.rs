@@ -189,7 +189,7 @@ fn arm_rate(obs: &[Cell], alpha: f64) -> f64 {
             hi = l;
         }
         let mut next = l - v / d;
-        if !(next > lo && next < hi) || !next.is_finite() {
+        if next <= lo || next >= hi || !next.is_finite() {
             next = 0.5 * (lo + hi);
         }
         if (next - l).abs() <= 1e-15 * l {
@@ -272,7 +272,7 @@ fn fit_alpha(groups: &[&[Cell]]) -> (f64, f64, [f64; 2]) {
     let mut x = 0.5 * (a + b);
     for _ in 0..300 {
         let mut next = b - gb * (b - a) / (gb - ga);
-        if !(next > a.min(b) && next < a.max(b)) || !next.is_finite() {
+        if next <= a.min(b) || next >= a.max(b) || !next.is_finite() {
             next = 0.5 * (a + b);
         }
         let gn = profile(groups, next.exp()).0;

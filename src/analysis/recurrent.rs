@@ -264,7 +264,9 @@ pub fn lwyy(intervals: &[Interval], alt: Alternative, margin: f64) -> TestOutcom
     let f = fit(intervals)?;
     let z = (f.log_rate_ratio - margin) / f.se_robust;
     // a robust variance of 0 (up to rounding): e.g. one patient per arm
-    if !z.is_finite() || !(f.se_robust > 1e-8 * f.se_naive) {
+    if !z.is_finite()
+        || f.se_robust.partial_cmp(&(1e-8 * f.se_naive)) != Some(std::cmp::Ordering::Greater)
+    {
         return Err(NotAnalysable::ZeroVariance);
     }
     Ok(TestResult {

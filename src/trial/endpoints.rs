@@ -180,7 +180,7 @@ pub fn recurrent_observation(
     let observed_until = p.dropout_day.map_or(by_day, |d| d.min(by_day));
     let death = p.events.death.filter(|&d| d <= observed_until);
     let end = death.unwrap_or(observed_until);
-    if !(end > 0.0) {
+    if end.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return None;
     }
     let mut o = RecurrentObs {
