@@ -203,3 +203,71 @@ fn designs_refuse_what_they_cannot_do() {
     assert!(saltelli::analyze(&d, &[1.0; 3], 10, &mut rng).is_err());
     assert!(saltelli::analyze(&d, &[1.0; 16], 10, &mut rng).is_err());
 }
+
+/// `hfsim sensitivity` on a small trial: the RV repair rate drives the RVESV
+/// endpoint, the rate of non-HF serious adverse events does not; the
+/// output is the same on 1 and 2 threads.
+#[test]
+fn the_command_finds_what_drives_an_endpoint() {
+    let d = std::env::temp_dir().join(format!("hfsim-sensitivity-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    let text = std::fs::read_to_string("tests/fixtures/small_trial.toml").unwrap();
+    let s = d.join("scenario.toml");
+    std::fs::write(
+        &s,
+        format!(
+            "{text}\n[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"log_normal\"\nmedian = 0.02\nsd_log = 1.0\n\n[uncertainty.parameters.sae_rate_per_year]\ndistribution = \"uniform\"\nlow = 0.05\nhigh = 0.5\n"
+        ),
+    )
+    .unwrap();
+    let run = |threads: &str, out: &str| -> serde_json::Value {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_hfsim"))
+            .args([
+                "sensitivity",
+                s.to_str().unwrap(),
+                "--endpoint",
+                "delta_rvesv_mri_d180",
+            ])
+            .args([
+                "--samples",
+                "6",
+                "--replicates",
+                "12",
+                "--no-progress",
+                "--threads",
+                threads,
+            ])
+            .arg("--out")
+            .arg(d.join(out))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join(out).join("sensitivity.json")).unwrap(),
+        )
+        .unwrap();
+        v.as_object_mut().unwrap().remove("wall_seconds");
+        assert!(d.join(out).join("sensitivity.csv").exists());
+        v
+    };
+    let one = run("1", "one");
+    assert_eq!(one, run("2", "two"));
+    assert_eq!(one["evaluations"], 6 * 3);
+    let effect = &one["effect"]["mu_star"];
+    let (emax, sae) = (effect[0].as_f64().unwrap(), effect[1].as_f64().unwrap());
+    println!("effect mu*: rv_repair_emax {emax}, sae_rate {sae}");
+    assert!(emax > 10.0 * sae, "mu* {emax} vs {sae}");
+    // a scenario without [uncertainty] is refused with a reason
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hfsim"))
+        .args([
+            "sensitivity",
+            "tests/fixtures/small_trial.toml",
+            "--endpoint",
+            "delta_rvesv_mri_d180",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no [uncertainty] section"));
+}
