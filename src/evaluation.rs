@@ -89,6 +89,43 @@ pub struct ReplicateRecord {
     pub stats: SolverStats,
     /// The sequential design's outcome (`[trial.sequential]`).
     pub sequential: Option<crate::sequential::SequentialRecord>,
+    /// The same trial in the replicate's world (`[uncertainty]`): per endpoint.
+    pub world: Option<WorldRecord>,
+}
+
+/// What assurance needs of a replicate run in its world.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldRecord {
+    pub endpoints: Vec<WorldOutcome>,
+    /// Patients of the world run that could not be simulated.
+    pub patients_failed: u64,
+}
+
+/// One endpoint of a world run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorldOutcome {
+    pub reject: bool,
+    pub rejection: Option<Rejection>,
+    /// The estimate on the endpoint's summary scale, if analysable.
+    pub summary_effect: Option<f64>,
+}
+
+impl WorldRecord {
+    /// From the record of the world run.
+    pub fn of(r: &ReplicateRecord) -> WorldRecord {
+        WorldRecord {
+            endpoints: r
+                .endpoints
+                .iter()
+                .map(|o| WorldOutcome {
+                    reject: o.reject,
+                    rejection: o.rejection,
+                    summary_effect: o.outcome.is_ok().then_some(o.summary_effect).flatten(),
+                })
+                .collect(),
+            patients_failed: r.failures.len() as u64,
+        }
+    }
 }
 
 /// Run the scenario's test on one endpoint's data. With a margin `m` the
@@ -331,6 +368,7 @@ pub fn evaluate(
         screened: data.screened,
         stats: data.stats,
         sequential: None,
+        world: None,
     }
 }
 

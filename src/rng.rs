@@ -43,6 +43,11 @@ pub enum Purpose {
     Calibration = 7,
     /// Enrolment days (trial level, `[trial.accrual]`).
     Enrolment = 8,
+    /// Sensitivity designs and their bootstrap (`crate::sensitivity`).
+    Sensitivity = 9,
+    /// The world (model parameter set) a replicate is run in, under
+    /// `[uncertainty]`.
+    World = 10,
 }
 
 /// Whether the design point enters the key.

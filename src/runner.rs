@@ -10,7 +10,7 @@
 //! the scenario's failure budget, or at the first replicate that cannot enrol
 //! its patients.
 
-use crate::evaluation::{ReplicateRecord, evaluate};
+use crate::evaluation::{ReplicateRecord, WorldRecord, evaluate};
 use crate::summary::DesignAcc;
 use crate::trial::endpoints::EndpointData;
 use crate::trial::{
@@ -129,7 +129,26 @@ pub fn run_replicate(
     if ctx.scenario.sequential.is_some() {
         return crate::sequential::replicate::run(ctx, replicate, ws, export, None);
     }
-    evaluate_replicate(ctx, replicate, simulate_trial(ctx, replicate, ws), export)
+    let (mut rec, ex) =
+        evaluate_replicate(ctx, replicate, simulate_trial(ctx, replicate, ws), export);
+    rec.world = run_world(ctx, replicate, ws);
+    (rec, ex)
+}
+
+/// Under `[uncertainty]`: the same replicate (same patient streams) in its
+/// world, the typical values drawn from the priors.
+fn run_world(ctx: &TrialContext, replicate: u64, ws: &mut Workspace) -> Option<WorldRecord> {
+    let u = ctx.scenario.uncertainty.as_ref()?;
+    let mut world = ctx.clone();
+    world.scenario.model = u.world(&ctx.scenario.model, ctx.scenario.run.seed, replicate);
+    world.scenario.uncertainty = None;
+    let (rec, _) = evaluate_replicate(
+        &world,
+        replicate,
+        simulate_trial(&world, replicate, ws),
+        false,
+    );
+    Some(WorldRecord::of(&rec))
 }
 
 /// Simulate and evaluate one replicate with a cache shared by the design
@@ -144,12 +163,14 @@ pub fn run_replicate_cached(
     if ctx.scenario.sequential.is_some() {
         return crate::sequential::replicate::run(ctx, replicate, ws, export, Some(cache));
     }
-    evaluate_replicate(
+    let (mut rec, ex) = evaluate_replicate(
         ctx,
         replicate,
         simulate_trial_cached(ctx, replicate, ws, cache),
         export,
-    )
+    );
+    rec.world = run_world(ctx, replicate, ws);
+    (rec, ex)
 }
 
 fn evaluate_replicate(
@@ -180,6 +201,7 @@ pub(crate) fn failed_replicate(
             screened: 0,
             stats: Default::default(),
             sequential: None,
+            world: None,
         },
         None,
     )

@@ -108,6 +108,74 @@ pub struct EndpointAcc {
     pub estimate_bins: BTreeMap<i32, u64>,
 }
 
+/// Accumulated results of one endpoint in the replicates' worlds
+/// (`[uncertainty]`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AssuranceAcc {
+    pub replicates: u64,
+    pub rejections: u64,
+    pub rejections_favourable: u64,
+    pub rejections_harmful: u64,
+    pub estimate_sum: ExactSum,
+    pub estimate_sq: ExactSum,
+    pub estimate_n: u64,
+    pub patients_failed: u64,
+}
+
+impl AssuranceAcc {
+    fn add(&mut self, o: Option<&crate::evaluation::WorldOutcome>, failed: u64) {
+        self.replicates += 1;
+        self.patients_failed += failed;
+        let Some(o) = o else { return };
+        if o.reject {
+            self.rejections += 1;
+        }
+        match o.rejection {
+            Some(Rejection::Favourable) => self.rejections_favourable += 1,
+            Some(Rejection::Harmful) => self.rejections_harmful += 1,
+            _ => {}
+        }
+        if let Some(e) = o.summary_effect.filter(|e| e.abs() <= LIMIT.sqrt()) {
+            self.estimate_sum.add(e);
+            self.estimate_sq.add(e * e);
+            self.estimate_n += 1;
+        }
+    }
+
+    fn merge(&mut self, o: &AssuranceAcc) {
+        self.replicates += o.replicates;
+        self.rejections += o.rejections;
+        self.rejections_favourable += o.rejections_favourable;
+        self.rejections_harmful += o.rejections_harmful;
+        self.estimate_sum.merge(o.estimate_sum);
+        self.estimate_sq.merge(o.estimate_sq);
+        self.estimate_n += o.estimate_n;
+        self.patients_failed += o.patients_failed;
+    }
+}
+
+/// Assurance of one endpoint in `summary.json` (with `[uncertainty]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AssuranceSummary {
+    /// Share of replicates, each in its own world, that reject (in either
+    /// direction for a two-sided test).
+    pub assurance: f64,
+    pub assurance_mcse: f64,
+    pub assurance_ci_low: f64,
+    pub assurance_ci_high: f64,
+    /// Rejections favouring treatment / control, in the worlds.
+    pub assurance_favourable: f64,
+    pub assurance_harmful: f64,
+    /// Worlds (replicates) in the denominator.
+    pub worlds: u64,
+    /// Mean and SD over worlds of the estimated effect (summary scale
+    /// shown as `effect_mean`: geometric mean for ratios).
+    pub world_effect_mean: Option<f64>,
+    pub world_effect_sd: Option<f64>,
+    /// Patients of the world runs that could not be simulated.
+    pub world_patients_failed: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FamilyAcc {
     pub any: u64,
@@ -133,6 +201,9 @@ pub struct DesignAcc {
     /// Operating characteristics of a sequential design.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequential: Option<crate::sequential::SequentialAcc>,
+    /// Per endpoint, the replicates in their worlds (`[uncertainty]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assurance: Option<Vec<AssuranceAcc>>,
 }
 
 impl DesignAcc {
@@ -151,6 +222,10 @@ impl DesignAcc {
                 .sequential
                 .as_ref()
                 .map(|q| crate::sequential::SequentialAcc::new(q.looks)),
+            assurance: s
+                .uncertainty
+                .as_ref()
+                .map(|_| vec![AssuranceAcc::default(); s.endpoints.len()]),
             ..Default::default()
         }
     }
@@ -174,7 +249,23 @@ impl DesignAcc {
             if let Some(q) = &mut self.sequential {
                 q.add_failed();
             }
+            if let Some(w) = &mut self.assurance {
+                for a in w {
+                    a.add(None, 0);
+                }
+            }
             return;
+        }
+        if let Some(w) = &mut self.assurance {
+            let world = r.world.as_ref();
+            for (i, a) in w.iter_mut().enumerate() {
+                let failed = if i == 0 {
+                    world.map_or(0, |x| x.patients_failed)
+                } else {
+                    0
+                };
+                a.add(world.and_then(|x| x.endpoints.get(i)), failed);
+            }
         }
         self.patients_simulated += r.patients_simulated;
         for f in &r.failures {
@@ -311,6 +402,15 @@ impl DesignAcc {
         match (&mut self.sequential, &o.sequential) {
             (Some(a), Some(b)) => a.merge(b),
             (None, Some(b)) => self.sequential = Some(b.clone()),
+            _ => {}
+        }
+        match (&mut self.assurance, &o.assurance) {
+            (Some(a), Some(b)) => {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.merge(y);
+                }
+            }
+            (None, Some(b)) => self.assurance = Some(b.clone()),
             _ => {}
         }
     }
@@ -546,6 +646,9 @@ pub struct EndpointSummary {
     pub analytic_power: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analytic_power_test: Option<&'static str>,
+    /// Assurance (`[uncertainty]`): power averaged over the worlds.
+    #[serde(flatten)]
+    pub assurance: Option<AssuranceSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -592,7 +695,24 @@ pub fn summarize(
     let per_arm =
         |v: [f64; 2]| -> BTreeMap<String, f64> { arm_keys.iter().cloned().zip(v).collect() };
     let mut endpoints = Vec::new();
-    for (ep, a) in s.endpoints.iter().zip(&acc.endpoints) {
+    for (k, (ep, a)) in s.endpoints.iter().zip(&acc.endpoints).enumerate() {
+        let assurance = acc.assurance.as_ref().and_then(|w| w.get(k)).map(|w| {
+            let p = PowerEstimate::from_counts(w.rejections, w.replicates);
+            let (m, sd) = mean_sd(&w.estimate_sum, &w.estimate_sq, w.estimate_n);
+            let n = w.replicates.max(1) as f64;
+            AssuranceSummary {
+                assurance: p.power,
+                assurance_mcse: p.power_mcse,
+                assurance_ci_low: p.power_ci_low,
+                assurance_ci_high: p.power_ci_high,
+                assurance_favourable: w.rejections_favourable as f64 / n,
+                assurance_harmful: w.rejections_harmful as f64 / n,
+                worlds: w.replicates,
+                world_effect_mean: m.map(|m| ep.options.effect_scale.display(m)),
+                world_effect_sd: sd,
+                world_patients_failed: w.patients_failed,
+            }
+        });
         let (effect_mean, effect_sd) = mean_sd(&a.estimate_sum, &a.estimate_sq, a.estimate_n);
         let scale = ep.options.effect_scale;
         let effect_mean = effect_mean.map(|m| scale.display(m));
@@ -693,6 +813,7 @@ pub fn summarize(
                     "welch"
                 }
             }),
+            assurance,
         });
     }
     let families = s

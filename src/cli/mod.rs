@@ -24,6 +24,7 @@ pub mod replay;
 pub mod results;
 pub mod run;
 pub mod search;
+pub mod sensitivity;
 pub mod sequential;
 pub mod sweep;
 pub mod table;
@@ -108,6 +109,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Find the smallest value of a numeric key (e.g. trial.n_per_arm) whose power on an endpoint reaches a target.
     Search(search::SearchArgs),
+    /// Which parameter of the scenario's [uncertainty] decides an endpoint's power: Morris elementary effects or Sobol' indices; writes sensitivity.json and sensitivity.csv.
+    Sensitivity(sensitivity::SensitivityArgs),
     /// Check scenario files and print every problem (nothing is simulated).
     Validate {
         /// Scenario files (TOML).
@@ -201,6 +204,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Run(a) => run::run(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Search(a) => search::search_cmd(a),
+        Command::Sensitivity(a) => sensitivity::sensitivity(a),
         Command::Validate { files, set } => validate(&files, &set),
         Command::Model { format } => model_table(format),
         Command::SimulatePatient(a) => patient::simulate_patient(a),

@@ -134,6 +134,28 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliRe
             f.conjunctive.power_ci_high
         );
     }
+    if d.endpoints.iter().any(|e| e.assurance.is_some()) {
+        outln!("assurance: the same trials, each run in a world drawn from [uncertainty]");
+        for e in &d.endpoints {
+            if let Some(a) = &e.assurance {
+                outln!(
+                    "  {:<24} assurance {:.3} [{:.3}, {:.3}] (MCSE {:.4}, {} worlds; favour {:.3}, harm {:.3}) against power {:.3} at the central values; effect {}",
+                    e.name,
+                    a.assurance,
+                    a.assurance_ci_low,
+                    a.assurance_ci_high,
+                    a.assurance_mcse,
+                    a.worlds,
+                    a.assurance_favourable,
+                    a.assurance_harmful,
+                    e.power.power,
+                    a.world_effect_mean
+                        .map(|x| format!("{x:.3}"))
+                        .unwrap_or_else(|| "-".into()),
+                );
+            }
+        }
+    }
     if let Some(q) = &d.sequential {
         super::sequential::print(q)?;
     }

@@ -317,7 +317,47 @@ pub struct ScenarioSpec {
     pub endpoints: Vec<EndpointSpec>,
     pub families: Vec<FamilySpec>,
     pub sweep: Option<SweepSpec>,
+    /// `[uncertainty]` (priors of typical values; `crate::uncertainty`).
+    pub uncertainty: Option<UncertaintySpec>,
 }
+
+/// `[uncertainty]` as read.
+#[derive(Debug, Clone, Default)]
+pub struct UncertaintySpec {
+    pub parameters: Vec<PriorSpec>,
+    pub correlations: Vec<PriorCorrelationSpec>,
+}
+
+/// `[uncertainty.parameters.<parameter>]`.
+#[derive(Debug, Clone)]
+pub struct PriorSpec {
+    pub parameter: String,
+    pub distribution: Option<String>,
+    /// The numeric fields given, in [`PRIOR_FIELDS`] order.
+    pub values: Vec<(&'static str, f64)>,
+}
+
+/// `[[uncertainty.correlations]]` (its position among them).
+#[derive(Debug, Clone)]
+pub struct PriorCorrelationSpec {
+    pub index: usize,
+    pub between: Option<Vec<String>>,
+    pub rho: Option<f64>,
+}
+
+/// Prior distributions and the fields each needs.
+pub const PRIOR_DISTRIBUTIONS: &[(&str, &[&str])] = &[
+    ("normal", &["mean", "sd"]),
+    ("log_normal", &["median", "sd_log"]),
+    ("logit_normal", &["median", "sd_logit"]),
+    ("uniform", &["low", "high"]),
+    ("point", &["value"]),
+];
+
+/// Every numeric field of a prior table (`lower`/`upper`: truncation).
+pub const PRIOR_FIELDS: &[&str] = &[
+    "mean", "sd", "median", "sd_log", "sd_logit", "low", "high", "value", "lower", "upper",
+];
 
 pub const ROUTES: &[(&str, Route)] = &[
     ("intravenous", Route::Intravenous),
@@ -418,6 +458,7 @@ const TOP_KEYS: &[&str] = &[
     "endpoints",
     "multiplicity",
     "sweep",
+    "uncertainty",
 ];
 
 /// Read the whole document. Problems go to `issues`; the returned spec has
@@ -478,6 +519,7 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
         None => Vec::new(),
     };
     let sweep = top.table("sweep").map(|s| read_sweep(&s));
+    let uncertainty = top.table("uncertainty").map(|u| read_uncertainty(&u));
     top.finish(TOP_KEYS);
     ScenarioSpec {
         name,
@@ -492,7 +534,51 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
         endpoints,
         families,
         sweep,
+        uncertainty,
     }
+}
+
+fn read_uncertainty(t: &Reader) -> UncertaintySpec {
+    let mut spec = UncertaintySpec::default();
+    if let Some(ps) = t.table("parameters") {
+        for key in ps.keys() {
+            let Some(p) = ps.table(&key) else { continue };
+            let distribution = p.req_string("distribution");
+            let values = PRIOR_FIELDS
+                .iter()
+                .filter_map(|&f| p.f64(f).map(|x| (f, x)))
+                .collect();
+            let mut known = vec!["distribution"];
+            known.extend_from_slice(PRIOR_FIELDS);
+            p.finish(&known);
+            spec.parameters.push(PriorSpec {
+                parameter: key,
+                distribution,
+                values,
+            });
+        }
+    } else if !t.has("parameters") {
+        t.missing(
+            "parameters",
+            "a table [uncertainty.parameters.<model parameter>] per uncertain parameter",
+        );
+    }
+    for (index, c) in t.tables("correlations").iter().enumerate() {
+        spec.correlations.push(PriorCorrelationSpec {
+            index,
+            between: c.string_array("between"),
+            rho: c.req_f64("rho"),
+        });
+        if !c.has("between") {
+            c.missing(
+                "between",
+                "the two parameters, e.g. between = [\"a\", \"b\"]",
+            );
+        }
+        c.finish(&["between", "rho"]);
+    }
+    t.finish(&["parameters", "correlations"]);
+    spec
 }
 
 fn read_run(t: Option<Reader>) -> RunSpec {

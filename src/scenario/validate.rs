@@ -159,6 +159,8 @@ pub struct Scenario {
     pub families: Vec<Family>,
     /// Interim analyses (`[trial.sequential]`).
     pub sequential: Option<crate::sequential::SequentialDesign>,
+    /// Priors of typical values (`[uncertainty]`): assurance.
+    pub uncertainty: Option<crate::uncertainty::Uncertainty>,
 }
 
 impl Scenario {
@@ -234,6 +236,18 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
     prob(issues, "run.failure_budget", run.failure_budget);
 
     let model = validate_model(spec, issues);
+    let uncertainty = spec
+        .uncertainty
+        .as_ref()
+        .and_then(|u| validate_uncertainty(u, &model, issues));
+    if uncertainty.is_some() && spec.trial.sequential.is_some() {
+        err(
+            issues,
+            IssueKind::Inconsistent,
+            "uncertainty",
+            "[uncertainty] with [trial.sequential] is not supported yet (assurance of sequential designs): remove one",
+        );
+    }
     let population = validate_population(&spec.population, issues);
     validate_background(&spec.background, issues);
     let arms = validate_arms(spec, &model, issues);
@@ -292,7 +306,198 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
         endpoints,
         families,
         sequential,
+        uncertainty,
     })
+}
+
+/// `[uncertainty]`: every prior a distribution of a known parameter's
+/// typical value, truncated to the parameter's allowed range.
+fn validate_uncertainty(
+    u: &super::spec::UncertaintySpec,
+    model: &ModelParams,
+    issues: &Issues,
+) -> Option<crate::uncertainty::Uncertainty> {
+    use super::spec::PRIOR_DISTRIBUTIONS;
+    use crate::uncertainty::prior::{Distribution, Prior};
+    use crate::uncertainty::{UncertainParameter, Uncertainty};
+    let before = issues.borrow().len();
+    let names: Vec<&str> = PARAMS.iter().map(|p| p.name).collect();
+    let mut params: Vec<UncertainParameter> = Vec::new();
+    for ps in &u.parameters {
+        let path = format!("uncertainty.parameters.{}", ps.parameter);
+        let Some(p) = P::from_name(&ps.parameter) else {
+            let hint = suggest(&ps.parameter, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            err(
+                issues,
+                IssueKind::UnknownKey,
+                path,
+                format!("unknown model parameter{hint} (`hfsim model` lists them)"),
+            );
+            continue;
+        };
+        let Some(word) = &ps.distribution else {
+            continue; // reported missing by the reader
+        };
+        let Some(&(_, needed)) = PRIOR_DISTRIBUTIONS.iter().find(|(w, _)| w == word) else {
+            let allowed: Vec<&str> = PRIOR_DISTRIBUTIONS.iter().map(|d| d.0).collect();
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.distribution"),
+                format!(
+                    "unknown distribution `{word}`; allowed: {}",
+                    allowed.join(", ")
+                ),
+            );
+            continue;
+        };
+        let get = |f: &str| ps.values.iter().find(|v| v.0 == f).map(|v| v.1);
+        let mut complete = true;
+        for f in needed {
+            if get(f).is_none() {
+                complete = false;
+                err(
+                    issues,
+                    IssueKind::Missing,
+                    format!("{path}.{f}"),
+                    format!("a {word} prior needs {}", needed.join(" and ")),
+                );
+            }
+        }
+        for (f, _) in &ps.values {
+            if !needed.contains(f) && *f != "lower" && *f != "upper" {
+                err(
+                    issues,
+                    IssueKind::UnknownKey,
+                    format!("{path}.{f}"),
+                    format!(
+                        "not a parameter of a {word} prior (it takes {}, and optionally lower and upper)",
+                        needed.join(" and ")
+                    ),
+                );
+                complete = false;
+            }
+        }
+        if !complete {
+            continue;
+        }
+        let v = |f: &str| get(f).unwrap_or(f64::NAN);
+        let distribution = match word.as_str() {
+            "normal" => Distribution::Normal {
+                mean: v("mean"),
+                sd: v("sd"),
+            },
+            "log_normal" => Distribution::LogNormal {
+                median: v("median"),
+                sd_log: v("sd_log"),
+            },
+            "logit_normal" => Distribution::LogitNormal {
+                median: v("median"),
+                sd_logit: v("sd_logit"),
+            },
+            "uniform" => Distribution::Uniform {
+                low: v("low"),
+                high: v("high"),
+            },
+            _ => Distribution::Point { value: v("value") },
+        };
+        // truncated to the parameter's range (inside the open interval of a
+        // logit-scale parameter)
+        let info = p.info();
+        let (mut lo, mut hi) = (info.min, info.max);
+        if let Some((a, b)) = model.bpv[p as usize].open_interval() {
+            let margin = 1e-9 * (b - a);
+            lo = lo.max(a + margin);
+            hi = hi.min(b - margin);
+        }
+        for (f, bound) in [("lower", get("lower")), ("upper", get("upper"))] {
+            if let Some(x) = bound.filter(|&x| x < lo || x > hi) {
+                err(
+                    issues,
+                    IssueKind::OutOfRange,
+                    format!("{path}.{f}"),
+                    format!(
+                        "must be within the parameter's range [{}, {}] {} (got {x})",
+                        info.min, info.max, info.unit
+                    ),
+                );
+            }
+        }
+        let lower = get("lower").unwrap_or(lo).max(lo);
+        let upper = get("upper").unwrap_or(hi).min(hi);
+        match Prior::new(distribution, Some(lower), Some(upper)) {
+            Ok(prior) => {
+                if params.iter().any(|q| q.parameter == p) {
+                    err(issues, IssueKind::Inconsistent, path, "given twice");
+                } else {
+                    params.push(UncertainParameter {
+                        parameter: p,
+                        prior,
+                    });
+                }
+            }
+            Err(e) => err(issues, IssueKind::OutOfRange, path, e.to_string()),
+        }
+    }
+    let mut correlations = Vec::new();
+    for c in &u.correlations {
+        let path = format!("uncertainty.correlations[{}]", c.index);
+        let (Some(between), Some(rho)) = (&c.between, c.rho) else {
+            continue;
+        };
+        let idx: Vec<Option<usize>> = between
+            .iter()
+            .map(|n| params.iter().position(|q| q.parameter.info().name == n))
+            .collect();
+        match idx[..] {
+            [Some(i), Some(j)] if i != j => {
+                if !(rho > -1.0 && rho < 1.0) {
+                    err(
+                        issues,
+                        IssueKind::OutOfRange,
+                        format!("{path}.rho"),
+                        format!("must be in (-1, 1) (got {rho})"),
+                    );
+                } else {
+                    correlations.push((i, j, rho));
+                }
+            }
+            _ => err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.between"),
+                format!(
+                    "needs two different parameters of [uncertainty.parameters] (got {between:?})"
+                ),
+            ),
+        }
+    }
+    if issues.borrow().len() > before {
+        return None;
+    }
+    if params.is_empty() {
+        err(
+            issues,
+            IssueKind::Missing,
+            "uncertainty.parameters",
+            "at least one uncertain parameter",
+        );
+        return None;
+    }
+    match Uncertainty::new(params, &correlations) {
+        Ok(u) => Some(u),
+        Err(e) => {
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                "uncertainty.correlations",
+                e.to_string(),
+            );
+            None
+        }
+    }
 }
 
 fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {

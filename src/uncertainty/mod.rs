@@ -1,0 +1,178 @@
+//! What we do not know about the model, as distributions, and the worlds a
+//! replicate is run in.
+//!
+//! `[uncertainty]` gives some model parameters' typical values a prior
+//! (`prior`), optionally correlated (a Gaussian copula: correlated standard
+//! normal deviates mapped through each prior's quantile function). Under
+//! it each replicate draws a **world**, a full set of typical values, from
+//! its own keyed stream `(seed, replicate, World)`, shared by every design
+//! point (common random numbers: two designs are compared in the same
+//! worlds), and runs the trial twice with the same patient streams: at the
+//! scenario's central values (the replicate's contribution to `power`) and
+//! in its world (to `assurance`, O'Hagan, Stevens and Campbell 2005: the
+//! probability that the trial succeeds, averaged over what we do not know).
+//! A zero-width uncertainty (every prior a point at the central value) gives
+//! assurance equal to power exactly.
+//!
+//! Screening (the measurement error of the screening scans) stays at the
+//! central values: the world changes the patients' disease and response,
+//! not who is enrolled.
+
+pub mod prior;
+
+use crate::model::params::{ModelParams, P};
+use crate::rng::{DesignSlot, Purpose, StreamKey, TRIAL_LEVEL};
+use prior::Prior;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+/// One uncertain model parameter: the prior of its typical value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UncertainParameter {
+    pub parameter: P,
+    pub prior: Prior,
+}
+
+/// The checked `[uncertainty]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncertainty {
+    pub parameters: Vec<UncertainParameter>,
+    /// Lower Cholesky factor of the deviates' correlation matrix (row
+    /// major, `k x k`; the identity without correlations).
+    pub cholesky: Vec<f64>,
+}
+
+/// Why a correlation matrix cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CorrelationError {
+    #[error("the correlation matrix is not positive definite (pivot {pivot} is {value:.3e})")]
+    NotPositiveDefinite { pivot: usize, value: f64 },
+}
+
+impl Uncertainty {
+    /// With the correlations `(i, j, rho)` between parameters `i` and `j`.
+    pub fn new(
+        parameters: Vec<UncertainParameter>,
+        correlations: &[(usize, usize, f64)],
+    ) -> Result<Uncertainty, CorrelationError> {
+        let k = parameters.len();
+        let mut r = vec![0.0; k * k];
+        for i in 0..k {
+            r[i * k + i] = 1.0;
+        }
+        for &(i, j, rho) in correlations {
+            r[i * k + j] = rho;
+            r[j * k + i] = rho;
+        }
+        let cholesky = cholesky(k, &r)?;
+        Ok(Uncertainty {
+            parameters,
+            cholesky,
+        })
+    }
+
+    /// The correlated standard normal deviates of replicate `replicate`'s
+    /// world (one per uncertain parameter, in declaration order).
+    pub fn world_normals(&self, seed: u64, replicate: u64) -> Vec<f64> {
+        let mut rng = StreamKey {
+            seed,
+            design: DesignSlot::Shared,
+            replicate,
+            patient: TRIAL_LEVEL,
+            purpose: Purpose::World,
+        }
+        .rng();
+        let k = self.parameters.len();
+        let e: Vec<f64> = (0..k).map(|_| rng.sample(StandardNormal)).collect();
+        (0..k)
+            .map(|i| (0..=i).map(|j| self.cholesky[i * k + j] * e[j]).sum())
+            .collect()
+    }
+
+    /// The world of replicate `replicate`: the central values with the
+    /// uncertain ones drawn.
+    pub fn world(&self, central: &ModelParams, seed: u64, replicate: u64) -> ModelParams {
+        let z = self.world_normals(seed, replicate);
+        let mut m = central.clone();
+        for (u, z) in self.parameters.iter().zip(z) {
+            m.set(u.parameter, u.prior.at_normal(z));
+        }
+        m
+    }
+}
+
+/// Lower Cholesky factor of a symmetric `k x k` matrix (row major).
+fn cholesky(k: usize, a: &[f64]) -> Result<Vec<f64>, CorrelationError> {
+    let mut l = vec![0.0; k * k];
+    for i in 0..k {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|m| l[i * k + m] * l[j * k + m]).sum();
+            if i == j {
+                let d = a[i * k + i] - s;
+                if d.is_nan() || d <= 1e-12 {
+                    return Err(CorrelationError::NotPositiveDefinite { pivot: i, value: d });
+                }
+                l[i * k + i] = d.sqrt();
+            } else {
+                l[i * k + j] = (a[i * k + j] - s) / l[j * k + j];
+            }
+        }
+    }
+    Ok(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prior::Distribution;
+    use super::*;
+
+    fn param(p: P, d: Distribution) -> UncertainParameter {
+        UncertainParameter {
+            parameter: p,
+            prior: Prior::plain(d).unwrap(),
+        }
+    }
+
+    #[test]
+    fn worlds_are_reproducible_correlated_and_keyed_by_replicate() {
+        let ps = vec![
+            param(P::RvRepairEmax, Distribution::Normal { mean: 0.0, sd: 1.0 }),
+            param(P::LvRepairEmax, Distribution::Normal { mean: 0.0, sd: 1.0 }),
+        ];
+        let u = Uncertainty::new(ps, &[(0, 1, 0.8)]).unwrap();
+        assert_eq!(u.world_normals(7, 3), u.world_normals(7, 3));
+        assert_ne!(u.world_normals(7, 3), u.world_normals(7, 4));
+        let n = 20_000;
+        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+        for r in 0..n {
+            let z = u.world_normals(1, r);
+            sxy += z[0] * z[1];
+            sxx += z[0] * z[0];
+            syy += z[1] * z[1];
+        }
+        let rho = sxy / (sxx * syy).sqrt();
+        // SE of a correlation near 0.8 over 20,000 pairs: (1 - rho^2)/sqrt(n) = 0.0025
+        assert!((rho - 0.8).abs() < 0.01, "rho {rho}");
+    }
+
+    #[test]
+    fn a_point_prior_leaves_the_central_value() {
+        let central = ModelParams::default();
+        let v = central.get(P::RvRepairEmax);
+        let u = Uncertainty::new(
+            vec![param(P::RvRepairEmax, Distribution::Point { value: v })],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(u.world(&central, 5, 9), central);
+    }
+
+    #[test]
+    fn impossible_correlations_are_refused() {
+        let ps = (0..3)
+            .map(|_| param(P::RvRepairEmax, Distribution::Normal { mean: 0.0, sd: 1.0 }))
+            .collect();
+        let e = Uncertainty::new(ps, &[(0, 1, 0.9), (1, 2, 0.9), (0, 2, -0.9)]).unwrap_err();
+        assert!(matches!(e, CorrelationError::NotPositiveDefinite { .. }));
+    }
+}

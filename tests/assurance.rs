@@ -1,0 +1,289 @@
+//! Assurance under `[uncertainty]` (src/uncertainty, the world pass of
+//! src/runner.rs, summary.json's `assurance` fields):
+//! * a zero-width uncertainty (point priors at the central values) gives
+//!   `assurance` equal to `power` to the last digit, on 1 and 2 threads and
+//!   through shards and `merge`;
+//! * a point prior away from the central value gives the power of the
+//!   scenario with that value in `[model]`, exactly (the world is applied to
+//!   the same patient streams);
+//! * on a normal toy problem (effect ~ N(mu0, tau^2), known sigma, n per
+//!   arm) the worlds' rejection rate matches the closed form
+//!   Phi((mu0 - z_(1-alpha) SE) / sqrt(SE^2 + tau^2)), SE = sigma sqrt(2/n),
+//!   within 3 Monte Carlo SEs;
+//! * bad `[uncertainty]` tables get a message with the key and what is allowed.
+
+use hfsim::analysis::{Alternative, ttest};
+use hfsim::model::params::P;
+use hfsim::rng::{DesignSlot, Purpose, StreamKey};
+use hfsim::summary::PowerEstimate;
+use hfsim::uncertainty::prior::{Distribution, Prior};
+use hfsim::uncertainty::{UncertainParameter, Uncertainty};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SMALL: &str = "tests/fixtures/small_trial.toml";
+
+fn hfsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hfsim"))
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hfsim-assurance-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn scenario(name: &str, extra: &str) -> PathBuf {
+    let d = dir(name);
+    let text = std::fs::read_to_string(SMALL).unwrap();
+    let p = d.join("scenario.toml");
+    std::fs::write(&p, format!("{text}\n{extra}\n")).unwrap();
+    p
+}
+
+fn run(s: &Path, out: &Path, args: &[&str]) -> Value {
+    let o = hfsim()
+        .args([
+            "run",
+            s.to_str().unwrap(),
+            "--no-progress",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(out)
+        .args(["--replicates", "60"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    summary(out)
+}
+
+fn summary(out: &Path) -> Value {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let o = v.as_object_mut().unwrap();
+    for k in ["hfsim_version", "wall_seconds", "run"] {
+        o.remove(k);
+    }
+    v
+}
+
+fn endpoints(v: &Value) -> &Vec<Value> {
+    v["design_points"][0]["endpoints"].as_array().unwrap()
+}
+
+fn point_priors(values: &[(P, f64)]) -> String {
+    values
+        .iter()
+        .map(|(p, x)| {
+            format!(
+                "[uncertainty.parameters.{}]\ndistribution = \"point\"\nvalue = {x:e}\n",
+                p.info().name
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn zero_width_uncertainty_gives_assurance_equal_to_power() {
+    let central = [
+        (P::RvRepairEmax, P::RvRepairEmax.info().default),
+        (P::RvRepairHalfLife, P::RvRepairHalfLife.info().default),
+    ];
+    let s = scenario("zero", &point_priors(&central));
+    let one = run(&s, &s.with_file_name("one"), &["--threads", "1"]);
+    let two = run(&s, &s.with_file_name("two"), &["--threads", "2"]);
+    assert_eq!(one["design_points"], two["design_points"]);
+    let mut checked = 0;
+    for e in endpoints(&one) {
+        assert_eq!(e["assurance"], e["power"], "{}", e["name"]);
+        assert_eq!(e["assurance_mcse"], e["power_mcse"]);
+        assert_eq!(e["assurance_ci_low"], e["power_ci_low"]);
+        assert_eq!(e["assurance_favourable"], e["power_favourable"]);
+        assert_eq!(e["world_effect_mean"], e["effect_mean"]);
+        assert_eq!(e["worlds"], e["replicates"]);
+        checked += 1;
+    }
+    assert!(checked >= 3);
+    // shards and merge give the same summary
+    let (a, b, m) = (
+        s.with_file_name("s0"),
+        s.with_file_name("s1"),
+        s.with_file_name("m"),
+    );
+    run(&s, &a, &["--shard", "0/2"]);
+    run(&s, &b, &["--shard", "1/2"]);
+    let o = hfsim()
+        .args(["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
+        .arg(&m)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&m)["design_points"], one["design_points"]);
+}
+
+#[test]
+fn a_point_prior_gives_the_power_of_that_value() {
+    // the RV repair rate and its persistence set far from the central values
+    let values = [(P::RvRepairEmax, 0.004), (P::RvRepairHalfLife, 90.0)];
+    let s = scenario("point", &point_priors(&values));
+    let world = run(&s, &s.with_file_name("world"), &[]);
+    let model: String = values
+        .iter()
+        .map(|(p, x)| format!("{} = {x:e}\n", p.info().name))
+        .collect();
+    let text = std::fs::read_to_string(SMALL).unwrap();
+    assert!(
+        !text.contains("\n[model]"),
+        "the fixture has no [model] table"
+    );
+    let fixed = scenario("fixed", &format!("[model]\n{model}"));
+    let at = run(&fixed, &fixed.with_file_name("fixed"), &[]);
+    let mut differs = false;
+    for (w, f) in endpoints(&world).iter().zip(endpoints(&at)) {
+        assert_eq!(w["assurance"], f["power"], "{}", w["name"]);
+        assert_eq!(w["world_effect_mean"], f["effect_mean"], "{}", w["name"]);
+        differs |= w["assurance"] != w["power"];
+    }
+    assert!(differs, "the world changes some endpoint's rejection rate");
+}
+
+#[test]
+fn normal_toy_assurance_matches_the_closed_form() {
+    let (mu0, tau, sigma, n, alpha) = (0.3, 0.15, 1.0, 200usize, 0.025);
+    let prior = Prior::plain(Distribution::Normal { mean: mu0, sd: tau }).unwrap();
+    let u = Uncertainty::new(
+        vec![UncertainParameter {
+            parameter: P::RvRepairEmax,
+            prior,
+        }],
+        &[],
+    )
+    .unwrap();
+    let replicates = 20_000u64;
+    let mut rejections = 0;
+    for r in 0..replicates {
+        let effect = prior.at_normal(u.world_normals(31, r)[0]);
+        let arm = |a: u64, shift: f64| -> Vec<f64> {
+            let mut rng = StreamKey {
+                seed: 31,
+                design: DesignSlot::Shared,
+                replicate: r,
+                patient: a,
+                purpose: Purpose::Measurement,
+            }
+            .rng();
+            (0..n)
+                .map(|_| shift + sigma * rng.sample::<f64, _>(StandardNormal))
+                .collect()
+        };
+        let (control, treated) = (arm(0, 0.0), arm(1, effect));
+        let t = ttest::welch(&treated, &control, Alternative::Greater).unwrap();
+        if t.p_value < alpha {
+            rejections += 1;
+        }
+    }
+    let est = PowerEstimate::from_counts(rejections, replicates);
+    let se = sigma * (2.0 / n as f64).sqrt();
+    let z = 1.959963984540054; // qnorm(0.975)
+    let closed = normal_cdf((mu0 - z * se) / (se * se + tau * tau).sqrt());
+    println!(
+        "toy assurance {:.4} (MCSE {:.4}), closed form {closed:.4}",
+        est.power, est.power_mcse
+    );
+    assert!(
+        (est.power - closed).abs() <= 3.0 * est.power_mcse,
+        "simulated {} (MCSE {}), closed form {closed}",
+        est.power,
+        est.power_mcse
+    );
+    // and not the power at mu0 (the test can tell the two apart)
+    let power_at_mu0 = normal_cdf((mu0 - z * se) / se);
+    assert!((est.power - power_at_mu0).abs() > 5.0 * est.power_mcse);
+}
+
+fn normal_cdf(x: f64) -> f64 {
+    // Phi via the complementary error function (Abramowitz-Stegun 7.1.26
+    // is too coarse; this is W. J. Cody's rational approximation through
+    // erfc as in the standard library of many languages)
+    0.5 * erfc(-x / std::f64::consts::SQRT_2)
+}
+
+fn erfc(x: f64) -> f64 {
+    // Numerical Recipes erfcc (fractional error below 1.2e-7), enough for a
+    // reference whose own Monte Carlo error is 3.5e-3
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.26551223
+            + t * (1.00002368
+                + t * (0.37409196
+                    + t * (0.09678418
+                        + t * (-0.18628806
+                            + t * (0.27886807
+                                + t * (-1.13520398
+                                    + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+            .exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
+#[test]
+fn bad_uncertainty_tables_are_explained() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[uncertainty.parameters.rv_repair_emax]\ndistribution = \"normal\"\nmean = 0.1\nsd = 0.01\n",
+            "uncertainty.parameters.rv_repair_emax: unknown model parameter; did you mean `rv_repair_emax_per_day`?",
+        ),
+        (
+            "[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"gamma\"\nmean = 0.1\n",
+            "uncertainty.parameters.rv_repair_emax_per_day.distribution: unknown distribution `gamma`; allowed: normal, log_normal, logit_normal, uniform, point",
+        ),
+        (
+            "[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"log_normal\"\nmedian = 0.1\n",
+            "uncertainty.parameters.rv_repair_emax_per_day.sd_log: a log_normal prior needs median and sd_log",
+        ),
+        (
+            "[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"uniform\"\nlow = 0.0\nhigh = 0.5\nsd = 1\n",
+            "uncertainty.parameters.rv_repair_emax_per_day.sd: not a parameter of a uniform prior",
+        ),
+        (
+            "[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"normal\"\nmean = 0.1\nsd = 0.1\nupper = 5\n",
+            "uncertainty.parameters.rv_repair_emax_per_day.upper: must be within the parameter's range [0, 1]",
+        ),
+        (
+            "[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"normal\"\nmean = 0.1\nsd = -1\n",
+            "uncertainty.parameters.rv_repair_emax_per_day: the sd must be positive and finite (got -1)",
+        ),
+        (
+            "[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"normal\"\nmean = 0.1\nsd = 0.1\n[[uncertainty.correlations]]\nbetween = [\"rv_repair_emax_per_day\", \"lv_repair_emax_per_day\"]\nrho = 0.5\n",
+            "uncertainty.correlations[0].between: needs two different parameters of [uncertainty.parameters]",
+        ),
+        (
+            "[uncertainty]\n",
+            "uncertainty.parameters: required key `parameters`",
+        ),
+    ];
+    for (i, (extra, expect)) in cases.iter().enumerate() {
+        let s = scenario(&format!("bad{i}"), extra);
+        let o = hfsim().args(["validate"]).arg(&s).output().unwrap();
+        let text =
+            String::from_utf8_lossy(&o.stderr).to_string() + &String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(2), "case {i}: {text}");
+        assert!(
+            text.contains(expect),
+            "case {i}: expected {expect:?} in\n{text}"
+        );
+        // file:line:column: key
+        let tag = "scenario.toml:";
+        assert!(
+            text.match_indices(tag)
+                .any(|(at, _)| text[at + tag.len()..].starts_with(|c: char| c.is_ascii_digit())),
+            "case {i}: a line number in\n{text}"
+        );
+    }
+}
