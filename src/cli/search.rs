@@ -97,6 +97,24 @@ fn get_value<'a>(doc: &'a toml_edit::DocumentMut, path: &str) -> Option<&'a Valu
     }
 }
 
+/// The endpoint named by `--endpoint` (the only one if not given).
+pub fn endpoint_index(names: &[&str], wanted: Option<&str>) -> Result<usize, CliError> {
+    match wanted {
+        Some(n) => names.iter().position(|x| *x == n).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--endpoint {n}: no such endpoint; endpoints: {}",
+                names.join(", ")
+            ))
+        }),
+        None if names.len() == 1 => Ok(0),
+        None => Err(CliError::Usage(format!(
+            "--endpoint is needed (the scenario has {} endpoints: {})",
+            names.len(),
+            names.join(", ")
+        ))),
+    }
+}
+
 struct Point {
     acc: DesignAcc,
     seconds: f64,
@@ -124,22 +142,7 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     }
     // the endpoint
     let names: Vec<&str> = s.endpoints.iter().map(|e| e.name.as_str()).collect();
-    let ep = match &a.endpoint {
-        Some(n) => names.iter().position(|x| x == n).ok_or_else(|| {
-            CliError::Usage(format!(
-                "--endpoint {n}: no such endpoint; endpoints: {}",
-                names.join(", ")
-            ))
-        })?,
-        None if names.len() == 1 => 0,
-        None => {
-            return Err(CliError::Usage(format!(
-                "--endpoint is needed (the scenario has {} endpoints: {})",
-                names.len(),
-                names.join(", ")
-            )));
-        }
-    };
+    let ep = endpoint_index(&names, a.endpoint.as_deref())?;
     // the key and its grid
     let current = get_value(&loaded.source.doc, &a.over);
     let (integer, value) = match current {

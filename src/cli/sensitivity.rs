@@ -10,6 +10,7 @@ use super::console::{errln, outln};
 use super::execute::{method_of, worker_pool};
 use super::output::{csv_bytes, ensure_dir, write_atomic, write_json};
 use super::run::load_points;
+use super::search::endpoint_index;
 use super::{CliError, CliResult};
 use crate::analysis::direction::EndpointRole;
 use crate::rng::{DesignSlot, Purpose, StreamKey, TRIAL_LEVEL};
@@ -123,22 +124,7 @@ pub fn sensitivity(a: SensitivityArgs) -> CliResult {
         )));
     };
     let names: Vec<&str> = s.endpoints.iter().map(|e| e.name.as_str()).collect();
-    let ep = match &a.endpoint {
-        Some(n) => names.iter().position(|x| x == n).ok_or_else(|| {
-            CliError::Usage(format!(
-                "--endpoint {n}: no such endpoint; endpoints: {}",
-                names.join(", ")
-            ))
-        })?,
-        None if names.len() == 1 => 0,
-        None => {
-            return Err(CliError::Usage(format!(
-                "--endpoint is needed (the scenario has {} endpoints: {})",
-                names.len(),
-                names.join(", ")
-            )));
-        }
-    };
+    let ep = endpoint_index(&names, a.endpoint.as_deref())?;
     let k = unc.parameters.len();
     let seed = s.run.seed;
     let stream = |replicate: u64| {
