@@ -108,24 +108,59 @@ pub struct WorldOutcome {
     pub rejection: Option<Rejection>,
     /// The estimate on the endpoint's summary scale, if analysable.
     pub summary_effect: Option<f64>,
+    /// The true effect in this world (summary scale): the endpoint's own
+    /// estimator on the same trial without measurement error
+    /// ([`true_effects`]); `None` for endpoints that are not measured
+    /// quantities, or when the noise-free data cannot be analysed.
+    pub true_effect: Option<f64>,
 }
 
 impl WorldRecord {
-    /// From the record of the world run.
-    pub fn of(r: &ReplicateRecord) -> WorldRecord {
+    /// From the record of the world run and the endpoints' true effects
+    /// (one per endpoint, or empty for none).
+    pub fn of(r: &ReplicateRecord, true_effects: &[Option<f64>]) -> WorldRecord {
         WorldRecord {
             endpoints: r
                 .endpoints
                 .iter()
-                .map(|o| WorldOutcome {
+                .enumerate()
+                .map(|(i, o)| WorldOutcome {
                     reject: o.reject,
                     rejection: o.rejection,
                     summary_effect: o.outcome.is_ok().then_some(o.summary_effect).flatten(),
+                    true_effect: true_effects.get(i).copied().flatten(),
                 })
                 .collect(),
             patients_failed: r.failures.len() as u64,
         }
     }
+}
+
+/// The true treatment effect of each endpoint in one simulated trial, on the
+/// endpoint's summary scale: the endpoint's own estimator (difference in
+/// means, Hodges-Lehmann shift, ANCOVA or MMRM treatment coefficient) on
+/// `noise_free`, the same trial with every measured value replaced by its
+/// true value (`PatientRecord::measure_without_error`): same patients, arms,
+/// visits, missing scans and dropout, no measurement error. Defined for
+/// endpoints of a measured quantity (`Measure::Continuous`); event, yes/no
+/// and hierarchical endpoints have no measurement error to remove and get
+/// `None`, as does a noise-free data set the estimator cannot analyse.
+pub fn true_effects(s: &Scenario, noise_free: &TrialData) -> Vec<Option<f64>> {
+    s.endpoints
+        .iter()
+        .map(|ep| {
+            if !matches!(
+                ep.measure,
+                crate::scenario::spec::Measure::Continuous { .. }
+            ) {
+                return None;
+            }
+            let d = extract(ep, s, noise_free);
+            run_test(ep, &d)
+                .ok()
+                .and_then(|r| ep.options.effect_scale.summarised(r.estimate))
+        })
+        .collect()
 }
 
 /// Run the scenario's test on one endpoint's data. With a margin `m` the

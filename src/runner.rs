@@ -136,19 +136,29 @@ pub fn run_replicate(
 }
 
 /// Under `[uncertainty]`: the same replicate (same patient streams) in its
-/// world, the typical values drawn from the priors.
+/// world, the typical values drawn from the priors, and each endpoint's true
+/// effect in that world (the same trial without measurement error,
+/// [`crate::evaluation::true_effects`]; no extra simulation).
 fn run_world(ctx: &TrialContext, replicate: u64, ws: &mut Workspace) -> Option<WorldRecord> {
     let u = ctx.scenario.uncertainty.as_ref()?;
     let mut world = ctx.clone();
     world.scenario.model = u.world(&ctx.scenario.model, ctx.scenario.run.seed, replicate);
     world.scenario.uncertainty = None;
-    let (rec, _) = evaluate_replicate(
-        &world,
-        replicate,
-        simulate_trial(&world, replicate, ws),
-        false,
-    );
-    Some(WorldRecord::of(&rec))
+    world.keep_true_values = true;
+    match simulate_trial(&world, replicate, ws) {
+        Ok(mut data) => {
+            let (rec, _) = evaluate_data(&world, replicate, &data, false);
+            data.patients
+                .iter_mut()
+                .for_each(|p| p.measure_without_error());
+            let truth = crate::evaluation::true_effects(&world.scenario, &data);
+            Some(WorldRecord::of(&rec, &truth))
+        }
+        Err(e) => Some(WorldRecord::of(
+            &failed_replicate(replicate, e.to_string()).0,
+            &[],
+        )),
+    }
 }
 
 /// Simulate and evaluate one replicate with a cache shared by the design

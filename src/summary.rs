@@ -120,6 +120,18 @@ pub struct AssuranceAcc {
     pub estimate_sq: ExactSum,
     pub estimate_n: u64,
     pub patients_failed: u64,
+    /// True effects (summary scale) of the worlds where one is defined.
+    #[serde(default)]
+    pub true_effect_sum: ExactSum,
+    #[serde(default)]
+    pub true_effect_sq: ExactSum,
+    #[serde(default)]
+    pub true_effect_n: u64,
+    /// Per fine bin of the true effect ([`effect_bin`]): `[worlds,
+    /// rejections]` (the distribution of the true effect and power
+    /// conditional on it, order-independent).
+    #[serde(default)]
+    pub true_effect_bins: BTreeMap<i32, [u64; 2]>,
 }
 
 impl AssuranceAcc {
@@ -140,6 +152,14 @@ impl AssuranceAcc {
             self.estimate_sq.add(e * e);
             self.estimate_n += 1;
         }
+        if let Some(t) = o.true_effect.filter(|e| e.abs() <= LIMIT.sqrt()) {
+            self.true_effect_sum.add(t);
+            self.true_effect_sq.add(t * t);
+            self.true_effect_n += 1;
+            let b = self.true_effect_bins.entry(effect_bin(t)).or_default();
+            b[0] += 1;
+            b[1] += u64::from(o.reject);
+        }
     }
 
     fn merge(&mut self, o: &AssuranceAcc) {
@@ -151,7 +171,131 @@ impl AssuranceAcc {
         self.estimate_sq.merge(o.estimate_sq);
         self.estimate_n += o.estimate_n;
         self.patients_failed += o.patients_failed;
+        self.true_effect_sum.merge(o.true_effect_sum);
+        self.true_effect_sq.merge(o.true_effect_sq);
+        self.true_effect_n += o.true_effect_n;
+        for (k, v) in &o.true_effect_bins {
+            let b = self.true_effect_bins.entry(*k).or_default();
+            b[0] += v[0];
+            b[1] += v[1];
+        }
     }
+}
+
+/// The true effect across worlds (`[uncertainty]`, endpoints of a measured
+/// quantity): the endpoint's estimator on each world's trial without
+/// measurement error. Shown on the estimate's scale (ratios exponentiated;
+/// `sd` stays on the summary scale, as `effect_sd`). Quantiles are read
+/// from the fine bins ([`effect_bin`], 2.5% of the value wide).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrueEffectSummary {
+    /// Worlds with a true effect.
+    pub worlds: u64,
+    pub mean: f64,
+    pub sd: Option<f64>,
+    pub q05: f64,
+    pub q25: f64,
+    pub q50: f64,
+    pub q75: f64,
+    pub q95: f64,
+}
+
+/// Power conditional on the true effect: the worlds whose true effect lies
+/// in `[low, high)` (`low` absent: everything below `high`; `high` absent:
+/// everything from `low`), and the share of them whose trial rejected.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrueEffectBin {
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub worlds: u64,
+    pub rejections: u64,
+    pub rejection_rate: f64,
+    pub rejection_mcse: f64,
+}
+
+/// A quantile of counts kept in fine bins (linear within a bin).
+fn fine_bin_quantile(bins: &BTreeMap<i32, u64>, q: f64) -> Option<f64> {
+    let n: u64 = bins.values().sum();
+    if n == 0 {
+        return None;
+    }
+    let goal = q * n as f64;
+    let mut cum = 0u64;
+    for (&i, &c) in bins {
+        if (cum + c) as f64 >= goal && c > 0 {
+            let (lo, hi) = effect_bin_edges(i);
+            let f = ((goal - cum as f64) / c as f64).clamp(0.0, 1.0);
+            return Some(lo + f * (hi - lo));
+        }
+        cum += c;
+    }
+    bins.keys().next_back().map(|&i| effect_bin_edges(i).1)
+}
+
+/// The true-effect summary and the power by bins of the true effect: about
+/// five equal bins with round edges between the 5% and 95% quantiles, and
+/// open bins for the tails beyond (each fine bin goes where its middle
+/// falls). `None` without any true effect.
+pub fn true_effect_summary(
+    a: &AssuranceAcc,
+    scale: EffectScale,
+) -> Option<(TrueEffectSummary, Vec<TrueEffectBin>)> {
+    let counts: BTreeMap<i32, u64> = a.true_effect_bins.iter().map(|(&k, v)| (k, v[0])).collect();
+    let (mean, sd) = mean_sd(&a.true_effect_sum, &a.true_effect_sq, a.true_effect_n);
+    let mean = mean?;
+    let q = |p: f64| fine_bin_quantile(&counts, p).expect("worlds with a true effect");
+    let (q05, q95) = (q(0.05), q(0.95));
+    let step = nice_step(((q95 - q05) / 5.0).max(1e-9 * (1.0 + q05.abs().max(q95.abs()))));
+    let first = round_to_step((q05 / step).floor() * step, step);
+    let last = round_to_step((q95 / step).ceil() * step, step);
+    let k = ((last - first) / step).round().max(1.0) as usize;
+    let edges: Vec<f64> = (0..=k)
+        .map(|j| round_to_step(first + j as f64 * step, step))
+        .collect();
+    // bin 0: below edges[0]; bin j (1..=k): [edges[j-1], edges[j]); bin k+1: from edges[k]
+    let mut tally = vec![[0u64; 2]; k + 2];
+    for (&i, v) in &a.true_effect_bins {
+        let (lo, hi) = effect_bin_edges(i);
+        let mid = 0.5 * (lo + hi);
+        let j = if mid < edges[0] {
+            0
+        } else if mid >= edges[k] {
+            k + 1
+        } else {
+            (((mid - edges[0]) / step).floor() as usize).min(k - 1) + 1
+        };
+        tally[j][0] += v[0];
+        tally[j][1] += v[1];
+    }
+    let bins = tally
+        .iter()
+        .enumerate()
+        .filter(|(j, t)| t[0] > 0 || (1..=k).contains(j))
+        .map(|(j, t)| {
+            let p = PowerEstimate::from_counts(t[1], t[0]);
+            TrueEffectBin {
+                low: (j > 0).then(|| scale.display(edges[j - 1])),
+                high: (j <= k).then(|| scale.display(edges[j])),
+                worlds: t[0],
+                rejections: t[1],
+                rejection_rate: p.power,
+                rejection_mcse: p.power_mcse,
+            }
+        })
+        .collect();
+    Some((
+        TrueEffectSummary {
+            worlds: a.true_effect_n,
+            mean: scale.display(mean),
+            sd,
+            q05: scale.display(q05),
+            q25: scale.display(q(0.25)),
+            q50: scale.display(q(0.5)),
+            q75: scale.display(q(0.75)),
+            q95: scale.display(q95),
+        },
+        bins,
+    ))
 }
 
 /// Assurance of one endpoint in `summary.json` (with `[uncertainty]`).
@@ -174,6 +318,13 @@ pub struct AssuranceSummary {
     pub world_effect_sd: Option<f64>,
     /// Patients of the world runs that could not be simulated.
     pub world_patients_failed: u64,
+    /// The true (noise-free) effect across worlds, for endpoints of a
+    /// measured quantity ([`TrueEffectSummary`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub true_effect: Option<TrueEffectSummary>,
+    /// Power conditional on bins of the true effect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_by_true_effect: Option<Vec<TrueEffectBin>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -700,6 +851,7 @@ pub fn summarize(
             let p = PowerEstimate::from_counts(w.rejections, w.replicates);
             let (m, sd) = mean_sd(&w.estimate_sum, &w.estimate_sq, w.estimate_n);
             let n = w.replicates.max(1) as f64;
+            let truth = true_effect_summary(w, ep.options.effect_scale);
             AssuranceSummary {
                 assurance: p.power,
                 assurance_mcse: p.power_mcse,
@@ -711,6 +863,8 @@ pub fn summarize(
                 world_effect_mean: m.map(|m| ep.options.effect_scale.display(m)),
                 world_effect_sd: sd,
                 world_patients_failed: w.patients_failed,
+                true_effect: truth.as_ref().map(|t| t.0.clone()),
+                power_by_true_effect: truth.map(|t| t.1),
             }
         });
         let (effect_mean, effect_sd) = mean_sd(&a.estimate_sum, &a.estimate_sq, a.estimate_n);
@@ -939,6 +1093,85 @@ mod tests {
         assert_eq!(nice_step(0.3), 0.5);
         assert_eq!(nice_step(7.0), 10.0);
         assert_eq!(nice_step(2.0), 2.0);
+    }
+
+    #[test]
+    fn true_effect_summary_recovers_quantiles_and_conditional_power() {
+        // 1000 worlds with true effects 0.5, 1.5, ..., 999.5 (uniform on
+        // [0, 1000]); a world's trial rejects when its true effect > 600
+        let mut a = AssuranceAcc::default();
+        let mut b = AssuranceAcc::default();
+        for i in 0..1000 {
+            let t = i as f64 + 0.5;
+            let o = crate::evaluation::WorldOutcome {
+                reject: t > 600.0,
+                rejection: None,
+                summary_effect: Some(t),
+                true_effect: Some(t),
+            };
+            // two halves merged give the same as one accumulator
+            a.add(Some(&o), 0);
+            if i % 2 == 0 {
+                b.add(Some(&o), 0);
+            }
+        }
+        let mut c = AssuranceAcc::default();
+        for i in (1..1000).step_by(2) {
+            let t = i as f64 + 0.5;
+            c.add(
+                Some(&crate::evaluation::WorldOutcome {
+                    reject: t > 600.0,
+                    rejection: None,
+                    summary_effect: Some(t),
+                    true_effect: Some(t),
+                }),
+                0,
+            );
+        }
+        b.merge(&c);
+        assert_eq!(a, b);
+        let (t, bins) = true_effect_summary(&a, EffectScale::Difference).unwrap();
+        assert_eq!(t.worlds, 1000);
+        assert!((t.mean - 500.0).abs() < 1e-9);
+        assert!((t.sd.unwrap() - 288.8194).abs() < 1e-3, "{:?}", t.sd);
+        for (q, x) in [
+            (0.05, t.q05),
+            (0.25, t.q25),
+            (0.5, t.q50),
+            (0.75, t.q75),
+            (0.95, t.q95),
+        ] {
+            // within the 2.5% resolution of the fine bins
+            assert!((x - 1000.0 * q).abs() <= 0.026 * 1000.0 * q, "{q}: {x}");
+        }
+        // edges 0, 200, ..., 1000 (5 bins of 200 from q05 ~ 50 to q95 ~ 950)
+        // (and the open tail from 1000 for the fine bin straddling it)
+        let lows: Vec<Option<f64>> = bins.iter().map(|b| b.low).collect();
+        assert_eq!(
+            lows,
+            vec![
+                Some(0.0),
+                Some(200.0),
+                Some(400.0),
+                Some(600.0),
+                Some(800.0),
+                Some(1000.0)
+            ]
+        );
+        assert_eq!(bins[4].high, Some(1000.0));
+        assert_eq!(bins[5].high, None);
+        assert!(bins[5].worlds < 30, "{:?}", bins[5]);
+        assert_eq!(bins.iter().map(|b| b.worlds).sum::<u64>(), 1000);
+        assert_eq!(bins[0].rejection_rate, 0.0);
+        assert_eq!(bins[4].rejection_rate, 1.0);
+        // the bin [400, 600) holds only non-rejecting worlds, up to the
+        // fine bins straddling 600
+        assert!(bins[2].rejection_rate < 0.02, "{:?}", bins[2]);
+        let p = bins[3].rejection_rate;
+        assert!(
+            (bins[3].rejection_mcse - (p * (1.0 - p) / bins[3].worlds as f64).sqrt()).abs() < 1e-15
+        );
+        assert!(true_effect_summary(&AssuranceAcc::default(), EffectScale::Difference).is_none());
     }
 
     #[test]

@@ -10,6 +10,11 @@
 //!   arm) the worlds' rejection rate matches the closed form
 //!   Phi((mu0 - z_(1-alpha) SE) / sqrt(SE^2 + tau^2)), SE = sigma sqrt(2/n),
 //!   within 3 Monte Carlo SEs;
+//! * the true effect per world (the endpoint's estimator on the world's
+//!   trial without measurement error): equal to the estimate, world by
+//!   world, when the endpoint's measurement error is set to zero; less
+//!   spread than the estimate otherwise; its distribution and the power by
+//!   bins of it exact through threads, shards, merge and resume;
 //! * bad `[uncertainty]` tables get a message with the key and what is allowed.
 
 use hfsim::analysis::{Alternative, ttest};
@@ -205,6 +210,175 @@ fn normal_toy_assurance_matches_the_closed_form() {
     // and not the power at mu0 (the test can tell the two apart)
     let power_at_mu0 = normal_cdf((mu0 - z * se) / se);
     assert!((est.power - power_at_mu0).abs() > 5.0 * est.power_mcse);
+}
+
+/// A genuine prior on the RV repair rate (log-normal, sd_log 0.5).
+const RV_PRIOR: &str = "[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"log_normal\"\nmedian = 0.01\nsd_log = 0.5\n";
+
+const MEASURED: [&str; 9] = [
+    "delta_lvef_mri_d360",
+    "delta_lvef_echo_d360",
+    "delta_rvesv_mri_d180",
+    "delta_rvedv_mri_d180",
+    "delta_rvesv_mri_d360",
+    "delta_tapse_d180",
+    "delta_tapse_d360",
+    "delta_6mwd_d360",
+    "delta_ntprobnp_d360",
+];
+
+fn by_name<'a>(v: &'a Value, name: &str) -> &'a Value {
+    endpoints(v)
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no endpoint {name}"))
+}
+
+#[test]
+fn without_measurement_error_the_true_effect_is_the_estimate() {
+    // MRI RVESV measured without error: each world's true effect is its
+    // estimate, so their means agree exactly and every world is binned
+    let s = scenario("exact", &format!("[model]\nmri_rvesv_cv = 0\n{RV_PRIOR}"));
+    let v = run(&s, &s.with_file_name("out"), &[]);
+    for name in ["delta_rvesv_mri_d180", "delta_rvesv_mri_d360"] {
+        let e = by_name(&v, name);
+        let t = &e["true_effect"];
+        assert_eq!(t["mean"], e["world_effect_mean"], "{name}");
+        assert_eq!(t["sd"], e["world_effect_sd"], "{name}");
+        // worlds whose trial could be analysed (the others never reject)
+        assert!(t["worlds"].as_u64().unwrap() > 30, "{name}: {t}");
+        let bins = e["power_by_true_effect"].as_array().unwrap();
+        let worlds: u64 = bins.iter().map(|b| b["worlds"].as_u64().unwrap()).sum();
+        let rejections: u64 = bins.iter().map(|b| b["rejections"].as_u64().unwrap()).sum();
+        assert_eq!(worlds, t["worlds"].as_u64().unwrap());
+        let rate = rejections as f64 / e["worlds"].as_u64().unwrap() as f64;
+        assert!(
+            (rate - e["assurance"].as_f64().unwrap()).abs() < 1e-12,
+            "{name}: the bins hold every world's decision ({rate})"
+        );
+        // quantiles in order, bins contiguous
+        let q: Vec<f64> = ["q05", "q25", "q50", "q75", "q95"]
+            .iter()
+            .map(|k| t[*k].as_f64().unwrap())
+            .collect();
+        assert!(q.windows(2).all(|w| w[0] <= w[1]), "{name}: {q:?}");
+        for w in bins.windows(2) {
+            assert_eq!(w[0]["high"], w[1]["low"], "{name}");
+        }
+        for b in bins {
+            let (n, r) = (
+                b["worlds"].as_u64().unwrap(),
+                b["rejections"].as_u64().unwrap(),
+            );
+            if n > 0 {
+                let p = r as f64 / n as f64;
+                assert_eq!(b["rejection_rate"].as_f64().unwrap(), p);
+                let mcse = (p * (1.0 - p) / n as f64).sqrt();
+                assert!((b["rejection_mcse"].as_f64().unwrap() - mcse).abs() < 1e-15);
+            }
+        }
+    }
+    // with measurement error the truth is less spread than the estimate
+    let mut tighter = 0;
+    for name in MEASURED {
+        let e = by_name(&v, name);
+        let (t, w) = (
+            e["true_effect"]["sd"].as_f64().unwrap(),
+            e["world_effect_sd"].as_f64().unwrap(),
+        );
+        println!("{name}: true effect sd {t:.4}, estimate sd {w:.4}");
+        if !name.starts_with("delta_rvesv") {
+            assert_ne!(e["true_effect"]["mean"], e["world_effect_mean"], "{name}");
+            tighter += u32::from(t < w);
+        }
+    }
+    assert_eq!(tighter, 7, "every endpoint with measurement error");
+    // endpoints that are not measured quantities have no true effect
+    for name in ["death_or_hfh", "any_sae", "ddimer_above_uln"] {
+        let e = by_name(&v, name);
+        assert!(e.get("true_effect").is_none(), "{name}");
+        assert!(e.get("power_by_true_effect").is_none(), "{name}");
+        assert!(e.get("assurance").is_some(), "{name}");
+    }
+}
+
+#[test]
+fn true_effects_are_exact_through_threads_shards_and_resume() {
+    let s = scenario("exact-runs", RV_PRIOR);
+    let one = run(&s, &s.with_file_name("one"), &["--threads", "1"]);
+    let two = run(
+        &s,
+        &s.with_file_name("two"),
+        &["--threads", "2", "--chunk", "7"],
+    );
+    assert_eq!(one["design_points"], two["design_points"]);
+    let e = by_name(&one, "delta_rvesv_mri_d180");
+    assert!(
+        e["power_by_true_effect"].as_array().unwrap().len() >= 3,
+        "{e}"
+    );
+    // shards and merge
+    let (a, b, m) = (
+        s.with_file_name("s0"),
+        s.with_file_name("s1"),
+        s.with_file_name("m"),
+    );
+    run(&s, &a, &["--shard", "0/2"]);
+    run(&s, &b, &["--shard", "1/2"]);
+    let o = hfsim()
+        .args(["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
+        .arg(&m)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&m)["design_points"], one["design_points"]);
+    // interrupted, then resumed
+    let cut = s.with_file_name("cut");
+    let o = hfsim()
+        .args([
+            "run",
+            s.to_str().unwrap(),
+            "--no-progress",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(&cut)
+        .args([
+            "--replicates",
+            "60",
+            "--chunk",
+            "8",
+            "--stop-after-chunks",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let resumed = run(&s, &cut, &["--chunk", "8", "--resume"]);
+    assert_eq!(resumed["design_points"], one["design_points"]);
+    // the console says it
+    let o = hfsim()
+        .args([
+            "run",
+            s.to_str().unwrap(),
+            "--no-progress",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(s.with_file_name("console"))
+        .args(["--replicates", "20"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("true effect (no measurement error) median"),
+        "{text}"
+    );
 }
 
 fn normal_cdf(x: f64) -> f64 {

@@ -219,6 +219,7 @@ fn synthetic(s: &hfsim::scenario::Scenario, replicate: u64, delta: f64) -> Trial
             events: Default::default(),
             visit_days: s.trial.visits.iter().map(|v| v.day).collect(),
             measured,
+            true_measured: Vec::new(),
             peak_antibody: 0.0,
             ana_positive: false,
             covariates: Vec::new(),

@@ -153,6 +153,21 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliRe
                         .map(|x| format!("{x:.3}"))
                         .unwrap_or_else(|| "-".into()),
                 );
+                if let (Some(t), Some(bins)) = (&a.true_effect, &a.power_by_true_effect) {
+                    let rate = |b: Option<&crate::summary::TrueEffectBin>| {
+                        b.map(|b| format!("{:.2} ({} worlds)", b.rejection_rate, b.worlds))
+                            .unwrap_or_else(|| "-".into())
+                    };
+                    outln!(
+                        "  {:<24} true effect (no measurement error) median {:.3}, 90% of worlds in [{:.3}, {:.3}]; rejection rate {} in the lowest bin, {} in the highest",
+                        "",
+                        t.q50,
+                        t.q05,
+                        t.q95,
+                        rate(bins.iter().find(|b| b.worlds > 0)),
+                        rate(bins.iter().rev().find(|b| b.worlds > 0)),
+                    );
+                }
             }
         }
     }

@@ -20,6 +20,9 @@ pub fn cut_patient(p: &PatientRecord, follow: f64) -> PatientRecord {
     for (v, &day) in p.visit_days.iter().enumerate() {
         if day > follow {
             q.measured[v * N_SLOTS..(v + 1) * N_SLOTS].fill(f64::NAN);
+            if let Some(t) = q.true_measured.get_mut(v * N_SLOTS..(v + 1) * N_SLOTS) {
+                t.fill(f64::NAN);
+            }
         }
     }
     let e = &mut q.events;

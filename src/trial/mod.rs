@@ -63,6 +63,10 @@ pub struct TrialContext {
     /// the arm, per arm: equal fingerprints in two design points mean the
     /// same patient record (see [`PatientCache`]).
     pub arm_fingerprints: [u64; 2],
+    /// Keep each measured value's true (noise-free) value beside it
+    /// ([`PatientRecord::true_measured`]): set for the world runs of
+    /// `[uncertainty]`, whose true effects are computed from them.
+    pub keep_true_values: bool,
 }
 
 /// Patient records shared between the design points of one replicate: a
@@ -93,6 +97,7 @@ impl TrialContext {
             method,
             regimens,
             arm_fingerprints,
+            keep_true_values: false,
         }
     }
 
@@ -139,6 +144,10 @@ pub struct PatientRecord {
     pub visit_days: Vec<f64>,
     /// Measured values, `[visit * N_SLOTS + slot]`, NaN when not measured.
     pub measured: Vec<f64>,
+    /// The true values behind `measured` (same layout and missing pattern,
+    /// without measurement error or the walk test's learning effect); empty
+    /// unless the context keeps them (`TrialContext::keep_true_values`).
+    pub true_measured: Vec<f64>,
     /// Peak anti-donor antibody over attended lab visits (true value).
     pub peak_antibody: f64,
     pub ana_positive: bool,
@@ -148,6 +157,14 @@ pub struct PatientRecord {
 }
 
 impl PatientRecord {
+    /// Put the true values in place of the measured ones (a record kept
+    /// with `TrialContext::keep_true_values`; otherwise nothing changes).
+    pub fn measure_without_error(&mut self) {
+        if self.true_measured.len() == self.measured.len() {
+            std::mem::swap(&mut self.measured, &mut self.true_measured);
+        }
+    }
+
     #[inline]
     pub fn value(&self, visit: usize, slot: usize) -> f64 {
         self.measured[visit * N_SLOTS + slot]
@@ -476,6 +493,11 @@ fn simulate_patient(
         events: EventTimes::default(),
         visit_days: ws.sample_days.clone(),
         measured: vec![f64::NAN; n_visits * N_SLOTS],
+        true_measured: if ctx.keep_true_values {
+            vec![f64::NAN; n_visits * N_SLOTS]
+        } else {
+            Vec::new()
+        },
         peak_antibody: 0.0,
         ana_positive: false,
         covariates: cand.covariates.clone(),
@@ -550,11 +572,15 @@ fn simulate_patient(
                 continue;
             }
             let Some(e) = errors[k] else { continue };
-            let mut value = e.apply(q, true_value(q, &obs), z);
+            let truth = true_value(q, &obs);
+            let mut value = e.apply(q, truth, z);
             if q == crate::model::Quantity::SixMinuteWalk && v > 0 {
                 value += params.get(P::WalkLearningEffect);
             }
             rec.measured[v * N_SLOTS + k] = value;
+            if let Some(t) = rec.true_measured.get_mut(v * N_SLOTS + k) {
+                *t = truth;
+            }
         }
         if attended
             && visit.measures(Modality::Lab)
