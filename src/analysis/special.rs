@@ -279,7 +279,7 @@ fn ln_t_pdf(t: f64, df: f64) -> f64 {
 }
 
 /// Upper quantile of Student t: the t with P(T > t) = q, q in (0, 1).
-pub(crate) fn t_isf(q: f64, df: f64) -> f64 {
+pub fn t_isf(q: f64, df: f64) -> f64 {
     if q.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }

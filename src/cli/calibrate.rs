@@ -297,9 +297,11 @@ fn fit(
         )
     });
     outln!(
-        "distance {:.4} (start {:.4}) after {} evaluations ({}), {:.0} s",
+        "distance {:.4} + prior penalty {:.4} (start {:.4} + {:.4}) after {} evaluations ({}), {:.0} s",
         result.distance,
+        result.penalty,
         result.start_distance,
+        result.start_penalty,
         result.evaluations,
         if result.converged {
             "converged"
@@ -329,15 +331,22 @@ fn fit(
         }
         let mut text = doc.to_string();
         let note = format!(
-            "# model: fitted by `hfsim calibrate fit {} --params {} --replicates {} --max-evaluations {}` (distance {:.4}, {} evaluations)\n",
+            "# model: fitted by `hfsim calibrate fit {} --params {} --replicates {} --max-evaluations {}` (maximum a posteriori from the prior medians: distance {:.4} + prior penalty {:.4}, {} evaluations)\n",
             path.display(),
             names,
             replicates,
             max_evaluations,
             result.distance,
+            result.penalty,
             result.evaluations
         );
-        if !text.contains("# model: fitted by") {
+        if let Some(old) = text
+            .lines()
+            .find(|l| l.starts_with("# model: fitted by"))
+            .map(|l| format!("{l}\n"))
+        {
+            text = text.replacen(&old, &note, 1);
+        } else {
             text = text.replacen("\n[model]", &format!("\n{note}[model]"), 1);
         }
         write_atomic(&w, text.as_bytes())?;

@@ -1,17 +1,25 @@
 //! Biomarkers and function derived from the ventricles.
 //!
 //! ```text
-//! ln NT-proBNP(t) = ln NT-proBNP(0) + e_LV (ln LVESV(t) - ln LVESV(0)) + e_RV (ln RVEDV(t) - ln RVEDV(0))
-//! TAPSE(t) = TAPSE(0) + s_T (RVEF(t) - RVEF(0)) x 100
+//! ln N(t) = ln NT-proBNP(0) + e_LV (ln LVESV(t) - ln LVESV(0)) + e_RV (ln RVEDV(t) - ln RVEDV(0))
+//! NT-proBNP(t) = sqrt(N(t)^2 + floor^2)
+//! TAPSE(t) = T_max logistic(logit(TAPSE(0) / T_max) + s_T (RVEF(t) - RVEF(0)) x 100 / (T_max p0 (1 - p0)))
 //! 6MWD(t) = 6MWD(0) + w_LV (LVEF(t) - LVEF(0)) x 100 + w_RV (RVEF(t) - RVEF(0)) x 100
 //! ```
-//! NT-proBNP follows wall stress (LV end-systolic volume, RV dilation);
-//! TAPSE and walk distance follow ventricular function. The baseline RVEF is
-//! derived from baseline TAPSE: `RVEF(0) = RVEF_17 + (TAPSE(0) - 17) / s_T / 100`.
+//! NT-proBNP follows wall stress (LV end-systolic volume, RV dilation), with
+//! the assay's floor (`N` drives the hazards, the floored value is what is
+//! measured); TAPSE and walk distance follow ventricular function. TAPSE
+//! moves `s_T` mm per RVEF point near its baseline (`p0 = TAPSE(0) / T_max`)
+//! and stays inside `(0, T_max)` for any RVEF. The baseline RVEF is derived
+//! from baseline TAPSE with a patient-level intercept
+//! (`rvef_at_tapse_17mm` varies between patients):
+//! `RVEF(0) = RVEF_17,i + (TAPSE(0) - 17) / s_T / 100`, so TAPSE and RVEF
+//! are correlated, not tied.
 
 use super::params::P;
 use super::patient::PatientParams;
 use super::remodelling::Ventricles;
+use super::state::logistic;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Biomarkers {
@@ -21,7 +29,11 @@ pub struct Biomarkers {
     pub ntprobnp_lvesv: f64,
     pub ntprobnp_rvedv: f64,
     pub tapse0: f64,
-    pub tapse_per_point: f64,
+    pub tapse_max: f64,
+    /// `logit(TAPSE(0) / T_max)` and the logit slope per RVEF point.
+    tapse_logit0: f64,
+    tapse_logit_per_point: f64,
+    pub ntprobnp_floor: f64,
     pub lvef0: f64,
     pub rvef0: f64,
     pub walk0: f64,
@@ -43,6 +55,8 @@ impl Biomarkers {
         tapse0: f64,
         walk0: f64,
     ) -> Biomarkers {
+        let tapse_max = p.get(P::TapseMax);
+        let p0 = (tapse0 / tapse_max).clamp(0.01, 0.99);
         Biomarkers {
             ln_ntprobnp0: ntprobnp0.ln(),
             ln_lvesv0: v0.lvesv_ml.ln(),
@@ -50,7 +64,10 @@ impl Biomarkers {
             ntprobnp_lvesv: p.get(P::NtprobnpLvesvElasticity),
             ntprobnp_rvedv: p.get(P::NtprobnpRvedvElasticity),
             tapse0,
-            tapse_per_point: p.get(P::TapsePerRvefPoint),
+            tapse_max,
+            tapse_logit0: (p0 / (1.0 - p0)).ln(),
+            tapse_logit_per_point: p.get(P::TapsePerRvefPoint) / (tapse_max * p0 * (1.0 - p0)),
+            ntprobnp_floor: p.get(P::NtprobnpFloor),
             lvef0: v0.lvef,
             rvef0: v0.rvef,
             walk0,
@@ -66,9 +83,16 @@ impl Biomarkers {
             + self.ntprobnp_rvedv * (v.rvedv_ml.ln() - self.ln_rvedv0)
     }
 
+    /// The measurable NT-proBNP (ng/L): the model's value with the floor.
+    #[inline]
+    pub fn ntprobnp_ng_per_l(&self, v: &Ventricles) -> f64 {
+        self.ln_ntprobnp(v).exp().hypot(self.ntprobnp_floor)
+    }
+
     #[inline]
     pub fn tapse_mm(&self, v: &Ventricles) -> f64 {
-        (self.tapse0 + self.tapse_per_point * (v.rvef - self.rvef0) * 100.0).max(0.0)
+        let z = self.tapse_logit0 + self.tapse_logit_per_point * (v.rvef - self.rvef0) * 100.0;
+        self.tapse_max * logistic(z)
     }
 
     #[inline]

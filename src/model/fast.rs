@@ -1538,7 +1538,7 @@ fn add(s: &[f64; NS], k: &[f64; NS], h: f64) -> [f64; NS] {
 }
 
 /// Right-hand side of the slow states given the fast states (the set
-/// points come from `remodelling`, where they are written once).
+/// points come from `remodelling`, the one place they are written).
 #[inline]
 fn slow_rhs(
     model: &PatientModel,

@@ -156,6 +156,18 @@ impl Gdmt {
         out
     }
 
+    /// The same GDMT with every class's EF effect multiplied by `s_ef` and
+    /// its EDV effect by `s_edv` (the share the patient's room allows, see
+    /// `remodelling`).
+    pub fn scaled(&self, s_ef: f64, s_edv: f64) -> Gdmt {
+        let mut g = *self;
+        for term in &mut g.terms[..g.n] {
+            term.ef *= s_ef;
+            term.edv *= s_edv;
+        }
+        g
+    }
+
     /// Full effects summed over the classes taken `(logit EF, log EDV)`.
     pub fn full_effect(&self) -> (f64, f64) {
         self.terms[..self.n]

@@ -22,6 +22,7 @@ pub mod observation;
 pub mod paracrine;
 pub mod params;
 pub mod patient;
+pub mod priors;
 pub mod remodelling;
 pub mod simulate;
 pub mod state;

@@ -192,7 +192,7 @@ impl PatientModel {
         let gdmt = Gdmt::new(p, &b.gdmt, b.ischaemic);
         let lvef = (b.lvef_percent / 100.0).clamp(0.01, 0.99);
         let rvef = rvef_from_tapse(p, b.tapse_mm);
-        let remodelling = Remodelling::new(p, &gdmt, lvef, b.lvedv_ml, rvef, b.rvedv_ml);
+        let (remodelling, gdmt) = Remodelling::new(p, &gdmt, lvef, b.lvedv_ml, rvef, b.rvedv_ml);
         let mut initial = [0.0; N_STATES];
         initial[LV_LOG_EDV] = remodelling.initial[0];
         initial[LV_LOGIT_EF] = remodelling.initial[1];
@@ -282,7 +282,7 @@ impl PatientModel {
             rvedv_ml: v.rvedv_ml,
             rvesv_ml: v.rvesv_ml,
             tapse_mm: self.biomarkers.tapse_mm(&v),
-            ntprobnp_ng_per_l: self.biomarkers.ln_ntprobnp(&v).exp(),
+            ntprobnp_ng_per_l: self.biomarkers.ntprobnp_ng_per_l(&v),
             six_minute_walk_m: self.biomarkers.six_minute_walk_m(&v),
             ddimer_mg_per_l: self.coagulation.ddimer(t, y),
             inr: self.coagulation.inr(y),

@@ -7,22 +7,34 @@
 //!
 //! ```text
 //! dz_LV/dt = k_LV (z*_LV - z_LV)
-//! z*_LV = z_LV,u + S_ef(t) + pi_ef t + lambda_ef w_ef R - Injury + gamma_patch Gm
-//! y*_LV = y_LV,u + S_edv(t) + pi_edv t - lambda_edv w_edv R
-//! z*_RV = z_RV,u + c_RV S_ef(t) + mu_ef w_rvef Q
-//! y*_RV = y_RV,u + pi_RV t - mu_edv w_rvedv Q
+//! z*_LV = z_LV,u + G_ef(t) + pi_ef t + l_ef R (D_ef - G_ef(t)) - Injury + gamma_patch Gm
+//! y*_LV = y_LV,u + G_edv(t) + pi_edv t - l_edv R (D_edv + G_edv(t))
+//! z*_RV = z_RV,u + c G_ef(t) + m_ef Q (D_rvef - c G_ef(t))
+//! y*_RV = y_RV,u + pi_RV t - m_edv Q D_rvedv
 //! ```
-//! `S(t)`: GDMT set point (see `gdmt`); `pi`: disease progression; `R`, `Q`:
-//! LV and pulmonary-vascular repair (see `paracrine`); `Injury`:
-//! microvascular injury (see `coagulation`); `Gm`: mature patch tissue. The
-//! repair terms act on each patient's own distance from a normal heart
-//! (`w_ef = logit(EF_normal) - z(0)` when positive, `w_edv = y(0) -
-//! ln(EDV_normal)` when positive), so the sickest, most dilated ventricles
-//! have the most to gain, as in the PRIME-HFrEF subgroups.
+//! `G(t)`: GDMT set point (see `gdmt`; `G_edv` <= 0); `pi`: disease
+//! progression; `R`, `Q`: LV and pulmonary-vascular repair in 0..1 (see
+//! `paracrine`); `Injury`: microvascular injury (see `coagulation`); `Gm`:
+//! mature patch tissue.
+//!
+//! **Room to improve.** Each ventricle has a recoverable deficit `D`, a share
+//! `rho` of its untreated distance from a normal heart
+//! (`D_ef = rho (logit EF_normal - z_u)+`, `D_edv = rho (y_u - ln EDV_normal)+`).
+//! GDMT and cells draw on it together: GDMT's full effect `A` is bounded
+//! softly by it (`A_b = D (1 - exp(-A / D))`, so `A_b < D` and `A_b ~ A`
+//! when `A << D`), and cell repair restores a share `l` of what GDMT leaves,
+//! `D - G(t)`, at the time. A cohort whose GDMT is still remodelling the heart
+//! (PRIME-HFrEF) therefore has less left for cells than a long-stable one of
+//! the same baseline EF (its untreated reference is further from normal), and
+//! an LVEF or LVEDV can never pass the normal heart's through therapy: the
+//! attainable recovery is bounded by normal physiology by construction.
 //!
 //! The untreated references `y_u`, `z_u` are chosen so that every patient
 //! starts on the trajectory implied by their GDMT history and by ongoing
-//! progression (no artificial jump at day 0).
+//! progression (no artificial jump at day 0). They depend on the bounded
+//! GDMT effect, which depends on the room, which depends on them: the
+//! bounded share is the fixed point of that loop (a contraction with factor
+//! below `rho`, see [`bounded_share`]).
 
 use super::gdmt::Gdmt;
 use super::kinetics::LN2;
@@ -44,19 +56,54 @@ pub struct Remodelling {
     pub lv_ef_progression: f64,
     pub lv_edv_progression: f64,
     pub rv_edv_progression: f64,
-    /// Gains of the repair states (including each patient's deficit).
-    pub lv_repair_ef: f64,
-    pub lv_repair_edv: f64,
-    pub rv_repair_ef: f64,
-    pub rv_repair_edv: f64,
+    /// Recoverable deficits `D` (logit EF, log EDV excess), per ventricle.
+    lv_room_ef: f64,
+    lv_room_edv: f64,
+    rv_room_ef: f64,
+    rv_room_edv: f64,
+    /// Shares of the room restored at full repair.
+    lv_repair_ef: f64,
+    lv_repair_edv: f64,
+    rv_repair_ef: f64,
+    rv_repair_edv: f64,
+    /// Share of the (bounded) GDMT logit-LVEF gain transmitted to the RV.
     pub rv_gdmt_coupling: f64,
-    pub patch_gain: f64,
+    patch_gain: f64,
     /// Initial `[y_LV, z_LV, y_RV, z_RV]`.
     pub initial: [f64; 4],
 }
 
+/// The share `s` in (0, 1] of a therapy's full effect `raw` (>= 0) that the
+/// room allows: the fixed point of `s = D(s) (1 - exp(-raw / D(s))) / raw`,
+/// `D(s) = rho max(gap0 + s lagged0, 0)`, where `gap0 + s lagged0` is the
+/// untreated distance from normal (it grows with `s` because the realised
+/// part `s lagged0` of the effect is subtracted from the baseline to find
+/// the untreated reference). `|ds'/ds| < rho lagged0 / raw <= rho < 1`, so
+/// the iteration from `s = 1` converges.
+pub fn bounded_share(raw: f64, lagged0: f64, gap0: f64, rho: f64) -> f64 {
+    if raw <= 0.0 {
+        return 1.0;
+    }
+    let mut s = 1.0f64;
+    for _ in 0..200 {
+        let room = rho * (gap0 + s * lagged0).max(0.0);
+        let next = if room <= 0.0 {
+            0.0
+        } else {
+            room * (-(-raw / room).exp_m1()) / raw
+        };
+        let done = (next - s).abs() < 1e-14;
+        s = next;
+        if done {
+            break;
+        }
+    }
+    s
+}
+
 impl Remodelling {
     /// Baseline LV and RV in true (not measured) values; EF as fractions.
+    /// Returns the model and the patient's GDMT bounded by the room.
     pub fn new(
         p: &PatientParams,
         gdmt: &Gdmt,
@@ -64,7 +111,7 @@ impl Remodelling {
         lvedv_ml: f64,
         rvef: f64,
         rvedv_ml: f64,
-    ) -> Remodelling {
+    ) -> (Remodelling, Gdmt) {
         let k_lv = LN2 / p.get(P::LvRemodellingHalfLife);
         let k_rv = LN2 / p.get(P::RvRemodellingHalfLife);
         let y_lv = lvedv_ml.ln();
@@ -74,38 +121,77 @@ impl Remodelling {
         let lv_ef_prog = p.get(P::LvProgressionEf) / DAYS_PER_YEAR;
         let lv_edv_prog = p.get(P::LvProgressionEdv) / DAYS_PER_YEAR;
         let rv_edv_prog = p.get(P::RvProgressionEdv) / DAYS_PER_YEAR;
-        let coupling = p.get(P::RvGdmtCoupling);
+        let rho_lv = p.get(P::LvRecoverableFraction);
+        let rho_rv = p.get(P::RvRecoverableFraction);
+        let lv_normal_z = logit(p.get(P::LvNormalEf));
+        let lv_normal_y = p.get(P::LvNormalEdv).ln();
+        let rv_normal_z = logit(p.get(P::RvNormalEf));
+        let rv_normal_y = p.get(P::RvNormalEdv).ln();
+        // GDMT bounded by the LV room (EF gain and EDV reduction separately)
+        let (raw_ef, raw_edv) = gdmt.full_effect();
+        let (lag_ef, lag_edv) = gdmt.lagged(k_lv, 0.0);
+        let s_ef = bounded_share(
+            raw_ef,
+            lag_ef,
+            lv_normal_z - z_lv - lv_ef_prog / k_lv,
+            rho_lv,
+        );
+        let s_edv = bounded_share(
+            -raw_edv,
+            -lag_edv,
+            y_lv - lv_normal_y + lv_edv_prog / k_lv,
+            rho_lv,
+        );
+        let gdmt = gdmt.scaled(s_ef, s_edv);
+        // the RV's share of the (bounded) LV gain, bounded by the RV room
+        let c_raw = p.get(P::RvGdmtCoupling);
+        let (bounded_ef, _) = gdmt.full_effect();
+        let (rv_lag_ef, _) = gdmt.lagged(k_rv, 0.0);
+        let s_rv = bounded_share(
+            c_raw * bounded_ef,
+            c_raw * rv_lag_ef,
+            rv_normal_z - z_rv,
+            rho_rv,
+        );
+        let coupling = c_raw * s_rv;
         let (lv_gdmt_ef, lv_gdmt_edv) = gdmt.lagged(k_lv, 0.0);
         let (rv_gdmt_ef, _) = gdmt.lagged(k_rv, 0.0);
         // On the particular solution of a ramp with lag k, the state trails
         // the set point by slope / k.
-        let deficit = |normal: f64, current: f64| (normal - current).max(0.0);
-        Remodelling {
+        let lv_logit_ef_ref = z_lv - lv_gdmt_ef + lv_ef_prog / k_lv;
+        let lv_log_edv_ref = y_lv - lv_gdmt_edv + lv_edv_prog / k_lv;
+        let rv_logit_ef_ref = z_rv - coupling * rv_gdmt_ef;
+        let rv_log_edv_ref = y_rv + rv_edv_prog / k_rv;
+        let room = |distance: f64, rho: f64| rho * distance.max(0.0);
+        let r = Remodelling {
             k_lv,
             k_rv,
-            lv_logit_ef_ref: z_lv - lv_gdmt_ef + lv_ef_prog / k_lv,
-            lv_log_edv_ref: y_lv - lv_gdmt_edv + lv_edv_prog / k_lv,
-            rv_logit_ef_ref: z_rv - coupling * rv_gdmt_ef,
-            rv_log_edv_ref: y_rv + rv_edv_prog / k_rv,
+            lv_logit_ef_ref,
+            lv_log_edv_ref,
+            rv_logit_ef_ref,
+            rv_log_edv_ref,
             lv_ef_progression: lv_ef_prog,
             lv_edv_progression: lv_edv_prog,
             rv_edv_progression: rv_edv_prog,
-            lv_repair_ef: p.get(P::LvRepairEfFraction) * deficit(logit(p.get(P::LvNormalEf)), z_lv),
-            lv_repair_edv: p.get(P::LvRepairEdvFraction)
-                * deficit(y_lv, p.get(P::LvNormalEdv).ln()),
-            rv_repair_ef: p.get(P::RvRepairEfFraction) * deficit(logit(p.get(P::RvNormalEf)), z_rv),
-            rv_repair_edv: p.get(P::RvRepairEdvFraction)
-                * deficit(y_rv, p.get(P::RvNormalEdv).ln()),
+            lv_room_ef: room(lv_normal_z - lv_logit_ef_ref, rho_lv),
+            lv_room_edv: room(lv_log_edv_ref - lv_normal_y, rho_lv),
+            rv_room_ef: room(rv_normal_z - rv_logit_ef_ref, rho_rv),
+            rv_room_edv: room(rv_log_edv_ref - rv_normal_y, rho_rv),
+            lv_repair_ef: p.get(P::LvRepairEfFraction),
+            lv_repair_edv: p.get(P::LvRepairEdvFraction),
+            rv_repair_ef: p.get(P::RvRepairEfFraction),
+            rv_repair_edv: p.get(P::RvRepairEdvFraction),
             rv_gdmt_coupling: coupling,
             patch_gain: p.get(P::PatchContractilityGain),
             initial: [y_lv, z_lv, y_rv, z_rv],
-        }
+        };
+        (r, gdmt)
     }
 
-    /// LV set points `(y*_LV, z*_LV)` at day `t` from LV repair, microvascular
-    /// injury, mature patch tissue and the GDMT set point `(logit EF, log
-    /// EDV)` at `t`. The one place these equations are written: the
-    /// reference right-hand side and the fast path both call it.
+    /// LV set points `(y*_LV, z*_LV)` at day `t` from LV repair `r`,
+    /// microvascular injury, mature patch tissue and the GDMT set point
+    /// `(logit EF, log EDV)` at `t`. The only place these equations are
+    /// written: the reference right-hand side and the fast path call it.
     #[inline]
     pub fn lv_setpoints(
         &self,
@@ -117,8 +203,12 @@ impl Remodelling {
     ) -> (f64, f64) {
         let (g_ef, g_edv) = gdmt;
         (
-            self.lv_log_edv_ref + g_edv + self.lv_edv_progression * t - self.lv_repair_edv * repair,
-            self.lv_logit_ef_ref + g_ef + self.lv_ef_progression * t + self.lv_repair_ef * repair
+            self.lv_log_edv_ref + g_edv + self.lv_edv_progression * t
+                - self.lv_repair_edv * repair * (self.lv_room_edv + g_edv).max(0.0),
+            self.lv_logit_ef_ref
+                + g_ef
+                + self.lv_ef_progression * t
+                + self.lv_repair_ef * repair * (self.lv_room_ef - g_ef).max(0.0)
                 - injury
                 + self.patch_gain * patch,
         )
@@ -128,9 +218,11 @@ impl Remodelling {
     /// repair `q` and the GDMT logit-EF set point `g_ef`.
     #[inline]
     pub fn rv_setpoints(&self, t: f64, q: f64, g_ef: f64) -> (f64, f64) {
+        let c_g = self.rv_gdmt_coupling * g_ef;
         (
-            self.rv_log_edv_ref + self.rv_edv_progression * t - self.rv_repair_edv * q,
-            self.rv_logit_ef_ref + self.rv_gdmt_coupling * g_ef + self.rv_repair_ef * q,
+            self.rv_log_edv_ref + self.rv_edv_progression * t
+                - self.rv_repair_edv * q * self.rv_room_edv,
+            self.rv_logit_ef_ref + c_g + self.rv_repair_ef * q * (self.rv_room_ef - c_g).max(0.0),
         )
     }
 
