@@ -114,3 +114,42 @@ fn calibration_fit_reproduces_the_default_scenario() {
     );
     let _ = std::fs::remove_file(&written);
 }
+
+/// Every parameter the default calibration frees has a prior with a source,
+/// and no fitted value in the default scenario sits at an edge: each lies
+/// strictly inside the parameter table's allowed range and inside its
+/// prior's central 99.8% (|z| < 3.09).
+#[test]
+fn fitted_values_have_priors_and_sit_inside_them() {
+    use hfsim::model::params::P;
+    use hfsim::model::priors;
+    assert_eq!(
+        hfsim::calibration::default_free_have_priors(),
+        Vec::<&str>::new(),
+        "free parameters without a prior"
+    );
+    let text = std::fs::read_to_string(PRIME).unwrap();
+    let doc: toml_edit::DocumentMut = text.parse().unwrap();
+    let model = doc["model"].as_table_like().unwrap();
+    for name in hfsim::calibration::DEFAULT_FREE {
+        let p = P::from_name(name).unwrap();
+        let v = model
+            .get(name)
+            .and_then(|v| v.as_float())
+            .unwrap_or_else(|| panic!("{PRIME} does not record the fitted {name}"));
+        let info = p.info();
+        assert!(
+            v > info.min && v < info.max,
+            "{name} = {v} at the edge of [{}, {}]",
+            info.min,
+            info.max
+        );
+        let prior = priors::prior_of(p).unwrap();
+        let z = priors::deviate(&prior, v).unwrap();
+        assert!(
+            priors::inside(&prior, v, 0.998),
+            "{name} = {v} outside its prior's central 99.8% (z = {z:.2})"
+        );
+        assert!(!priors::row_of(p).unwrap().source.is_empty());
+    }
+}

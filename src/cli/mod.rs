@@ -284,13 +284,45 @@ fn model_table(format: ModelFormat) -> CliResult {
             upper,
         } => format!("logit-normal {omega} on ({lower}, {upper})"),
     };
+    let prior = |name: &str| -> String {
+        use crate::uncertainty::prior::Distribution::*;
+        let Some(p) = crate::model::params::P::from_name(name) else {
+            return String::new();
+        };
+        let Some(row) = crate::model::priors::row_of(p) else {
+            return String::new();
+        };
+        let mut text = match row.distribution {
+            Normal { mean, sd } => format!("normal(mean {mean}, sd {sd})"),
+            LogNormal { median, sd_log } => {
+                format!("log-normal(median {median}, sd of log {sd_log})")
+            }
+            LogitNormal { median, sd_logit } => {
+                format!("logit-normal(median {median}, sd of logit {sd_logit})")
+            }
+            Uniform { low, high } => format!("uniform({low}, {high})"),
+            Point { value } => format!("point({value})"),
+        };
+        if row.lower.is_some() || row.upper.is_some() {
+            text.push_str(&format!(
+                " on [{}, {}]",
+                row.lower.map_or("-inf".into(), |v| v.to_string()),
+                row.upper.map_or("inf".into(), |v| v.to_string())
+            ));
+        }
+        if let Some(d) = crate::model::priors::prior_of(p) {
+            let (lo, hi) = crate::model::priors::interval(&d, 0.9);
+            text.push_str(&format!(", 90% [{lo:.4}, {hi:.4}]"));
+        }
+        text
+    };
     match format {
         ModelFormat::Csv => {
-            outln!("name,unit,default,variability,min,max,mechanism,source,description");
+            outln!("name,unit,default,variability,min,max,mechanism,source,description,prior");
             for p in PARAMS {
                 let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
                 outln!(
-                    "{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{}",
                     p.name,
                     q(p.unit),
                     p.default,
@@ -299,7 +331,8 @@ fn model_table(format: ModelFormat) -> CliResult {
                     p.max,
                     p.mechanism.title().to_lowercase().replace(' ', "_"),
                     q(p.source),
-                    q(p.description)
+                    q(p.description),
+                    q(&prior(p.name))
                 );
             }
         }
@@ -323,6 +356,21 @@ fn model_table(format: ModelFormat) -> CliResult {
                     p.source
                 );
             }
+            outln!(
+                "\n### Priors (`src/model/priors.rs`)\n\nThe typical values the evidence does not pin down: every parameter `hfsim calibrate fit` frees and those that set the answer to regimen questions. The fit is maximum a posteriori under these priors, from their medians.\n\n| name | unit | prior | source |\n|---|---|---|---|"
+            );
+            for row in crate::model::priors::PRIORS {
+                let info = row.param.info();
+                // no backticks: tools read the parameter table above by
+                // its `name` rows (tests/model_reference/reference_model.py)
+                outln!(
+                    "| {} | {} | {} | {} |",
+                    info.name,
+                    info.unit,
+                    prior(info.name),
+                    row.source
+                );
+            }
         }
         ModelFormat::Table => {
             let mut last = None;
@@ -340,6 +388,10 @@ fn model_table(format: ModelFormat) -> CliResult {
                     p.description
                 );
                 outln!("  {:<42} source: {}", "", p.source);
+                let pr = prior(p.name);
+                if !pr.is_empty() {
+                    outln!("  {:<42} prior: {pr}", "");
+                }
             }
         }
     }

@@ -46,8 +46,8 @@ pub const PRIORS: &[PriorRow] = &[
     // ------------------------------------------------------ room to improve
     row(
         P::GdmtResponse,
-        ln(1.0, 0.5),
-        "the class effects (evidence.md 1d) are trial averages, so a cohort's typical responsiveness is centred on 1; a factor of 2.7 either way at 2 SD (assumption stated)",
+        ln(1.0, 0.7),
+        "the class effects (evidence.md 1d) are trial averages, so a cohort's typical responsiveness is centred on 1; responses to the same class differ 2-3 fold between trials (SGLT2i: EMPA-TROPISM LVEF +6.0 vs SUGAR-DM-HF n.s.; CMR meta-analysis I^2 81-87%; PRIME-HFrEF placebo +12.6 points vs PROVE-HF +9.4 on ARNI alone), so a factor of 4 either way at 2 SD",
     ),
     row(
         P::LvRecoverableFraction,
@@ -169,6 +169,11 @@ pub const PRIORS: &[PriorRow] = &[
         P::TapsePerRvefPoint,
         ln(0.5, 0.4),
         "TAPSE 17 mm at RVEF about 44% and normal 24 mm at 55-60% (ASE 2015; Kawel-Boehm 2020): about 0.5 mm per RVEF point",
+    ),
+    row(
+        P::MriRvedvCv,
+        ln(0.08, 0.4),
+        "CMR RVEDV interstudy CoV 6.2% (4.2-7.8%, Grothues 2004) plus reader variability (intra-observer CoV 7-12%, inter-observer 8-13%, Catalano; PMID 21437608): a single-centre trial's change scores carry both",
     ),
     row(
         P::AnaThresholdAntibody,
