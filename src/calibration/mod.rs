@@ -1407,13 +1407,14 @@ pub struct Profile {
     pub value: f64,
     pub distance: f64,
     /// The largest rise of the data distance below and above the value,
-    /// over the grid spanning the prior's central 90%.
+    /// over the grid (the prior's central 90%, and at least one prior SD
+    /// either side of the value).
     pub rise_below: f64,
     pub rise_above: f64,
     /// "identified" (the distance rises by at least 3.84, the 95% point of
     /// chi-square with 1 df, on both sides within the prior's 90%), "weakly
     /// identified" (on one side only, or by at least 1 on both), "not
-    /// identified" (the data cannot tell the prior's 90% apart).
+    /// identified" (the data cannot tell the grid's values apart).
     pub verdict: &'static str,
     pub points: Vec<ProfilePoint>,
 }
@@ -1432,8 +1433,9 @@ pub fn identification(rise_below: f64, rise_above: f64) -> &'static str {
 
 /// One-at-a-time profiles (slices) of the data distance of [`fit`] through
 /// the scenario's values: for each free parameter, `points` values at
-/// evenly spaced prior deviates over the prior's central 90% (plus the
-/// scenario's value), every other parameter held. The scale of each target
+/// evenly spaced prior deviates over the prior's central 90%, widened to at
+/// least one prior SD either side of the scenario's value (plus the value
+/// itself), every other parameter held. The scale of each target
 /// is its spread at the prior medians, as in the fit.
 pub fn profile(
     s: &Scenario,
@@ -1475,9 +1477,12 @@ pub fn profile(
             let value = s.model.get(f.param);
             let d0 = at(f.param, value);
             let n = points.max(2);
+            // the prior's 90%, widened to one prior SD either side of the value
+            let z_value = crate::model::priors::deviate(&prior, value).unwrap_or(0.0);
+            let (z_lo, z_hi) = ((-z90).min(z_value - 1.0), z90.max(z_value + 1.0));
             let mut pts: Vec<ProfilePoint> = (0..n)
                 .map(|k| {
-                    let z = -z90 + 2.0 * z90 * k as f64 / (n - 1) as f64;
+                    let z = z_lo + (z_hi - z_lo) * k as f64 / (n - 1) as f64;
                     let info = f.param.info();
                     let v = prior.at_normal(z).clamp(info.min, info.max);
                     ProfilePoint {
