@@ -91,6 +91,9 @@ pub struct ReplicateRecord {
     pub sequential: Option<crate::sequential::SequentialRecord>,
     /// The same trial in the replicate's world (`[uncertainty]`): per endpoint.
     pub world: Option<WorldRecord>,
+    /// The plausibility audit of every simulated patient, per arm
+    /// (`[control, treatment]`, [`crate::plausibility`]).
+    pub plausibility: crate::plausibility::ArmAudits,
 }
 
 /// What assurance needs of a replicate run in its world.
@@ -404,6 +407,7 @@ pub fn evaluate(
         stats: data.stats,
         sequential: None,
         world: None,
+        plausibility: crate::plausibility::tally_patients(&data.patients),
     }
 }
 

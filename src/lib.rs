@@ -22,6 +22,7 @@ pub mod cohort;
 pub mod evaluation;
 pub mod input;
 pub mod model;
+pub mod plausibility;
 pub mod plots;
 pub mod report;
 pub mod rng;

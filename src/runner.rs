@@ -212,6 +212,7 @@ pub(crate) fn failed_replicate(
             stats: Default::default(),
             sequential: None,
             world: None,
+            plausibility: Default::default(),
         },
         None,
     )

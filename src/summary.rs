@@ -355,6 +355,9 @@ pub struct DesignAcc {
     /// Per endpoint, the replicates in their worlds (`[uncertainty]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assurance: Option<Vec<AssuranceAcc>>,
+    /// The plausibility audit per arm (`[control, treatment]`).
+    #[serde(default)]
+    pub plausibility: crate::plausibility::ArmAudits,
 }
 
 impl DesignAcc {
@@ -419,6 +422,9 @@ impl DesignAcc {
             }
         }
         self.patients_simulated += r.patients_simulated;
+        for (a, b) in self.plausibility.iter_mut().zip(&r.plausibility) {
+            a.merge(b);
+        }
         for f in &r.failures {
             if self.failure_examples.len() < MAX_FAILURE_EXAMPLES {
                 self.failure_examples.push(f.clone());
@@ -512,6 +518,9 @@ impl DesignAcc {
             *self.replicates_failed.entry(k.clone()).or_default() += v;
         }
         self.patients_simulated += o.patients_simulated;
+        for (a, b) in self.plausibility.iter_mut().zip(&o.plausibility) {
+            a.merge(b);
+        }
         for (k, v) in &o.patients_failed {
             *self.patients_failed.entry(k.clone()).or_default() += v;
         }
@@ -831,6 +840,9 @@ pub struct DesignSummary {
     pub screened_mean: f64,
     /// Mean solver work per simulated patient.
     pub rhs_evaluations_per_patient: f64,
+    /// The plausibility audit of the model's true state, per arm and
+    /// observable ([`crate::plausibility`]).
+    pub plausibility: crate::plausibility::PlausibilitySummary,
     /// Operating characteristics of the sequential design.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequential: Option<crate::sequential::SequentialSummary>,
@@ -1004,6 +1016,10 @@ pub fn summarize(
         failure_examples: acc.failure_examples.clone(),
         screened_mean: acc.screened as f64 / acc.replicates.max(1) as f64,
         rhs_evaluations_per_patient: acc.rhs_evaluations as f64 / simulated,
+        plausibility: crate::plausibility::PlausibilitySummary::of(
+            [&arm_keys[0], &arm_keys[1]],
+            &acc.plausibility,
+        ),
         sequential: match (&s.sequential, &acc.sequential) {
             (Some(d), Some(a)) => Some(crate::sequential::record::summarize(d, a)),
             _ => None,

@@ -224,6 +224,7 @@ fn synthetic(s: &hfsim::scenario::Scenario, replicate: u64, delta: f64) -> Trial
             ana_positive: false,
             covariates: Vec::new(),
             anticoagulated: false,
+            plausibility: Default::default(),
         });
     }
     TrialData {

@@ -13,9 +13,7 @@ use super::results::{build_summary, write_outputs};
 use super::{CliError, progress};
 use crate::rng::{DesignSlot, GENERATOR_NAME};
 use crate::runner::{Observer, ReplicateExport, RunOptions, run_design_point, run_design_points};
-use crate::scenario::spec::SolverMethod;
 use crate::scenario::{DesignPoint, Loaded, Warning};
-use crate::solver::dopri5::Dopri5;
 use crate::summary::{DesignAcc, Summary};
 use crate::trial::{Method, TrialContext};
 use std::ops::Range;
@@ -89,18 +87,7 @@ pub fn worker_pool(
 }
 /// Solver chosen by the scenario.
 pub fn method_of(l: &Loaded) -> Method {
-    let dopri = Dopri5 {
-        rtol: l.scenario.run.rtol,
-        atol: l.scenario.run.atol,
-        ..Dopri5::default()
-    };
-    match l.scenario.run.solver {
-        SolverMethod::Reference => Method::Reference(dopri),
-        SolverMethod::Fast => Method::Fast(crate::model::fast::FastOptions {
-            fallback: dopri,
-            ..Default::default()
-        }),
-    }
+    Method::for_scenario(&l.scenario)
 }
 
 struct Progress<'a> {
@@ -410,6 +397,11 @@ pub fn execute(
 
     let mut summary = build_summary(&loaded, &points, &state);
     summary.warnings = state.warnings.clone();
+    let audits: Vec<_> = state.accs().iter().map(|a| a.plausibility).collect();
+    for w in super::results::plausibility_warnings(&points, &audits) {
+        errln!("{w}");
+        summary.warnings.push(w);
+    }
     if let Some((i, n)) = args.shard {
         summary.shard = Some(crate::summary::ShardInfo {
             index: i,

@@ -157,6 +157,11 @@ pub fn merge(a: MergeArgs) -> CliResult {
     super::folder::prepare(&a.out, &loaded, false, a.force)?;
     let mut summary = build_summary(&loaded, &points, &merged);
     summary.warnings = merged.warnings.clone();
+    let audits: Vec<_> = merged.accs().iter().map(|a| a.plausibility).collect();
+    for w in super::results::plausibility_warnings(&points, &audits) {
+        errln!("{w}");
+        summary.warnings.push(w);
+    }
     write_outputs(&a.out, &loaded, &points, &summary, &[], &merged.accs())?;
     super::present::write_run_plots(&a.out, &summary, &points, &merged.accs())?;
     merged.wall_time_s = states.iter().map(|(_, s)| s.wall_time_s).sum();

@@ -111,7 +111,7 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Which parameter of the scenario's [uncertainty] decides an endpoint's power: Morris elementary effects or Sobol' indices; writes sensitivity.json and sensitivity.csv.
     Sensitivity(sensitivity::SensitivityArgs),
-    /// Check scenario files and print every problem (nothing is simulated).
+    /// Check scenario files and print every problem, then audit the plausibility of a few simulated replicates.
     Validate {
         /// Scenario files (TOML).
         #[arg(required = true)]
@@ -119,6 +119,9 @@ pub enum Command {
         /// Override a scenario value (repeatable), as in `run`.
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
         set: Vec<String>,
+        /// Replicates per design point of the plausibility audit (at most run.replicates and about 20000 simulated patients per file; 0: no audit, nothing is simulated).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        audit_replicates: u64,
     },
     /// List the model parameters with units, defaults, variability and sources.
     Model {
@@ -205,7 +208,11 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Sweep(a) => sweep::sweep(a),
         Command::Search(a) => search::search_cmd(a),
         Command::Sensitivity(a) => sensitivity::sensitivity(a),
-        Command::Validate { files, set } => validate(&files, &set),
+        Command::Validate {
+            files,
+            set,
+            audit_replicates,
+        } => validate(&files, &set, audit_replicates),
         Command::Model { format } => model_table(format),
         Command::SimulatePatient(a) => patient::simulate_patient(a),
         Command::Power(a) => power::power(a),
@@ -225,7 +232,91 @@ pub fn parse_overrides(set: &[String]) -> Result<Vec<crate::scenario::Override>,
         .collect()
 }
 
-fn validate(files: &[PathBuf], set: &[String]) -> CliResult {
+/// Simulated patients per file the audit of `hfsim validate` stays within
+/// (at least one replicate of the first design point is audited).
+const AUDIT_PATIENTS: u64 = 20_000;
+
+/// What `hfsim validate` audits of a scenario: `(design points,
+/// replicates)` within [`AUDIT_PATIENTS`], or `None` for no audit.
+fn audit_size(points: usize, per_replicate: u64, replicates: u64) -> Option<(usize, u64)> {
+    if replicates == 0 || points == 0 {
+        return None;
+    }
+    let per_rep = per_replicate.max(1);
+    let all = (points as u64).saturating_mul(per_rep);
+    let r = replicates.min((AUDIT_PATIENTS / all).max(1));
+    let p = if all.saturating_mul(r) > AUDIT_PATIENTS {
+        ((AUDIT_PATIENTS / per_rep) as usize).clamp(1, points)
+    } else {
+        points
+    };
+    Some((p, r))
+}
+
+/// The plausibility audit of `hfsim validate`: its warnings and a line saying
+/// what was audited.
+fn validate_audit(
+    points: &[(crate::scenario::DesignPoint, crate::scenario::Loaded)],
+    audit_replicates: u64,
+) -> (Vec<crate::scenario::Warning>, Option<String>) {
+    let Some((_, first)) = points.first() else {
+        return (Vec::new(), None);
+    };
+    let s = &first.scenario;
+    let Some((n_points, replicates)) = audit_size(
+        points.len(),
+        s.patients_per_replicate(),
+        audit_replicates.min(s.run.replicates),
+    ) else {
+        return (Vec::new(), None);
+    };
+    let audited = &points[..n_points];
+    let scenarios: Vec<&crate::scenario::Scenario> =
+        audited.iter().map(|(_, l)| &l.scenario).collect();
+    let which = if points.len() == 1 {
+        String::new()
+    } else if n_points == points.len() {
+        format!(" of each of the {} design points", points.len())
+    } else {
+        format!(" of the first {n_points} of {} design points", points.len())
+    };
+    match crate::plausibility::audit(&scenarios, replicates) {
+        Ok(audits) => {
+            let checked: u64 = audits
+                .iter()
+                .flat_map(|a| a.iter().map(|t| t.visits_checked))
+                .sum();
+            let outside: u64 = audits
+                .iter()
+                .flat_map(|a| a.iter().map(|t| t.visits_outside))
+                .sum();
+            let worst = audits
+                .iter()
+                .map(crate::plausibility::fraction_outside)
+                .fold(0.0, f64::max);
+            let line = format!(
+                "  plausibility audit: {replicates} replicate{}{which}, {outside} of {checked} patient-visits outside the physiological ranges ({:.2}% at worst in a design point; warned above {}%)",
+                if replicates == 1 { "" } else { "s" },
+                100.0 * worst,
+                100.0 * crate::plausibility::WARN_FRACTION
+            );
+            (results::plausibility_warnings(audited, &audits), Some(line))
+        }
+        Err(e) => {
+            let mut w = crate::scenario::Warning::new(
+                crate::scenario::WarningKind::Plausibility,
+                "model",
+                format!(
+                    "the plausibility audit ({replicates} replicates{which}) could not run: {e}"
+                ),
+            );
+            w.locate(&first.source.file, first.source.locate("model"));
+            (vec![w], None)
+        }
+    }
+}
+
+fn validate(files: &[PathBuf], set: &[String], audit_replicates: u64) -> CliResult {
     let overrides = parse_overrides(set)?;
     let mut errors = Vec::new();
     for f in files {
@@ -238,7 +329,9 @@ fn validate(files: &[PathBuf], set: &[String]) -> CliResult {
                 } else {
                     String::new()
                 };
-                let warnings = crate::scenario::run_warnings(&l, &points);
+                let mut warnings = crate::scenario::run_warnings(&l, &points);
+                let (audit_warnings, audit_line) = validate_audit(&points, audit_replicates);
+                warnings.extend(audit_warnings);
                 for w in &warnings {
                     errln!("{w}");
                 }
@@ -255,6 +348,9 @@ fn validate(files: &[PathBuf], set: &[String]) -> CliResult {
                         n => format!(", {n} warnings"),
                     }
                 );
+                if let Some(line) = audit_line {
+                    outln!("{line}");
+                }
                 // the design points (run one with `run --point K`)
                 if points.len() > 1 && points.len() <= 50 {
                     for (p, _) in &points {

@@ -39,6 +39,61 @@ pub fn build_summary(
     }
 }
 
+/// The plausibility warning of a finished run (or audit), if any: when more
+/// than `plausibility::WARN_FRACTION` of the audited patient-visits of a
+/// design point fall outside the physiological ranges. A sweep gets one
+/// warning naming the design points concerned, with the details of the
+/// worst. Located at the scenario's `[model]`.
+pub fn plausibility_warnings(
+    points: &[(DesignPoint, Loaded)],
+    audits: &[crate::plausibility::ArmAudits],
+) -> Vec<crate::scenario::Warning> {
+    let over: Vec<(usize, f64)> = audits
+        .iter()
+        .map(crate::plausibility::fraction_outside)
+        .enumerate()
+        .filter(|(_, f)| *f > crate::plausibility::WARN_FRACTION)
+        .collect();
+    let Some(&(worst, _)) = over
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    else {
+        return Vec::new();
+    };
+    let (p, l) = &points[worst];
+    let keys = [
+        l.scenario.arms[0].key.as_str(),
+        l.scenario.arms[1].key.as_str(),
+    ];
+    let Some(details) = crate::plausibility::warning_message(keys, &audits[worst]) else {
+        return Vec::new();
+    };
+    let message = if points.len() == 1 {
+        details
+    } else {
+        let list: Vec<String> = over
+            .iter()
+            .map(|(i, _)| points[*i].0.index.to_string())
+            .collect();
+        format!(
+            "at {} of {} design points ({}); at design point {} ({}), the worst: {details}",
+            over.len(),
+            points.len(),
+            list.join(", "),
+            p.index,
+            p.label()
+        )
+    };
+    let mut w =
+        crate::scenario::Warning::new(crate::scenario::WarningKind::Plausibility, "model", message);
+    let (_, first) = &points[0];
+    w.locate(&first.source.file, first.source.locate("model"));
+    if points.len() > 1 {
+        w.origin = Some("sweep".into());
+    }
+    vec![w]
+}
+
 pub fn write_outputs(
     out: &Path,
     loaded: &Loaded,

@@ -95,6 +95,7 @@ pub fn run(
         .collect();
     // the work done is that of every patient simulated, not only those enrolled by the stop
     rec.patients_simulated = data.patients.iter().filter(|p| !p.withdrawn).count() as u64;
+    rec.plausibility = crate::plausibility::tally_patients(&data.patients);
     rec.failures = data.failures.clone();
     rec.stats = data.stats;
     rec.screened = data.screened;

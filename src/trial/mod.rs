@@ -41,6 +41,24 @@ pub enum Method {
 }
 
 impl Method {
+    /// The integrator a scenario's `[run]` asks for (`solver`, `rtol`, `atol`).
+    pub fn for_scenario(s: &Scenario) -> Method {
+        let dopri = crate::solver::dopri5::Dopri5 {
+            rtol: s.run.rtol,
+            atol: s.run.atol,
+            ..crate::solver::dopri5::Dopri5::default()
+        };
+        match s.run.solver {
+            crate::scenario::spec::SolverMethod::Reference => Method::Reference(dopri),
+            crate::scenario::spec::SolverMethod::Fast => {
+                Method::Fast(crate::model::fast::FastOptions {
+                    fallback: dopri,
+                    ..Default::default()
+                })
+            }
+        }
+    }
+
     pub fn describe(&self) -> String {
         use crate::solver::Integrator;
         match self {
@@ -154,6 +172,9 @@ pub struct PatientRecord {
     /// True baseline covariates (scenario order) and anticoagulation.
     pub covariates: Vec<f64>,
     pub anticoagulated: bool,
+    /// The audit of the patient's true state at the visits attended
+    /// ([`crate::plausibility`]; empty for a withdrawn or failed patient).
+    pub plausibility: crate::plausibility::AuditTally,
 }
 
 impl PatientRecord {
@@ -502,6 +523,7 @@ fn simulate_patient(
         ana_positive: false,
         covariates: cand.covariates.clone(),
         anticoagulated: cand.anticoagulant.is_anticoagulated(),
+        plausibility: Default::default(),
     };
     if conduct.withdrawn {
         return rec;
@@ -558,11 +580,19 @@ fn simulate_patient(
     let mut mrng = ctx.key(replicate, cand.index, Purpose::Measurement).rng();
     let errors: [Option<ErrorModel>; N_SLOTS] =
         std::array::from_fn(|k| error_model(SLOTS[k].0, SLOTS[k].1, &params));
+    // the plausibility audit's day-0 state of a patient given no cells
+    let untreated_day0 = regimen
+        .is_cell_free()
+        .then(|| model.observables(0.0, &model.initial_state()));
     for (v, visit) in s.trial.visits.iter().enumerate() {
         let day = ws.sample_days[v];
         // A visit is attended if the patient is alive and still followed.
         let attended = day <= rec.followed_until && rec.events.death.is_none_or(|d| day < d);
         let obs = model.observables(day, &ws.trajectory.samples[v]);
+        if attended {
+            rec.plausibility
+                .audit_visit(day, &obs, untreated_day0.as_ref());
+        }
         for (k, &(q, m)) in SLOTS.iter().enumerate() {
             let z: f64 = mrng.sample(StandardNormal);
             if !attended || !visit.measures(m) || conduct.missing[v][modality_index(m)] {
