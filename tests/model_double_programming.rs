@@ -13,7 +13,7 @@
 use hfsim::model::kinetics::Route;
 use hfsim::model::params::{ModelParams, P, PARAMS};
 use hfsim::model::simulate::{SimulationPlan, Trajectory, simulate_with};
-use hfsim::model::state::N_STATES;
+use hfsim::model::state::{LV_REPAIR, N_STATES};
 use hfsim::model::{
     Anticoagulant, Baseline, Donor, GdmtHistory, Immunosuppression, InfusionAnticoagulation,
     Observables, PatientModel, PatientParams, Premedication, Regimen,
@@ -65,6 +65,18 @@ struct Case {
     states: Vec<Vec<f64>>,
     observables: BTreeMap<String, Vec<f64>>,
     hazard_grid: Vec<[f64; 3]>,
+    /// The case's section-6 constants as the generator computed them (for the coverage check).
+    room: Room,
+}
+
+#[derive(Debug, Deserialize)]
+struct Room {
+    sigma_ef: f64,
+    sigma_edv: f64,
+    sigma_rv: f64,
+    #[serde(rename = "D_ef")]
+    d_ef: f64,
+    tapse_p0: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,8 +107,14 @@ struct FixtureRegimen {
     immunosuppression: bool,
 }
 
+/// The committed fixtures, or the file named by `HFSIM_DP_FIXTURES` (used to
+/// check that fixtures from a deliberately mutated Python model are rejected,
+/// see `tests/model_reference/README.md`).
 fn load() -> Fixtures {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/model_reference/fixtures.json");
+    let path = std::env::var_os("HFSIM_DP_FIXTURES").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/model_reference/fixtures.json"),
+        std::path::PathBuf::from,
+    );
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse {}: {e}", path.display()))
@@ -400,6 +418,59 @@ fn fixtures_cover_the_required_regimens_and_patients() {
     assert!(any(&|c| c.baseline.nyha_iii));
     assert!(any(&|c| !c.overrides.is_empty()));
     assert!(any(&|c| c.sample_days.iter().any(|d| d.fract() != 0.0)));
+    // model v2 (docs/model.md sections 6-7): GDMT well inside a small room, a room that vanishes,
+    // the A <= 0 branch with GDMT taken, repair competing with a rising G(t), TAPSE near T_max and
+    // p0 clamped, k_RV != k_LV, NT-proBNP near and below the assay floor
+    let floor = fixtures.documented_defaults["ntprobnp_floor_ng_per_l"];
+    let tapse_max = fixtures.documented_defaults["tapse_max_mm"];
+    assert!(
+        any(&|c| c.room.sigma_ef < 0.2 && c.room.sigma_edv < 0.2),
+        "bounded share well below 1"
+    );
+    assert!(
+        any(&|c| c.room.sigma_ef == 0.0
+            && c.room.sigma_rv == 1.0
+            && c.baseline.gdmt_days_on.iter().any(Option::is_some)),
+        "no LV room, so A_rv = 0"
+    );
+    assert!(any(&|c| c.room.sigma_edv == 0.0), "no LV EDV room");
+    assert!(
+        any(&|c| c.room.d_ef > 0.0
+            && c.baseline.gdmt_days_on[0].is_some_and(|d| d < 14.0)
+            && c.states.iter().any(|y| y[LV_REPAIR] > 0.3)),
+        "LV repair R > 0.3 with ARNI started < 14 days ago"
+    );
+    assert!(any(&|c| c.room.tapse_p0 == 0.99), "TAPSE p0 clamped");
+    let half_life = |c: &Case, name: &str| {
+        c.overrides
+            .get(name)
+            .copied()
+            .unwrap_or(fixtures.documented_defaults[name])
+    };
+    assert!(
+        any(&|c| half_life(c, "rv_remodelling_half_life_days")
+            != half_life(c, "lv_remodelling_half_life_days")),
+        "k_RV != k_LV (psi on the RV rate)"
+    );
+    assert!(
+        any(&|c| c.room.tapse_p0 < 0.99
+            && c.observables["tapse_mm"]
+                .iter()
+                .any(|&t| t > 0.97 * tapse_max)),
+        "TAPSE near T_max"
+    );
+    assert!(
+        any(&|c| c.observables["ntprobnp_ng_per_l"]
+            .iter()
+            .any(|&n| n < 1.5 * floor)),
+        "NT-proBNP near the floor"
+    );
+    assert!(
+        any(&|c| c.observables["ntprobnp_ng_per_l"]
+            .iter()
+            .any(|&n| n < floor * 2f64.sqrt())),
+        "model NT-proBNP below the floor"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! dz_LV/dt = k_LV (z*_LV - z_LV)
-//! z*_LV = z_LV,u + G_ef(t) + pi_ef t + l_ef R (D_ef - G_ef(t)) - Injury + gamma_patch Gm
+//! z*_LV = z_LV,u + G_ef(t) + pi_ef t + l_ef R (D_ef - G_ef(t)) - W (1 - exp(-Injury / W)) + gamma_patch Gm
 //! y*_LV = y_LV,u + G_edv(t) + pi_edv t - l_edv R (D_edv + G_edv(t))
 //! z*_RV = z_RV,u + c G_ef(t) + m_ef Q (D_rvef - c G_ef(t))
 //! y*_RV = y_RV,u + pi_RV t - m_edv Q D_rvedv
@@ -61,6 +61,8 @@ pub struct Remodelling {
     lv_room_edv: f64,
     rv_room_ef: f64,
     rv_room_edv: f64,
+    /// How far injury can take the untreated LV (logit EF down to the floor).
+    lv_injury_room: f64,
     /// Shares of the room restored at full repair.
     lv_repair_ef: f64,
     lv_repair_edv: f64,
@@ -174,6 +176,7 @@ impl Remodelling {
             lv_edv_progression: lv_edv_prog,
             rv_edv_progression: rv_edv_prog,
             lv_room_ef: room(lv_normal_z - lv_logit_ef_ref, rho_lv),
+            lv_injury_room: (lv_logit_ef_ref - logit(p.get(P::LvInjuryFloorEf))).max(0.0),
             lv_room_edv: room(lv_log_edv_ref - lv_normal_y, rho_lv),
             rv_room_ef: room(rv_normal_z - rv_logit_ef_ref, rho_rv),
             rv_room_edv: room(rv_log_edv_ref - rv_normal_y, rho_rv),
@@ -209,9 +212,22 @@ impl Remodelling {
                 + g_ef
                 + self.lv_ef_progression * t
                 + self.lv_repair_ef * repair * (self.lv_room_ef - g_ef).max(0.0)
-                - injury
+                - self.bounded_injury(injury)
                 + self.patch_gain * patch,
         )
+    }
+
+    /// The loss of logit LVEF from microvascular injury `J` (>= 0), bounded
+    /// softly by the distance of the untreated LV from the floor `W`:
+    /// `W (1 - exp(-J / W))`, about `J` while `J << W`, never `W` or more.
+    #[inline]
+    pub fn bounded_injury(&self, injury: f64) -> f64 {
+        let w = self.lv_injury_room;
+        if w > 0.0 {
+            -w * (-injury / w).exp_m1()
+        } else {
+            0.0
+        }
     }
 
     /// RV set points `(y*_RV, z*_RV)` at day `t` from pulmonary-vascular

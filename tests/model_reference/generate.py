@@ -108,7 +108,8 @@ def cases() -> list[dict]:
          {"lv_remodelling_half_life_days": math.log(2.0) * 150.0,
           "rv_remodelling_half_life_days": math.log(2.0) * 150.0},
          base(), regimen(**prime), 360.0),
-        ("near_normal_heart_zero_distances", "LVEDV below normal and TAPSE 34 mm (RVEF clamped at 0.75): w_edv = w_rvef = 0",
+        ("near_normal_heart_zero_distances", "LVEDV below normal and TAPSE 34 mm (RVEF clamped at 0.75, TAPSE p0 "
+         "clamped at 0.99): no LV EDV room and no RV room (sigma_edv = sigma_rv = 0, D_edv = D_rvef = D_rvedv = 0)",
          {},
          base(lvedv_ml=140.0, lvef_percent=38.0, rvedv_ml=120.0, tapse_mm=34.0), regimen(**prime), 360.0),
         ("iv_bolus_heparin_noac", "IV bolus with heparin in a patient on a NOAC", {},
@@ -123,6 +124,40 @@ def cases() -> list[dict]:
          {"sustained_antibody_amplification": 3.0},
          base(gdmt_days_on=[None, None, 45.0, None, 10.0]),
          regimen(dose_days=[7.5, 37.5], infusion_duration_days=2.0 * HOUR, dose_cells_per_kg=2e6), 200.5),
+        # model v2 (issue 13): room to improve, bounded TAPSE, NT-proBNP floor
+        ("gdmt_large_effect_small_room", "strong GDMT response (2.5) to four recently started classes against a small "
+         "room (LVEF 40%, recoverable fractions 0.35 / 0.3): bounded shares sigma_ef 0.11, sigma_edv 0.06, sigma_rv 0.77",
+         {"gdmt_response": 2.5, "lv_recoverable_fraction": 0.35, "rv_recoverable_fraction": 0.3},
+         base(ischaemic=False, lvef_percent=40.0, lvedv_ml=175.0, gdmt_days_on=[10.0, None, 30.0, 20.0, 10.0]),
+         regimen(**prime), 360.0),
+        ("recent_arni_sglt2i_strong_lv_repair", "ARNI 7 days and SGLT2i 3 days before a transendocardial 2e6 cells/kg "
+         "injection, tenfold LV repair emax: LV repair R up to 0.47 restores a share of D - G(t) while G(t) still rises",
+         {"lv_repair_emax_per_day": 0.02},
+         base(gdmt_days_on=[7.0, None, 400.0, 400.0, 3.0]),
+         regimen(route="transendocardial", dose_cells_per_kg=2e6), 360.0),
+        ("tapse_near_max_strong_rv_repair", "TAPSE 30 mm of T_max 32 (p0 0.94) with a low RVEF for that TAPSE "
+         "(rvef_at_tapse_17mm 0.2) and tenfold RV repair emax: TAPSE rises to 31.3 mm on the saturating logistic",
+         {"rvef_at_tapse_17mm": 0.2, "rv_repair_emax_per_day": 0.2},
+         base(tapse_mm=30.0), regimen(**prime), 360.0),
+        ("recovered_lvef_long_gdmt_ntprobnp_near_floor", "LVEF 62% on every class for years, NT-proBNP 14 ng/L: "
+         "the LV logit-EF room vanishes along the fixed-point iteration (sigma_ef = 0), hence sigma_rv = 1 "
+         "(A <= 0 branch); the observable NT-proBNP sqrt(N^2 + F^2) is 17 ng/L with N = 14",
+         {},
+         base(lvef_percent=62.0, lvedv_ml=160.0, rvedv_ml=140.0, tapse_mm=22.0, ntprobnp=14.0,
+              gdmt_days_on=list(GDMT_ALL_LONG_AGO)),
+         regimen(**prime), 360.0),
+        ("rv_remodelling_slower_than_lv", "RV remodelling half-life 60 days against 21 for the LV (k_RV != k_LV: the "
+         "RV share and the RV untreated reference use psi on k_RV), recent ARNI and SGLT2i, PRIME cells",
+         {"rv_remodelling_half_life_days": 60.0},
+         base(gdmt_days_on=[14.0, None, 200.0, None, 14.0]), regimen(**prime), 360.0),
+        ("severe_injury_near_the_lvef_floor", "microvascular injury 50 times the default with 1e7 cells/kg x 3 "
+         "without anticoagulation: the injury's soft bound W (1 - exp(-J/W)) keeps LVEF above lv_injury_floor_ef",
+         {"microvascular_injury_rate": 0.1},
+         base(lvef_percent=20.0), regimen(dose_cells_per_kg=1e7, **prime), 360.0),
+        ("ntprobnp_below_floor_improving", "NT-proBNP 11 ng/L at enrolment in an improving patient (LVEF 40%, "
+         "recent ARNI and SGLT2i, cells): the model value N falls below the 10 ng/L floor, the hazards use N",
+         {},
+         base(lvef_percent=40.0, lvedv_ml=180.0, ntprobnp=11.0, ischaemic=False), regimen(**prime), 360.0),
     ]
     result = []
     for name, desc, overrides, b, r, end in out:
@@ -199,6 +234,10 @@ def main() -> None:
             "states": [[float(v) for v in y] for y in out["samples"]],
             "observables": obs,
             "hazard_grid": out["hazard_grid"],
+            # section 6 constants of the case, for reading the fixture (not compared by the Rust test)
+            "room": {"sigma_ef": model.sigma_ef, "sigma_edv": model.sigma_edv, "sigma_rv": model.sigma_rv,
+                     "D_ef": model.D_ef, "D_edv": model.D_edv, "D_rvef": model.D_rvef, "D_rvedv": model.D_rvedv,
+                     "tapse_p0": model.tapse_p0},
             "self_check": {"max_abs_state_diff_radau_vs_lsoda": sa, "max_rel_state_diff_radau_vs_lsoda": sr,
                            "max_abs_hazard_diff_radau_vs_lsoda": ga, "max_rel_hazard_diff_radau_vs_lsoda": gr,
                            "mass_balance_error": abs(mass - doses)},

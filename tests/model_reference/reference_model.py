@@ -92,6 +92,33 @@ def psi(k: float, mu: float, t: float) -> float:
     return 1.0 - math.exp(-mu * t) * (1.0 + mu * t * q)
 
 
+def bounded_share(A: float, Psi: float, delta0: float, rho: float) -> float:
+    """Share sigma of GDMT's full effect A realised within the room (docs/model.md section 6).
+
+    sigma = D(sigma) (1 - exp(-A / D(sigma))) / A with D(sigma) = rho max(0, delta0 + sigma Psi);
+    sigma = 1 when A <= 0. Iterated from sigma = 1 to the fixed point.
+    AMBIGUITY (section 6): D(sigma) = 0 (no room) is read as the limit D (1 - e^{-A/D}) -> 0, sigma = 0.
+    AMBIGUITY (section 6): "iterated from sigma = 1" is read as iterated to convergence (the fixed point),
+    not a fixed number of iterations.
+    """
+    if A <= 0.0:
+        return 1.0
+
+    def step(sig: float) -> float:
+        D = rho * max(0.0, delta0 + sig * Psi)
+        if D <= 0.0:
+            return 0.0
+        return -D * math.expm1(-A / D) / A
+
+    sig = 1.0
+    for _ in range(10_000):
+        nxt = step(sig)
+        if abs(nxt - sig) <= 1e-15:
+            return nxt
+        sig = nxt
+    raise RuntimeError(f"bounded_share did not converge (A {A}, Psi {Psi}, delta0 {delta0}, rho {rho})")
+
+
 # ---------------------------------------------------------------- inputs
 @dataclass
 class Baseline:
@@ -233,7 +260,13 @@ class PatientModel:
         self.pi_ef = p["lv_progression_logit_ef_per_year"] / 365.25
         self.pi_edv = p["lv_progression_log_edv_per_year"] / 365.25
         self.pi_rv = p["rv_progression_log_edv_per_year"] / 365.25
-        self.c = p["rv_gdmt_coupling"]
+        c0 = p["rv_gdmt_coupling"]
+        rho_L = p["lv_recoverable_fraction"]
+        rho_R = p["rv_recoverable_fraction"]
+        zN_L = logit(p["lv_normal_ef"])
+        yN_L = math.log(p["lv_normal_edv_ml"])
+        zN_R = logit(p["rv_normal_ef"])
+        yN_R = math.log(p["rv_normal_edv_ml"])
 
         yL0 = math.log(b.lvedv_ml)
         zL0 = logit(b.lvef_percent / 100.0)
@@ -243,17 +276,36 @@ class PatientModel:
         zR0 = logit(rvef0)
         self.yL0, self.zL0, self.yR0, self.zR0, self.rvef0 = yL0, zL0, yR0, zR0, rvef0
 
-        self.w_ef = max(0.0, logit(p["lv_normal_ef"]) - zL0)
-        self.w_edv = max(0.0, yL0 - math.log(p["lv_normal_edv_ml"]))
-        self.w_rvef = max(0.0, logit(p["rv_normal_ef"]) - zR0)
-        self.w_rvedv = max(0.0, yR0 - math.log(p["rv_normal_edv_ml"]))
+        # Room to improve. Full (unbounded) GDMT effects A and their realised parts at day 0,
+        # Psi_k = sum_g s a_g psi_k(t_on,g), on the LV and RV remodelling rates.
+        A_ef = sum(aef for aef, _, _ in self.gdmt_terms)
+        A_edv = sum(aedv for _, aedv, _ in self.gdmt_terms)
+        Psi_ef_LV = sum(aef * psi(self.kLV, self.mu, ton) for aef, _, ton in self.gdmt_terms)
+        Psi_edv_LV = sum(aedv * psi(self.kLV, self.mu, ton) for _, aedv, ton in self.gdmt_terms)
+        Psi_ef_RV = sum(aef * psi(self.kRV, self.mu, ton) for aef, _, ton in self.gdmt_terms)
+        self.A_ef, self.A_edv = A_ef, A_edv
+        self.sigma_ef = bounded_share(A_ef, Psi_ef_LV, zN_L - zL0 - self.pi_ef / self.kLV, rho_L)
+        self.sigma_edv = bounded_share(-A_edv, -Psi_edv_LV, yL0 - yN_L + self.pi_edv / self.kLV, rho_L)
+        self.sigma_rv = bounded_share(c0 * self.sigma_ef * A_ef, c0 * self.sigma_ef * Psi_ef_RV, zN_R - zR0, rho_R)
+        self.c = c0 * self.sigma_rv
+        # From here on every class effect is scaled by its share (sigma_ef on logit EF, sigma_edv on ln EDV).
+        self.gdmt_terms = [(self.sigma_ef * aef, self.sigma_edv * aedv, ton) for aef, aedv, ton in self.gdmt_terms]
 
+        # Untreated references and recoverable deficits ("rooms").
         self.yL_u = yL0 - sum(aedv * psi(self.kLV, self.mu, ton) for _, aedv, ton in self.gdmt_terms) + self.pi_edv / self.kLV
         self.zL_u = zL0 - sum(aef * psi(self.kLV, self.mu, ton) for aef, _, ton in self.gdmt_terms) + self.pi_ef / self.kLV
         self.yR_u = yR0 + self.pi_rv / self.kRV
         self.zR_u = zR0 - self.c * sum(aef * psi(self.kRV, self.mu, ton) for aef, _, ton in self.gdmt_terms)
+        self.D_ef = rho_L * max(0.0, zN_L - self.zL_u)
+        self.D_edv = rho_L * max(0.0, self.yL_u - yN_L)
+        self.D_rvef = rho_R * max(0.0, zN_R - self.zR_u)
+        self.D_rvedv = rho_R * max(0.0, self.yR_u - yN_R)
+        # injury's room: how far the untreated LV is from the floor (section 6)
+        self.W_inj = max(0.0, self.zL_u - logit(p["lv_injury_floor_ef"]))
 
         # --- section 7: biomarker baselines
+        self.tapse_max = p["tapse_max_mm"]
+        self.tapse_p0 = min(max(b.tapse_mm / self.tapse_max, 0.01), 0.99)
         self.lvef0 = logistic(zL0)
         self.ln_lvesv0 = yL0 + log1m_logistic(zL0)
         self.ln_ntprobnp0 = math.log(b.ntprobnp)
@@ -271,6 +323,12 @@ class PatientModel:
         y = np.zeros(N)
         y[YL_], y[ZL_], y[YR_], y[ZR_] = self.yL0, self.zL0, self.yR0, self.zR0
         return y
+
+    def bounded_injury(self, J: float) -> float:
+        """J_b = W (1 - exp(-J / W)), 0 when W = 0 (docs/model.md section 6)."""
+        if self.W_inj <= 0.0:
+            return 0.0
+        return -self.W_inj * math.expm1(-J / self.W_inj)
 
     def gdmt(self, t: float) -> tuple[float, float]:
         s_ef = s_edv = 0.0
@@ -339,13 +397,14 @@ class PatientModel:
         tau = p["immune_delay_days"]
         dy[B_] = self.gamma * (L + H + G) - y[B_] / tau
         dy[AB_] = y[B_] / tau - self.kAb * y[AB_]
-        # sections 5 and 6
-        s_ef, s_edv = self.gdmt(t)
-        yL_set = self.yL_u + s_edv + self.pi_edv * t - p["lv_repair_edv_fraction"] * self.w_edv * y[R_]
-        zL_set = (self.zL_u + s_ef + self.pi_ef * t + p["lv_repair_ef_fraction"] * self.w_ef * y[R_]
-                  - y[J_] + p["patch_contractility_gain"] * Gm)
-        yR_set = self.yR_u + self.pi_rv * t - p["rv_repair_edv_fraction"] * self.w_rvedv * y[Q_]
-        zR_set = self.zR_u + self.c * s_ef + p["rv_repair_ef_fraction"] * self.w_rvef * y[Q_]
+        # sections 5 and 6 (G_ef, G_edv: GDMT set points with the bounded shares)
+        g_ef, g_edv = self.gdmt(t)
+        yL_set = self.yL_u + g_edv + self.pi_edv * t - p["lv_repair_edv_fraction"] * y[R_] * max(0.0, self.D_edv + g_edv)
+        zL_set = (self.zL_u + g_ef + self.pi_ef * t + p["lv_repair_ef_fraction"] * y[R_] * max(0.0, self.D_ef - g_ef)
+                  - self.bounded_injury(y[J_]) + p["patch_contractility_gain"] * Gm)
+        yR_set = self.yR_u + self.pi_rv * t - p["rv_repair_edv_fraction"] * y[Q_] * self.D_rvedv
+        zR_set = (self.zR_u + self.c * g_ef
+                  + p["rv_repair_ef_fraction"] * y[Q_] * max(0.0, self.D_rvef - self.c * g_ef))
         dy[YL_] = self.kLV * (yL_set - y[YL_])
         dy[ZL_] = self.kLV * (zL_set - y[ZL_])
         dy[YR_] = self.kRV * (yR_set - y[YR_])
@@ -374,7 +433,9 @@ class PatientModel:
                   + p["ddimer_injury_gain"] * max(y[J_], 0.0))
         inr_a = {"none": p["inr_none"], "vka": p["inr_vka"], "noac": p["inr_noac"]}[self.b.anticoagulant]
         inr = max(0.5, inr_a - p["inr_procoagulant_slope"] * max(y[C_], 0.0))
-        tapse = max(0.0, self.b.tapse_mm + p["tapse_per_rvef_point_mm"] * 100.0 * (rvef - self.rvef0))
+        tmax, p0 = self.tapse_max, self.tapse_p0
+        tapse = tmax * logistic(logit(p0) + p["tapse_per_rvef_point_mm"] * 100.0 * (rvef - self.rvef0)
+                                / (tmax * p0 * (1.0 - p0)))
         walk = max(0.0, self.b.six_minute_walk_m + p["walk_per_lvef_point_m"] * 100.0 * (lvef - self.lvef0)
                    + p["walk_per_rvef_point_m"] * 100.0 * (rvef - self.rvef0))
         return {
@@ -385,7 +446,8 @@ class PatientModel:
             "rvedv_ml": rvedv,
             "rvesv_ml": rvedv * (1.0 - rvef),
             "tapse_mm": tapse,
-            "ntprobnp_ng_per_l": math.exp(self.ln_ntprobnp(y)),
+            # the observable has the assay floor; the hazards (rhs) use the unfloored value
+            "ntprobnp_ng_per_l": math.hypot(math.exp(self.ln_ntprobnp(y)), p["ntprobnp_floor_ng_per_l"]),
             "six_minute_walk_m": walk,
             "ddimer_mg_per_l": ddimer,
             "inr": inr,
