@@ -114,7 +114,8 @@ fn a_visit_counts_once_and_untreated_change_is_per_year_after_day_0() {
     t.audit_visit(0.0, &day0, Some(&day0));
     assert_eq!((t.visits_checked, t.visits_outside), (1, 0));
     assert_eq!(t.observables[index("lvedv_change_untreated")].n_checked, 0);
-    // day 180: LVEF 80% and LVESV 10 mL and LVESV -93%: one visit outside
+    // day 180: LVEF 80% and LVESV 10 mL: one visit outside (levels); the
+    // LVESV fall of 93% is reverse remodelling, not limited (growth only)
     let mut s = normal_state();
     s.lvef_percent = 80.0;
     s.lvesv_ml = 10.0;
@@ -123,10 +124,11 @@ fn a_visit_counts_once_and_untreated_change_is_per_year_after_day_0() {
     assert_eq!(t.observables[index("lvef")].n_outside, 1);
     assert_eq!(t.observables[index("lvesv")].n_outside, 1);
     let c = &t.observables[index("lvesv_change_untreated")];
-    assert_eq!((c.n_checked, c.n_outside), (1, 1));
+    assert_eq!((c.n_checked, c.n_outside), (1, 0));
     assert!((c.min.unwrap() - (10.0 / 140.0 - 1.0)).abs() < 1e-15);
-    // day 730: LVEDV -70% in two years is -35% a year: inside; -60% in
-    // one year at day 365 is outside; +40% exactly at day 200 is inside
+    // day 730: LVEDV -70% in two years: inside (falls are not limited);
+    // -60% at day 365: inside; +40% exactly at day 200: inside; +50% at
+    // day 365: outside; +70% at day 730 is +35% a year: inside
     let mut s = normal_state();
     s.lvedv_ml = 60.0;
     t.audit_visit(730.0, &s, Some(&day0));
@@ -136,13 +138,19 @@ fn a_visit_counts_once_and_untreated_change_is_per_year_after_day_0() {
     assert!((c.min.unwrap() - (-0.35)).abs() < 1e-15, "{:?}", c.min);
     s.lvedv_ml = 80.0;
     t.audit_visit(365.0, &s, Some(&day0));
-    assert_eq!(t.visits_outside, 2);
+    assert_eq!(t.visits_outside, 1);
     s.lvedv_ml = 280.0;
     t.audit_visit(200.0, &s, Some(&day0));
+    assert_eq!(t.visits_outside, 1);
+    s.lvedv_ml = 300.0;
+    t.audit_visit(365.0, &s, Some(&day0));
+    assert_eq!(t.visits_outside, 2);
+    s.lvedv_ml = 340.0;
+    t.audit_visit(730.0, &s, Some(&day0));
     assert_eq!(t.visits_outside, 2);
     assert_eq!(
         t.observables[index("lvedv_change_untreated")].max,
-        Some(280.0 / 200.0 - 1.0)
+        Some(300.0 / 200.0 - 1.0)
     );
     // a treated patient: no change audited at all
     let mut treated = AuditTally::default();
