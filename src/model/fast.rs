@@ -509,8 +509,7 @@ impl RepairSubsteps {
     fn rates(model: &PatientModel, d: &RepairDrive, q: [f64; 4]) -> [f64; 4] {
         let p = &model.paracrine;
         let r = &model.remodelling;
-        let yr = r.rv_log_edv_ref + r.rv_edv_progression * d.t - r.rv_repair_edv * q[0];
-        let zr = r.rv_logit_ef_ref + r.rv_gdmt_coupling * d.g_ef + r.rv_repair_ef * q[0];
+        let (yr, zr) = r.rv_setpoints(d.t, q[0], d.g_ef);
         [
             d.g_rv * (1.0 - q[0]) - p.k_rv_repair_off * q[0],
             d.g_lv * (1.0 - q[1]) - p.k_lv_repair_off * q[1],
@@ -1538,8 +1537,8 @@ fn add(s: &[f64; NS], k: &[f64; NS], h: f64) -> [f64; NS] {
     o
 }
 
-/// Right-hand side of the slow states given the fast states (the same
-/// equations as `paracrine` and `remodelling`, written for the blocks).
+/// Right-hand side of the slow states given the fast states (the set
+/// points come from `remodelling`, where they are written once).
 #[inline]
 fn slow_rhs(
     model: &PatientModel,
@@ -1551,13 +1550,9 @@ fn slow_rhs(
     let p = &model.paracrine;
     let r = &model.remodelling;
     let (g_rv, g_lv) = (f.g_rv, f.g_lv);
-    let (g_ef, g_edv) = gdmt;
     let (q, rr) = (s[0], s[1]);
-    let yl = r.lv_log_edv_ref + g_edv + r.lv_edv_progression * t - r.lv_repair_edv * rr;
-    let zl = r.lv_logit_ef_ref + g_ef + r.lv_ef_progression * t + r.lv_repair_ef * rr - f.j
-        + r.patch_gain * f.gm;
-    let yr = r.rv_log_edv_ref + r.rv_edv_progression * t - r.rv_repair_edv * q;
-    let zr = r.rv_logit_ef_ref + r.rv_gdmt_coupling * g_ef + r.rv_repair_ef * q;
+    let (yl, zl) = r.lv_setpoints(t, rr, f.j, f.gm, gdmt);
+    let (yr, zr) = r.rv_setpoints(t, q, gdmt.0);
     [
         g_rv * (1.0 - q) - p.k_rv_repair_off * q,
         g_lv * (1.0 - rr) - p.k_lv_repair_off * rr,

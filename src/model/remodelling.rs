@@ -102,23 +102,45 @@ impl Remodelling {
         }
     }
 
+    /// LV set points `(y*_LV, z*_LV)` at day `t` from LV repair, microvascular
+    /// injury, mature patch tissue and the GDMT set point `(logit EF, log
+    /// EDV)` at `t`. The one place these equations are written: the
+    /// reference right-hand side and the fast path both call it.
+    #[inline]
+    pub fn lv_setpoints(
+        &self,
+        t: f64,
+        repair: f64,
+        injury: f64,
+        patch: f64,
+        gdmt: (f64, f64),
+    ) -> (f64, f64) {
+        let (g_ef, g_edv) = gdmt;
+        (
+            self.lv_log_edv_ref + g_edv + self.lv_edv_progression * t - self.lv_repair_edv * repair,
+            self.lv_logit_ef_ref + g_ef + self.lv_ef_progression * t + self.lv_repair_ef * repair
+                - injury
+                + self.patch_gain * patch,
+        )
+    }
+
+    /// RV set points `(y*_RV, z*_RV)` at day `t` from pulmonary-vascular
+    /// repair `q` and the GDMT logit-EF set point `g_ef`.
+    #[inline]
+    pub fn rv_setpoints(&self, t: f64, q: f64, g_ef: f64) -> (f64, f64) {
+        (
+            self.rv_log_edv_ref + self.rv_edv_progression * t - self.rv_repair_edv * q,
+            self.rv_logit_ef_ref + self.rv_gdmt_coupling * g_ef + self.rv_repair_ef * q,
+        )
+    }
+
     /// Set points `[y*_LV, z*_LV, y*_RV, z*_RV]` at day `t`, given the GDMT
     /// set point `(logit EF, log EDV)` at `t`.
     #[inline]
     pub fn setpoints(&self, t: f64, y: &State, gdmt: (f64, f64)) -> [f64; 4] {
-        let (g_ef, g_edv) = gdmt;
-        [
-            self.lv_log_edv_ref + g_edv + self.lv_edv_progression * t
-                - self.lv_repair_edv * y[LV_REPAIR],
-            self.lv_logit_ef_ref
-                + g_ef
-                + self.lv_ef_progression * t
-                + self.lv_repair_ef * y[LV_REPAIR]
-                - y[INJURY]
-                + self.patch_gain * y[GRAFT_MATURE],
-            self.rv_log_edv_ref + self.rv_edv_progression * t - self.rv_repair_edv * y[RV_REPAIR],
-            self.rv_logit_ef_ref + self.rv_gdmt_coupling * g_ef + self.rv_repair_ef * y[RV_REPAIR],
-        ]
+        let (yl, zl) = self.lv_setpoints(t, y[LV_REPAIR], y[INJURY], y[GRAFT_MATURE], gdmt);
+        let (yr, zr) = self.rv_setpoints(t, y[RV_REPAIR], gdmt.0);
+        [yl, zl, yr, zr]
     }
 
     #[inline]
