@@ -461,3 +461,174 @@ fn bad_uncertainty_tables_are_explained() {
         );
     }
 }
+
+fn search(s: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    hfsim()
+        .args([
+            "search",
+            s.to_str().unwrap(),
+            "--no-progress",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(out)
+        .args([
+            "--endpoint",
+            "delta_rvesv_mri_d180",
+            "--over",
+            "trial.n_per_arm",
+            "--min",
+            "3",
+            "--max",
+            "14",
+            "--replicates",
+            "60",
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn search_json(out: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("search.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn search_on_assurance_counts_the_worlds() {
+    // a wide prior on the RV repair rate: assurance differs from power
+    let s = scenario(
+        "search",
+        "[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"log_normal\"\nmedian = 0.004\nsd_log = 1.0\n",
+    );
+    let o = search(&s, &s.with_file_name("a"), &["--criterion", "assurance"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("reaching assurance 0.8")
+            || text.contains("target assurance 0.8 is NOT reached"),
+        "{text}"
+    );
+    let a = search_json(&s.with_file_name("a"));
+    assert_eq!(a["criterion"], "assurance");
+    let csv = std::fs::read_to_string(s.with_file_name("a").join("search.csv")).unwrap();
+    assert!(
+        csv.starts_with("value,assurance,assurance_mcse,assurance_ci_low"),
+        "{csv}"
+    );
+    // each evaluation's counts are the run's favourable rejections in the worlds
+    let evals = a["result"]["evaluations"].as_array().unwrap();
+    assert!(evals.len() >= 3);
+    let mut differs = false;
+    for e in evals.iter().take(3) {
+        let n = e["value"].as_f64().unwrap() as u64;
+        let run_out = s.with_file_name(format!("run{n}"));
+        let v = run(&s, &run_out, &["--set", &format!("trial.n_per_arm={n}")]);
+        let ep = by_name(&v, "delta_rvesv_mri_d180");
+        let worlds = ep["worlds"].as_u64().unwrap();
+        assert_eq!(e["replicates"].as_u64().unwrap(), worlds);
+        let fav = (ep["assurance_favourable"].as_f64().unwrap() * worlds as f64).round() as u64;
+        assert_eq!(e["rejections"].as_u64().unwrap(), fav, "n = {n}");
+        let pow = (ep["power_favourable"].as_f64().unwrap() * worlds as f64).round() as u64;
+        differs |= pow != fav;
+    }
+    assert!(differs, "assurance and power differ somewhere on the grid");
+    // with power, the same search finds another answer or other counts
+    let o = search(&s, &s.with_file_name("p"), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let p = search_json(&s.with_file_name("p"));
+    assert_eq!(p["criterion"], "power");
+    assert_ne!(p["result"], a["result"]);
+}
+
+#[test]
+fn search_on_a_zero_width_uncertainty_gives_the_power_answer() {
+    let central = [(P::RvRepairEmax, P::RvRepairEmax.info().default)];
+    let s = scenario("search-zero", &point_priors(&central));
+    let (a, p) = (s.with_file_name("a"), s.with_file_name("p"));
+    assert!(
+        search(&s, &a, &["--criterion", "assurance"])
+            .status
+            .success()
+    );
+    assert!(search(&s, &p, &["--criterion", "power"]).status.success());
+    assert_eq!(search_json(&a)["result"], search_json(&p)["result"]);
+}
+
+#[test]
+fn assurance_criterion_needs_uncertainty() {
+    let s = scenario("search-none", "");
+    let o = search(&s, &s.with_file_name("a"), &["--criterion", "assurance"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--criterion assurance") && err.contains("no [uncertainty] section"),
+        "{err}"
+    );
+    let o = hfsim()
+        .args([
+            "sweep",
+            "scenarios/interval_sweep.toml",
+            "--no-progress",
+            "--no-plots",
+            "--replicates",
+            "4",
+            "--criterion",
+            "assurance",
+            "--out",
+        ])
+        .arg(s.with_file_name("sweep"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--criterion assurance") && err.contains("no [uncertainty] section"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sweep_on_assurance_draws_assurance_curves() {
+    let s = scenario(
+        "sweep",
+        &format!(
+            "[sweep]\nmode = \"factorial\"\n[sweep.axes]\n\"trial.n_per_arm\" = [4, 8]\n{RV_PRIOR}"
+        ),
+    );
+    let out = s.with_file_name("out");
+    let o = hfsim()
+        .args([
+            "sweep",
+            s.to_str().unwrap(),
+            "--no-progress",
+            "--replicates",
+            "20",
+            "--criterion",
+            "assurance",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(out.join("power_curves.svg")).unwrap();
+    assert!(
+        svg.contains("assurance by"),
+        "the title names the criterion"
+    );
+    let o = hfsim()
+        .args([
+            "sweep",
+            s.to_str().unwrap(),
+            "--no-progress",
+            "--replicates",
+            "20",
+            "--out",
+        ])
+        .arg(s.with_file_name("power"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(s.with_file_name("power").join("power_curves.svg")).unwrap();
+    assert!(svg.contains("power by") && !svg.contains("assurance by"));
+}

@@ -851,7 +851,7 @@ fn overlapping_power_curves_are_told_apart() {
         scenario_file: String::new(),
     };
     let summary = hfsim::cli::results::build_summary(&loaded, &points, &state);
-    let fig = hfsim::plots::figures::power_curves(&summary, &points).unwrap();
+    let fig = hfsim::plots::figures::power_curves(&summary, &points, false).unwrap();
     let lines: Vec<(bool, Option<hfsim::plots::Marker>)> = fig.panels[0]
         .layers
         .iter()

@@ -30,6 +30,8 @@ pub struct PresentOptions {
     pub report: bool,
     /// calibration.json to show in the report (else looked for beside the outputs).
     pub calibration: Option<PathBuf>,
+    /// What a sweep's curves show (power or assurance).
+    pub criterion: super::search::Criterion,
 }
 
 /// Check `--calibration` before anything is simulated.
@@ -60,7 +62,7 @@ pub fn present(opts: &PresentOptions, view: &RunView) -> Result<Vec<String>, Cli
         return Ok(files);
     }
     let mut rendered: Vec<(String, String)> = Vec::new();
-    for (name, caption, fig) in run_figures(view.summary, view.points, view.accs) {
+    for (name, caption, fig) in run_figures(view.summary, view.points, view.accs, opts.criterion) {
         if let Some(svg) = write_figure(view.out, name, &fig, opts.plots)? {
             if opts.plots {
                 files.push(format!("{name}.svg/.png"));
@@ -81,6 +83,7 @@ fn run_figures(
     summary: &Summary,
     points: &[(DesignPoint, Loaded)],
     accs: &[&DesignAcc],
+    criterion: super::search::Criterion,
 ) -> Vec<(&'static str, String, Figure)> {
     let mut out = Vec::new();
     if points.len() == 1 {
@@ -91,10 +94,19 @@ fn run_figures(
                 f,
             ));
         }
-    } else if let Some(f) = figures::power_curves(summary, points) {
+    } else if let Some(f) = figures::power_curves(
+        summary,
+        points,
+        criterion == super::search::Criterion::Assurance,
+    ) {
         out.push((
             "power_curves",
-            "Power versus the swept key, with 95% Wilson bands.".to_string(),
+            if criterion == super::search::Criterion::Assurance {
+                "Assurance (over the worlds of [uncertainty]) versus the swept key, with 95% Wilson bands."
+            } else {
+                "Power versus the swept key, with 95% Wilson bands."
+            }
+            .to_string(),
             f,
         ));
     }
@@ -148,7 +160,8 @@ pub fn write_run_plots(
     accs: &[&DesignAcc],
 ) -> Result<Vec<String>, CliError> {
     let mut files = Vec::new();
-    for (name, _, fig) in run_figures(summary, points, accs) {
+    // a merged run's curves show power (`merge` has no --criterion)
+    for (name, _, fig) in run_figures(summary, points, accs, super::search::Criterion::Power) {
         if write_figure(out, name, &fig, true)?.is_some() {
             files.push(format!("{name}.svg/.png"));
         }

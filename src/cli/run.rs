@@ -200,7 +200,8 @@ impl RunArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunCommand {
     Run,
-    Sweep,
+    /// With the criterion its curves show.
+    Sweep(super::search::Criterion),
 }
 
 pub fn run(args: RunArgs) -> CliResult {
@@ -210,7 +211,12 @@ pub fn run(args: RunArgs) -> CliResult {
 /// `run` or `sweep`: check, load, execute, present, print.
 pub fn run_command(args: RunArgs, command: RunCommand) -> CliResult {
     check_calibration_arg(args.calibration.as_deref())?;
-    if command == RunCommand::Sweep && args.point.is_some() {
+    let sweep = matches!(command, RunCommand::Sweep(_));
+    let criterion = match command {
+        RunCommand::Sweep(c) => c,
+        RunCommand::Run => super::search::Criterion::Power,
+    };
+    if sweep && args.point.is_some() {
         return Err(CliError::Usage(
             "--point runs one design point: use `hfsim run FILE --point K`".into(),
         ));
@@ -223,7 +229,8 @@ pub fn run_command(args: RunArgs, command: RunCommand) -> CliResult {
         args.force,
         args.point,
     )?;
-    if command == RunCommand::Sweep && loaded.spec.sweep.is_none() {
+    criterion.check(&loaded.scenario, &args.scenario)?;
+    if sweep && loaded.spec.sweep.is_none() {
         return Err(CliError::Usage(format!(
             "{}: the scenario has no [sweep]{}: `hfsim sweep` runs the design points of a sweep (add a [sweep.axes] table, see docs/scenarios.md), `hfsim run` runs one design",
             args.scenario.display(),
@@ -270,7 +277,7 @@ pub fn run_command(args: RunArgs, command: RunCommand) -> CliResult {
             files.push("looks.csv".into());
         }
     }
-    files.extend(present_run(&args, &ex)?);
+    files.extend(present_run(&args, &ex, criterion)?);
     super::table::print_table(&ex.summary, &ex.points)?;
     let s = &ex.loaded.scenario;
     errln!(
@@ -286,7 +293,11 @@ pub fn run_command(args: RunArgs, command: RunCommand) -> CliResult {
 
 /// Plots and report of a finished run (none for a shard: they are left to
 /// the merged run).
-fn present_run(args: &RunArgs, ex: &Execution) -> Result<Vec<String>, CliError> {
+fn present_run(
+    args: &RunArgs,
+    ex: &Execution,
+    criterion: super::search::Criterion,
+) -> Result<Vec<String>, CliError> {
     if args.shard.is_some() {
         if args.report {
             errln!(
@@ -308,6 +319,7 @@ fn present_run(args: &RunArgs, ex: &Execution) -> Result<Vec<String>, CliError> 
         plots: !args.no_plots,
         report: args.report,
         calibration: args.calibration.clone(),
+        criterion,
     };
     present(&opts, &view)
 }

@@ -20,6 +20,35 @@ use std::path::PathBuf;
 use std::time::Instant;
 use toml_edit::Value;
 
+/// What `search` (and `sweep`'s curves) aim at: the power at the central
+/// parameter values, or the assurance over the worlds of `[uncertainty]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Criterion {
+    #[default]
+    Power,
+    Assurance,
+}
+
+impl Criterion {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Criterion::Power => "power",
+            Criterion::Assurance => "assurance",
+        }
+    }
+
+    /// Refuse assurance on a scenario without `[uncertainty]`.
+    pub fn check(&self, s: &crate::scenario::Scenario, file: &std::path::Path) -> CliResult {
+        if *self == Criterion::Assurance && s.uncertainty.is_none() {
+            return Err(CliError::Usage(format!(
+                "--criterion assurance: {} has no [uncertainty] section, so there are no worlds to average over; add priors for the uncertain model parameters (docs/scenarios.md, [uncertainty]) or use --criterion power",
+                file.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SearchArgs {
     /// Scenario file (TOML).
@@ -27,9 +56,13 @@ pub struct SearchArgs {
     /// Endpoint whose power is targeted (default: the only endpoint).
     #[arg(long)]
     pub endpoint: Option<String>,
-    /// Power to reach.
+    /// Power (or, with --criterion assurance, assurance) to reach.
     #[arg(long, default_value_t = 0.8)]
     pub target_power: f64,
+    /// Search on the power at the central values, or on the assurance over
+    /// the worlds of [uncertainty] (its MCSE then drives the bracketing).
+    #[arg(long, value_enum, default_value_t = Criterion::Power)]
+    pub criterion: Criterion,
     /// Numeric scenario key to search over (power must change monotonically with it).
     #[arg(long, default_value = "trial.n_per_arm", value_name = "KEY.PATH")]
     pub over: String,
@@ -134,6 +167,8 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     let started = Instant::now();
     let (loaded, _) = load_points(&a.scenario, &a.set, a.seed, a.replicates, true)?;
     let s = &loaded.scenario;
+    a.criterion.check(s, &a.scenario)?;
+    let crit = a.criterion.word();
     if loaded.spec.sweep.is_some() {
         errln!(
             "note: the scenario's [sweep] is ignored: search varies {} on the base design",
@@ -234,7 +269,7 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     let _lock = super::lock::lock(&out)?;
     let (pool, threads) = super::execute::worker_pool(a.threads, replicates)?;
     errln!(
-        "hfsim {}: search on {} (sha256 {}), endpoint {}, target power {}, {} over [{}, {}] step {} ({} values), {} simulated trials per value, seed {}, {} threads",
+        "hfsim {}: search on {} (sha256 {}), endpoint {}, target {crit} {}, {} over [{}, {}] step {} ({} values), {} simulated trials per value, seed {}, {} threads",
         env!("CARGO_PKG_VERSION"),
         s.name,
         &loaded.sha256[..12],
@@ -291,18 +326,49 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
                     crate::plots::format_tick(v)
                 ))
             })?;
-        let e = &acc.endpoints[ep];
-        // efficacy: the power to reject in favour of treatment
-        let rejections = match l.scenario.endpoints[ep].options.role {
-            crate::analysis::direction::EndpointRole::Safety => e.rejections,
-            crate::analysis::direction::EndpointRole::Efficacy => e.rejections_favourable,
+        // efficacy: the power to reject in favour of treatment; with
+        // assurance, the same counted over the replicates' worlds
+        let safety = l.scenario.endpoints[ep].options.role
+            == crate::analysis::direction::EndpointRole::Safety;
+        let (rej, n) = match a.criterion {
+            Criterion::Power => {
+                let e = &acc.endpoints[ep];
+                (
+                    if safety {
+                        e.rejections
+                    } else {
+                        e.rejections_favourable
+                    },
+                    e.replicates,
+                )
+            }
+            Criterion::Assurance => {
+                let w = acc
+                    .assurance
+                    .as_ref()
+                    .and_then(|w| w.get(ep))
+                    .ok_or_else(|| {
+                        CliError::Usage(format!(
+                            "{}={}: no [uncertainty] at this value",
+                            a.over,
+                            crate::plots::format_tick(v)
+                        ))
+                    })?;
+                (
+                    if safety {
+                        w.rejections
+                    } else {
+                        w.rejections_favourable
+                    },
+                    w.replicates,
+                )
+            }
         };
-        let (rej, n) = (rejections, e.replicates);
         let seconds = t0.elapsed().as_secs_f64();
         if !a.no_progress {
             let p = crate::summary::PowerEstimate::from_counts(rej, n);
             errln!(
-                "  {} = {:<10} power {:.3} [{:.3}, {:.3}]  ({:.1} s)",
+                "  {} = {:<10} {crit} {:.3} [{:.3}, {:.3}]  ({:.1} s)",
                 a.over,
                 crate::plots::format_tick(v),
                 p.power,
@@ -324,7 +390,9 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     )?;
 
     // outputs
-    let header = [
+    // the criterion's columns are named by it (power or assurance)
+    let named = |k: &str| k.replacen("power", crit, 1);
+    let header: Vec<String> = [
         "value",
         "power",
         "power_mcse",
@@ -337,7 +405,11 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
         "effect_sd",
         "order",
         "seconds",
-    ];
+    ]
+    .iter()
+    .map(|k| named(k))
+    .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let rows = result.evaluations.iter().map(|e| {
         let p = &points[&e.value.to_bits()];
         let acc = &p.acc.endpoints[ep];
@@ -370,6 +442,7 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
         "replicates_per_value": replicates,
         "common_random_numbers": s.run.common_random_numbers,
         "endpoint": names[ep],
+        "criterion": crit,
         "key": a.over,
         "grid": grid,
         "result": result,
@@ -382,12 +455,13 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     )?;
     let mut files = vec!["search.csv", "search.json", "scenario.resolved.toml"];
     if !a.no_plots
-        && let Some(fig) = crate::plots::figures::search_curve(&result, &a.over, names[ep], &s.name)
+        && let Some(fig) =
+            crate::plots::figures::search_curve(&result, &a.over, names[ep], &s.name, crit)
         && super::present::write_figure(&out, "search", &fig, true)?.is_some()
     {
         files.push("search.svg/.png");
     }
-    print_result(&result, &a.over, names[ep])?;
+    print_result(&result, &a.over, names[ep], crit)?;
     errln!(
         "wrote {} ({}) in {:.1} s; {} values evaluated",
         out.display(),
@@ -398,12 +472,12 @@ pub fn search_cmd(a: SearchArgs) -> CliResult {
     Ok(())
 }
 
-fn print_result(r: &SearchResult, key: &str, endpoint: &str) -> CliResult {
+fn print_result(r: &SearchResult, key: &str, endpoint: &str, crit: &str) -> CliResult {
     let f = crate::plots::format_tick;
     outln!(
-        "{:>12} {:>7} {:>17} {:>7} {:>10}",
+        "{:>12} {:>9} {:>17} {:>7} {:>10}",
         key.rsplit('.').next().unwrap_or(key),
-        "power",
+        crit,
         "95% CI",
         "MCSE",
         "trials"
@@ -415,7 +489,7 @@ fn print_result(r: &SearchResult, key: &str, endpoint: &str) -> CliResult {
             ""
         };
         outln!(
-            "{:>12} {:>7.3} {:>17} {:>7.4} {:>10}{mark}",
+            "{:>12} {:>9.3} {:>17} {:>7.4} {:>10}{mark}",
             f(e.value),
             e.power,
             format!("[{:.3}, {:.3}]", e.power_ci_low, e.power_ci_high),
@@ -433,32 +507,32 @@ fn print_result(r: &SearchResult, key: &str, endpoint: &str) -> CliResult {
     } else {
         "decreases"
     };
-    outln!("\npower of {endpoint} {trend} with {key}");
+    outln!("\n{crit} of {endpoint} {trend} with {key}");
     match (r.status, r.answer) {
         (SearchStatus::NotReached, _) | (_, None) => {
             let best = r.evaluations.iter().map(|e| e.power).fold(0.0, f64::max);
             outln!(
-                "target power {} is NOT reached in the range searched (highest estimated power {best:.3}); widen --min/--max",
+                "target {crit} {} is NOT reached in the range searched (highest estimated {crit} {best:.3}); widen --min/--max",
                 r.target_power
             );
         }
         (status, Some(a)) => {
             let e = r.at(a).expect("the answer was evaluated");
             outln!(
-                "{which} {key} reaching power {}: {} (power {:.3}, 95% CI [{:.3}, {:.3}]){}",
+                "{which} {key} reaching {crit} {}: {} ({crit} {:.3}, 95% CI [{:.3}, {:.3}]){}",
                 r.target_power,
                 f(a),
                 e.power,
                 e.power_ci_low,
                 e.power_ci_high,
                 if status == SearchStatus::ReachedAtBound {
-                    "; already at the end of the range searched: widen it to see where power falls below the target"
+                    "; already at the end of the range searched: widen it to see where it falls below the target"
                 } else {
                     ""
                 }
             );
             if let Some(u) = r.uncertainty(&|x| f(x)) {
-                outln!("{u}");
+                outln!("{}", u.replace(" power ", &format!(" {crit} ")));
             }
         }
     }

@@ -237,7 +237,15 @@ fn reps_note(summary: &Summary) -> String {
 }
 
 /// Power versus the swept key (`None` for fewer than two design points).
-pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Option<Figure> {
+/// With `assurance`, the curves show the assurance over the worlds of
+/// `[uncertainty]` instead of the power at the central values (an endpoint
+/// without assurance is left out).
+pub fn power_curves(
+    summary: &Summary,
+    points: &[(DesignPoint, Loaded)],
+    assurance: bool,
+) -> Option<Figure> {
+    let word = if assurance { "assurance" } else { "power" };
     let layout = sweep_layout(points)?;
     let n_ep = summary.design_points.first()?.endpoints.len();
     if n_ep == 0 {
@@ -261,7 +269,20 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
             .enumerate()
             .filter(|(i, _)| layout.group[*i] == g)
             .filter_map(|(i, d)| {
-                d.endpoints.get(e).map(|p| {
+                let p = d.endpoints.get(e)?;
+                if assurance {
+                    // Wilson interval from the counts (shares of worlds)
+                    let a = p.assurance.as_ref()?;
+                    let share = if safety[e] {
+                        a.assurance
+                    } else {
+                        a.assurance_favourable
+                    };
+                    let k = (share * a.worlds as f64).round() as u64;
+                    let w = crate::summary::PowerEstimate::from_counts(k, a.worlds);
+                    return Some((layout.x[i], w.power, w.power_ci_low, w.power_ci_high));
+                }
+                Some(p).map(|p| {
                     if safety[e] {
                         (
                             layout.x[i],
@@ -318,7 +339,7 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
             title,
             key_label(&layout.x_key),
             if target {
-                "power"
+                word
             } else {
                 "P(detect a difference)"
             },
@@ -336,7 +357,7 @@ pub fn power_curves(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> Opti
         p
     };
     let title = format!(
-        "{}: power by {}",
+        "{}: {word} by {}",
         summary.scenario,
         short_key(&layout.x_key)
     );
@@ -785,12 +806,13 @@ pub fn search_curve(
     key: &str,
     endpoint: &str,
     scenario: &str,
+    criterion: &str,
 ) -> Option<Figure> {
     let ev = &result.evaluations;
     if ev.is_empty() {
         return None;
     }
-    let mut p = Panel::new(format!("endpoint {endpoint}"), key_label(key), "power");
+    let mut p = Panel::new(format!("endpoint {endpoint}"), key_label(key), criterion);
     p.x_range = padded(ev.iter().map(|e| e.value), 0.04)?;
     p.y_range = (0.0, 1.0);
     if let (Some(a), b) = (result.plausible_from, result.confident_from) {
@@ -848,11 +870,11 @@ pub fn search_curve(
     let k = short_key(key);
     let title = match (result.status, result.answer) {
         (SearchStatus::NotReached, _) | (_, None) => format!(
-            "{scenario}: {:.0}% power is not reached for {k} in the range searched",
+            "{scenario}: {:.0}% {criterion} is not reached for {k} in the range searched",
             result.target_power * 100.0
         ),
         (_, Some(a)) => format!(
-            "{scenario}: {which} {k} reaching {:.0}% power: {}",
+            "{scenario}: {which} {k} reaching {:.0}% {criterion}: {}",
             result.target_power * 100.0,
             super::format_tick(a)
         ),
