@@ -272,6 +272,14 @@ fn four_shards_merged_equal_one_run() {
         read(&one.join("summary.json")),
         read(&merged.join("summary.json"))
     );
+    // the plausibility audit is part of what merges exactly (counts and
+    // extremes of every shard's patients)
+    let v: serde_json::Value = serde_json::from_str(&read(&merged.join("summary.json"))).unwrap();
+    let lvef = &v["design_points"][0]["plausibility"]["msc"]["lvef"];
+    assert!(
+        lvef["n_checked"].as_u64().unwrap() > 0 && lvef["max"].is_f64(),
+        "{lvef}"
+    );
     // Missing or duplicated shards are refused.
     let out = hfsim()
         .args([

@@ -49,6 +49,10 @@ pub struct RunState {
     /// run and a merge report the same).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<crate::scenario::Warning>,
+    /// The scenario file as the first segment named it (the plausibility
+    /// warning's file, the same in a resumed run and a merge).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scenario_file: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -207,6 +207,7 @@ pub fn execute(
         segments: 0,
         checksum: String::new(),
         warnings,
+        scenario_file: loaded.source.file.clone(),
     };
     let mut state = if args.resume {
         if !state_path.is_file() {
@@ -398,7 +399,12 @@ pub fn execute(
     let mut summary = build_summary(&loaded, &points, &state);
     summary.warnings = state.warnings.clone();
     let audits: Vec<_> = state.accs().iter().map(|a| a.plausibility).collect();
-    for w in super::results::plausibility_warnings(&points, &audits) {
+    let file = if state.scenario_file.is_empty() {
+        &loaded.source.file
+    } else {
+        &state.scenario_file
+    };
+    for w in super::results::plausibility_warnings(file, &points, &audits) {
         errln!("{w}");
         summary.warnings.push(w);
     }

@@ -158,7 +158,12 @@ pub fn merge(a: MergeArgs) -> CliResult {
     let mut summary = build_summary(&loaded, &points, &merged);
     summary.warnings = merged.warnings.clone();
     let audits: Vec<_> = merged.accs().iter().map(|a| a.plausibility).collect();
-    for w in super::results::plausibility_warnings(&points, &audits) {
+    let file = if merged.scenario_file.is_empty() {
+        &loaded.scenario.name
+    } else {
+        &merged.scenario_file
+    };
+    for w in super::results::plausibility_warnings(file, &points, &audits) {
         errln!("{w}");
         summary.warnings.push(w);
     }

@@ -300,7 +300,10 @@ fn validate_audit(
                 100.0 * worst,
                 100.0 * crate::plausibility::WARN_FRACTION
             );
-            (results::plausibility_warnings(audited, &audits), Some(line))
+            (
+                results::plausibility_warnings(&first.source.file, audited, &audits),
+                Some(line),
+            )
         }
         Err(e) => {
             let mut w = crate::scenario::Warning::new(
@@ -310,7 +313,7 @@ fn validate_audit(
                     "the plausibility audit ({replicates} replicates{which}) could not run: {e}"
                 ),
             );
-            w.locate(&first.source.file, first.source.locate("model"));
+            w.file = first.source.file.clone();
             (vec![w], None)
         }
     }

@@ -43,8 +43,11 @@ pub fn build_summary(
 /// than `plausibility::WARN_FRACTION` of the audited patient-visits of a
 /// design point fall outside the physiological ranges. A sweep gets one
 /// warning naming the design points concerned, with the details of the
-/// worst. Located at the scenario's `[model]`.
+/// worst. The warning names `file` (the scenario file as the run was
+/// given it) and no line: it comes from the results, not from one key, and
+/// a merge of shards must report it alike.
 pub fn plausibility_warnings(
+    file: &str,
     points: &[(DesignPoint, Loaded)],
     audits: &[crate::plausibility::ArmAudits],
 ) -> Vec<crate::scenario::Warning> {
@@ -86,8 +89,7 @@ pub fn plausibility_warnings(
     };
     let mut w =
         crate::scenario::Warning::new(crate::scenario::WarningKind::Plausibility, "model", message);
-    let (_, first) = &points[0];
-    w.locate(&first.source.file, first.source.locate("model"));
+    w.file = file.to_string();
     if points.len() > 1 {
         w.origin = Some("sweep".into());
     }
