@@ -483,3 +483,36 @@ fn the_audit_is_the_same_on_one_and_two_threads() {
     assert!(p["msc"]["lvef"]["n_checked"].as_u64().unwrap() > 0, "{p}");
     let _ = (std::fs::remove_dir_all(&a), std::fs::remove_dir_all(&b));
 }
+
+/// Issue 13 point 2: every shipped scenario keeps at least 99.9% of its
+/// audited patient-visits inside the physiological ranges (every design
+/// point, both arms; 20 replicates each, as `hfsim validate` audits them).
+#[test]
+fn every_shipped_scenario_passes_the_plausibility_audit() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let loaded = hfsim::scenario::load_file(&path, &[]).unwrap();
+        let points = hfsim::scenario::design_points(&loaded).unwrap();
+        let scenarios: Vec<&hfsim::scenario::Scenario> =
+            points.iter().map(|(_, l)| &l.scenario).collect();
+        let audits = audit(&scenarios, 20).unwrap();
+        for (k, arms) in audits.iter().enumerate() {
+            let f = hfsim::plausibility::fraction_outside(arms);
+            assert!(
+                f <= hfsim::plausibility::WARN_FRACTION,
+                "{} design point {k}: {:.3}% of patient-visits outside: {}",
+                path.display(),
+                100.0 * f,
+                hfsim::plausibility::warning_message(["control", "treatment"], arms)
+                    .unwrap_or_default()
+            );
+            assert!(arms.iter().map(|a| a.visits_checked).sum::<u64>() > 1000);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} scenarios found");
+}
