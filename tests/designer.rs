@@ -391,7 +391,7 @@ fn search_finds_the_smallest_n_per_arm_for_a_target_power() {
         "--endpoint",
         "delta_tapse_d180",
         "--target-power",
-        "0.6",
+        "0.4",
         "--over",
         "trial.n_per_arm",
         "--min",
@@ -420,7 +420,7 @@ fn search_finds_the_smallest_n_per_arm_for_a_target_power() {
     );
     assert!(
         stdout.contains(&format!(
-            "smallest trial.n_per_arm reaching power 0.6: {answer}"
+            "smallest trial.n_per_arm reaching power 0.4: {answer}"
         )),
         "{stdout}"
     );
@@ -432,8 +432,8 @@ fn search_finds_the_smallest_n_per_arm_for_a_target_power() {
             .find(|e| e["value"].as_f64() == Some(v))
             .map(|e| e["power"].as_f64().unwrap())
     };
-    assert!(at(answer).unwrap() >= 0.6);
-    assert!(at(answer - 1.0).unwrap() < 0.6);
+    assert!(at(answer).unwrap() >= 0.4);
+    assert!(at(answer - 1.0).unwrap() < 0.4);
     let lo = r["plausible_from"].as_f64().unwrap();
     assert!(lo <= answer);
     let csv = read(&out.join("search.csv"));
@@ -450,7 +450,7 @@ fn search_finds_the_smallest_n_per_arm_for_a_target_power() {
         "--endpoint",
         "delta_tapse_d180",
         "--target-power",
-        "0.6",
+        "0.4",
         "--min",
         "4",
         "--max",

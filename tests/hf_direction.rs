@@ -113,7 +113,8 @@ fn run(file: &str, sets: &[&str], replicates: u64) -> (hfsim::scenario::Loaded, 
 }
 
 /// The example: 1e8 cells/kg damages the LV. The LVEF endpoint
-/// rejects in most trials, and those rejections are harm.
+/// rejects in some trials (model v2 bounds the injury above an LVEF floor:
+/// in 20% at 20 patients per arm), and those rejections are harm.
 #[test]
 fn detected_harm_is_not_counted_as_favourable_power() {
     let (loaded, acc) = run(
@@ -128,9 +129,15 @@ fn detected_harm_is_not_counted_as_favourable_power() {
         .find(|e| e.name == "delta_lvef_mri_d360")
         .unwrap();
     assert_eq!(lvef.favourable, Favourable::Higher);
-    assert!(lvef.effect_mean.unwrap() < -5.0, "{:?}", lvef.effect_mean);
-    assert!(lvef.power.power > 0.5, "{}", lvef.power.power);
-    assert_eq!(lvef.power_favourable, 0.0);
+    // (model v2 bounds injury above an LVEF floor, so the harm saturates)
+    assert!(lvef.effect_mean.unwrap() < -3.0, "{:?}", lvef.effect_mean);
+    assert!(lvef.power.power > 0.1, "{}", lvef.power.power);
+    assert!(
+        lvef.power_harmful > 0.1 && lvef.power_favourable < 0.1 * lvef.power_harmful,
+        "harmful {} favourable {}",
+        lvef.power_harmful,
+        lvef.power_favourable
+    );
     assert!(
         (lvef.power_harmful + lvef.power_favourable - lvef.power.power).abs() < 1e-12,
         "two-sided: every rejection has a direction"
@@ -177,8 +184,13 @@ fn one_sided_and_margin_rejections_are_favourable() {
     }
     assert_eq!(b.endpoints[2].margin, Some(10.0));
     assert!(b.endpoints[2].power.power > a.endpoints[2].power.power);
-    // the estimate is reported unshifted
-    assert_eq!(a.endpoints[2].effect_mean, b.endpoints[2].effect_mean);
+    // the estimate is reported unshifted (to rounding: the margin is added
+    // to and taken from the estimate)
+    let (ea, eb) = (
+        a.endpoints[2].effect_mean.unwrap(),
+        b.endpoints[2].effect_mean.unwrap(),
+    );
+    assert!((ea - eb).abs() <= 1e-12 * ea.abs(), "{ea} vs {eb}");
 }
 
 #[test]
