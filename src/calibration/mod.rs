@@ -675,6 +675,19 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
         v.is_finite().then_some(v)
     };
     let cov = |name: &str| s.population.covariates.iter().position(|c| c.name == name);
+    // changes from baseline at `day` in arm `a` (finite values only)
+    let changes =
+        |a: usize, quantity: Quantity, modality: Modality, day: f64| -> Option<Vec<f64>> {
+            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
+            let b = s.trial.baseline_visit(modality)?;
+            Some(
+                fas()
+                    .filter(|p| p.arm as usize == a)
+                    .map(|p| p.value(v, k) - p.value(b, k))
+                    .filter(|x| x.is_finite())
+                    .collect(),
+            )
+        };
     match *st {
         Statistic::BaselineMeasured {
             quantity,
@@ -711,16 +724,7 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
             modality,
             day,
             sd,
-        } => {
-            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
-            let b = s.trial.baseline_visit(modality)?;
-            let vals = fas()
-                .filter(|p| p.arm as usize == arm)
-                .map(|p| p.value(v, k) - p.value(b, k))
-                .filter(|x| x.is_finite())
-                .collect();
-            moments(vals, sd)
-        }
+        } => moments(changes(arm, quantity, modality, day)?, sd),
         Statistic::Value {
             arm,
             quantity,
@@ -743,18 +747,9 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
             modality,
             day,
         } => {
-            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
-            let b = s.trial.baseline_visit(modality)?;
-            let arm = |a: u8| -> Vec<f64> {
-                fas()
-                    .filter(|p| p.arm == a)
-                    .map(|p| p.value(v, k) - p.value(b, k))
-                    .filter(|x| x.is_finite())
-                    .collect()
-            };
             let r = crate::analysis::ttest::student(
-                &arm(1),
-                &arm(0),
+                &changes(1, quantity, modality, day)?,
+                &changes(0, quantity, modality, day)?,
                 crate::analysis::Alternative::TwoSided,
             )
             .ok()?;
@@ -766,13 +761,7 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
             modality,
             day,
         } => {
-            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
-            let b = s.trial.baseline_visit(modality)?;
-            let vals: Vec<f64> = fas()
-                .filter(|p| p.arm as usize == arm)
-                .map(|p| p.value(v, k) - p.value(b, k))
-                .filter(|x| x.is_finite())
-                .collect();
+            let vals = changes(arm, quantity, modality, day)?;
             let m = ArmMoments::of(vals.iter().copied());
             let t = m.mean / (m.sd / (vals.len() as f64).sqrt());
             (vals.len() >= 2 && t.is_finite()).then_some(t)
@@ -782,16 +771,10 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
             modality,
             day,
         } => {
-            let (v, k) = (visit_at(s, day)?, slot(quantity, modality)?);
-            let b = s.trial.baseline_visit(modality)?;
-            let arm = |a: u8| -> Vec<f64> {
-                fas()
-                    .filter(|p| p.arm == a)
-                    .map(|p| p.value(v, k) - p.value(b, k))
-                    .filter(|x| x.is_finite())
-                    .collect()
-            };
-            let (t, c) = (arm(1), arm(0));
+            let (t, c) = (
+                changes(1, quantity, modality, day)?,
+                changes(0, quantity, modality, day)?,
+            );
             let r = crate::analysis::wilcoxon::rank_sum(
                 &t,
                 &c,
