@@ -407,6 +407,7 @@ pub fn render_html(r: &ReportInput) -> String {
             "anticoagulation at infusion",
             Box::new(|a| enum_text(&a.spec.infusion_anticoagulation)),
         ),
+        ("product", Box::new(|a| a.spec.product.key().to_string())),
         ("donor", Box::new(|a| enum_text(&a.spec.donor))),
         (
             "immunosuppression",

@@ -5,6 +5,8 @@
 use std::process::Command;
 
 const PRIME: &str = "scenarios/prime_hfref.toml";
+/// Where the calibrated values live (every shipped scenario's base).
+const MODEL: &str = "scenarios/model/calibrated.toml";
 
 fn hfsim() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hfsim"))
@@ -71,48 +73,51 @@ fn a_scenario_without_the_prime_visits_is_refused_with_a_clear_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("a visit at day 49"));
 }
 
-/// Re-runs the fit recorded in the scenario file (about 3 minutes on 2
-/// cores): `cargo test --release --test calibration -- --ignored`. CI runs it.
+/// The recorded fit (the joint fit of the trials, `scenarios/model/calibrated.toml`)
+/// takes about half an hour, so CI checks that its values are a local
+/// optimum of the recorded objective instead of re-running it (about a
+/// minute): `cargo test --release --test calibration -- --ignored`.
 #[test]
 #[ignore]
-fn calibration_fit_reproduces_the_default_scenario() {
-    let text = std::fs::read_to_string(PRIME).unwrap();
+fn the_recorded_calibration_is_a_local_optimum_of_its_objective() {
+    let text = std::fs::read_to_string(MODEL).unwrap();
     let line = text
         .lines()
         .find(|l| l.starts_with("# model: fitted by `"))
-        .expect("the scenario records its fit command");
+        .expect("the model file records its fit command");
     let command = line.split('`').nth(1).unwrap();
     let mut args: Vec<String> = command
         .split_whitespace()
         .skip(1)
         .map(String::from)
         .collect();
-    let written = std::env::temp_dir().join(format!("hfsim-refit-{}.toml", std::process::id()));
-    args.extend(["--write".into(), written.display().to_string()]);
-    let out = hfsim().args(&args).output().unwrap();
+    assert_eq!(args[..2], ["calibrate".to_string(), "fit".to_string()]);
+    // the trial files are given by a glob in the recorded command
+    let mut expanded = Vec::new();
+    for a in args.drain(..) {
+        if a.contains('*') {
+            let dir = std::path::Path::new(&a).parent().unwrap();
+            let mut files: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .map(|p| p.display().to_string())
+                .collect();
+            files.sort();
+            expanded.extend(files);
+        } else {
+            expanded.push(a);
+        }
+    }
+    expanded.push("--verify-optimum".into());
+    let out = hfsim().args(&expanded).output().unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let model = |t: &str| -> Vec<(String, String)> {
-        let doc: toml_edit::DocumentMut = t.parse().unwrap();
-        doc["model"]
-            .as_table_like()
-            .unwrap()
-            .iter()
-            .filter(|(_, v)| v.is_value())
-            .map(|(k, v)| (k.to_string(), v.to_string().trim().to_string()))
-            .collect()
-    };
-    let refit = std::fs::read_to_string(&written).unwrap();
-    assert_eq!(
-        model(&refit),
-        model(&text),
-        "the fit gives other values than the scenario holds; stdout:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let _ = std::fs::remove_file(&written);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a local optimum"));
 }
 
 /// Every parameter the default calibration frees has a prior with a source,
@@ -128,7 +133,7 @@ fn fitted_values_have_priors_and_sit_inside_them() {
         Vec::<&str>::new(),
         "free parameters without a prior"
     );
-    let text = std::fs::read_to_string(PRIME).unwrap();
+    let text = std::fs::read_to_string(MODEL).unwrap();
     let doc: toml_edit::DocumentMut = text.parse().unwrap();
     let model = doc["model"].as_table_like().unwrap();
     for name in hfsim::calibration::DEFAULT_FREE {
@@ -136,7 +141,7 @@ fn fitted_values_have_priors_and_sit_inside_them() {
         let v = model
             .get(name)
             .and_then(|v| v.as_float())
-            .unwrap_or_else(|| panic!("{PRIME} does not record the fitted {name}"));
+            .unwrap_or_else(|| panic!("{MODEL} does not record the fitted {name}"));
         let info = p.info();
         assert!(
             v > info.min && v < info.max,

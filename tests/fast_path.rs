@@ -45,6 +45,7 @@ fn regimens() -> Vec<(&'static str, Regimen)> {
         infusion_anticoagulation: InfusionAnticoagulation::None,
         donor: Donor::Allogeneic,
         immunosuppression: Immunosuppression::None,
+        product: hfsim::model::Product::UcMsc,
     };
     let with = |f: &dyn Fn(&mut Regimen)| {
         let mut r = base.clone();

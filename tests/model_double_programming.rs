@@ -171,6 +171,7 @@ fn build(case: &Case) -> (PatientModel, Regimen) {
         } else {
             Immunosuppression::None
         },
+        product: hfsim::model::Product::UcMsc,
     };
     (PatientModel::new(&patient, &baseline, &regimen), regimen)
 }

@@ -45,6 +45,7 @@ fn regimen(dose: f64, days: &[f64], infusion_days: f64) -> Regimen {
         infusion_anticoagulation: InfusionAnticoagulation::None,
         donor: Donor::Allogeneic,
         immunosuppression: Immunosuppression::None,
+        product: hfsim::model::Product::UcMsc,
     }
 }
 

@@ -11,6 +11,7 @@
 //! numbers (the same patients at every evaluation) so that the objective is
 //! smooth. Targets are Part A of `shared/evidence.md`.
 
+pub mod domain;
 pub mod nelder_mead;
 
 use crate::evaluation::ArmMoments;
@@ -18,6 +19,7 @@ use crate::model::observation::{Modality, Quantity};
 use crate::model::params::{P, PARAMS};
 use crate::rng::DesignSlot;
 use crate::scenario::Scenario;
+use crate::scenario::spec::EventKind;
 use crate::trial::measurement::slot;
 use crate::trial::{Method, PatientRecord, TrialContext, TrialData, Workspace, simulate_trial};
 use rayon::prelude::*;
@@ -72,9 +74,19 @@ pub enum Statistic {
         day: f64,
         sd: bool,
     },
+    /// Mean change from baseline at `day` in `arm` minus that in `control`.
+    ChangeDifference {
+        arm: usize,
+        control: usize,
+        quantity: Quantity,
+        modality: Modality,
+        day: f64,
+    },
     /// Student's t (pooled variance) of the change from baseline at `day`,
-    /// MSC (arm 1) minus placebo (arm 0).
+    /// `arm` minus `control`.
     ChangeT {
+        arm: usize,
+        control: usize,
         quantity: Quantity,
         modality: Modality,
         day: f64,
@@ -87,16 +99,26 @@ pub enum Statistic {
         day: f64,
     },
     /// Wilcoxon rank-sum z of the change from baseline at `day` (normal
-    /// approximation, MSC minus placebo, sign of the Hodges-Lehmann shift):
-    /// `sign * z(1 - p / 2)` from the two-sided p-value.
+    /// approximation, `arm` minus `control`, sign of the Hodges-Lehmann
+    /// shift): `sign * z(1 - p / 2)` from the two-sided p-value.
     ChangeRankZ {
+        arm: usize,
+        control: usize,
         quantity: Quantity,
         modality: Modality,
         day: f64,
     },
-    /// Share with death or HF hospitalization by `day`.
-    DeathOrHfhShare {
+    /// Share of the arm's patients with at least one `event` by `day`.
+    EventShare {
         arm: usize,
+        event: EventKind,
+        day: f64,
+    },
+    /// `EventShare` in `arm` divided by that in `control`.
+    EventShareRatio {
+        arm: usize,
+        control: usize,
+        event: EventKind,
         day: f64,
     },
     Deaths {
@@ -146,6 +168,14 @@ pub enum Kind {
     UpperBound,
     /// The simulated mean must reach the value (a qualitative statement).
     LowerBound,
+    /// The published value bounds the statistic from above (the trial
+    /// counted more than the model's statistic does, e.g. all SAEs against
+    /// non-HF SAEs): it must not lie below the simulated central 95%.
+    OneSidedUpper,
+    /// The published value bounds the statistic from below (e.g. a t
+    /// statistic reported only as "p < 0.0001"): it must not lie above the
+    /// simulated central 95%.
+    OneSidedLower,
 }
 
 /// One calibration target.
@@ -155,12 +185,29 @@ pub struct Target {
     pub group: Group,
     pub description: String,
     pub published: f64,
-    pub unit: &'static str,
+    pub unit: String,
     pub statistic: Statistic,
     /// Used in the `fit` objective.
     pub in_objective: bool,
     pub kind: Kind,
+    /// `S` (read in a source copy) or `R` (recalled, unverified), as in
+    /// `shared/trials.md`.
+    pub tag: String,
 }
+
+/// The published trial a scenario reproduces (`[calibration]`) and its targets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialTargets {
+    pub trial: String,
+    pub reference: String,
+    pub source: String,
+    /// The PRIME-HFrEF qualitative patterns are checked too (`builtin = "prime_hfref"`).
+    pub prime_patterns: bool,
+    pub targets: Vec<Target>,
+}
+
+/// Built-in target sets (`[calibration] builtin`).
+pub const BUILTIN_TARGETS: &[&str] = &["prime_hfref"];
 
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum CalibrationError {
@@ -207,10 +254,11 @@ pub fn prime_targets() -> Vec<Target> {
             group,
             description: description.into(),
             published,
-            unit,
+            unit: unit.to_string(),
             statistic,
             in_objective: fit,
             kind: Kind::Typical,
+            tag: "S".into(),
         });
     };
     // Table 1, pooled over arms (n = 39): means and SDs.
@@ -432,6 +480,8 @@ pub fn prime_targets() -> Vec<Target> {
             t_of(p, n[0] + n[1] - 2.0),
             "t",
             ChangeT {
+                arm: 1,
+                control: 0,
                 quantity: Tapse,
                 modality: Echo,
                 day,
@@ -466,6 +516,8 @@ pub fn prime_targets() -> Vec<Target> {
         0.0,
         "z",
         ChangeRankZ {
+            arm: 1,
+            control: 0,
             quantity: NtProbnp,
             modality: Lab,
             day: 360.0,
@@ -499,7 +551,11 @@ pub fn prime_targets() -> Vec<Target> {
             &format!("share with death or HF hospitalization by day 360, {arm}"),
             events,
             "share",
-            DeathOrHfhShare { arm: a, day: 360.0 },
+            EventShare {
+                arm: a,
+                event: EventKind::DeathOrHfHospitalization,
+                day: 360.0,
+            },
             true,
         );
         add(
@@ -574,10 +630,11 @@ pub fn prime_targets() -> Vec<Target> {
             group: Group::Outcome,
             description: format!("median D-dimer at day {day} of MSC patients without anticoagulants, at most the upper limit of normal"),
             published: 0.5,
-            unit: "mg/L",
+            unit: "mg/L".into(),
             statistic: Statistic::MedianUnanticoagulated { arm: 1, quantity: DDimer, modality: Lab, day },
             in_objective: true,
             kind: Kind::UpperBound,
+            tag: "S".into(),
         });
     }
     // "Raised to pathological levels after the 2nd infusion and through the
@@ -588,10 +645,11 @@ pub fn prime_targets() -> Vec<Target> {
             group: Group::Outcome,
             description: format!("mean D-dimer at day {day} of MSC patients without anticoagulants, above the upper limit of normal"),
             published: 0.5,
-            unit: "mg/L",
+            unit: "mg/L".into(),
             statistic: Statistic::MeanUnanticoagulated { arm: 1, quantity: DDimer, modality: Lab, day },
             in_objective: true,
             kind: Kind::LowerBound,
+            tag: "S".into(),
         });
     }
     // Imaging availability (patients with a scan at baseline and follow-up).
@@ -688,6 +746,16 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
                     .collect(),
             )
         };
+    let event_share = |a: usize, event: EventKind, day: f64| {
+        let v: Vec<f64> = fas()
+            .filter(|p| p.arm as usize == a)
+            .map(|p| {
+                let (_, e) = crate::trial::endpoints::event_observation(p, event, day);
+                f64::from(u8::from(e))
+            })
+            .collect();
+        moments(v, false)
+    };
     match *st {
         Statistic::BaselineMeasured {
             quantity,
@@ -742,14 +810,27 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
                 sd,
             )
         }
+        Statistic::ChangeDifference {
+            arm,
+            control,
+            quantity,
+            modality,
+            day,
+        } => {
+            let a = moments(changes(arm, quantity, modality, day)?, false)?;
+            let c = moments(changes(control, quantity, modality, day)?, false)?;
+            Some(a - c)
+        }
         Statistic::ChangeT {
+            arm,
+            control,
             quantity,
             modality,
             day,
         } => {
             let r = crate::analysis::ttest::student(
-                &changes(1, quantity, modality, day)?,
-                &changes(0, quantity, modality, day)?,
+                &changes(arm, quantity, modality, day)?,
+                &changes(control, quantity, modality, day)?,
                 crate::analysis::Alternative::TwoSided,
             )
             .ok()?;
@@ -767,13 +848,15 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
             (vals.len() >= 2 && t.is_finite()).then_some(t)
         }
         Statistic::ChangeRankZ {
+            arm,
+            control,
             quantity,
             modality,
             day,
         } => {
             let (t, c) = (
-                changes(1, quantity, modality, day)?,
-                changes(0, quantity, modality, day)?,
+                changes(arm, quantity, modality, day)?,
+                changes(control, quantity, modality, day)?,
             );
             let r = crate::analysis::wilcoxon::rank_sum(
                 &t,
@@ -786,19 +869,18 @@ pub fn compute(s: &Scenario, data: &TrialData, st: &Statistic) -> Option<f64> {
             let z = crate::analysis::special::norm_isf(0.5 * r.p_value.max(1e-300));
             Some(if shift < 0.0 { -z } else { z })
         }
-        Statistic::DeathOrHfhShare { arm, day } => {
-            let v: Vec<f64> = fas()
-                .filter(|p| p.arm as usize == arm)
-                .map(|p| {
-                    let (_, e) = crate::trial::endpoints::event_observation(
-                        p,
-                        crate::scenario::spec::EventKind::DeathOrHfHospitalization,
-                        day,
-                    );
-                    f64::from(u8::from(e))
-                })
-                .collect();
-            moments(v, false)
+        Statistic::EventShare { arm, event, day } => event_share(arm, event, day),
+        Statistic::EventShareRatio {
+            arm,
+            control,
+            event,
+            day,
+        } => {
+            let (a, c) = (
+                event_share(arm, event, day)?,
+                event_share(control, event, day)?,
+            );
+            (c > 0.0).then(|| a / c)
         }
         Statistic::Deaths { arm, day } => Some(
             fas()
@@ -956,7 +1038,8 @@ pub struct TargetResult {
     pub name: String,
     pub group: Group,
     pub description: String,
-    pub unit: &'static str,
+    pub unit: String,
+    pub tag: String,
     pub published: f64,
     pub simulated_median: f64,
     pub simulated_mean: f64,
@@ -1007,12 +1090,15 @@ pub fn assess(targets: &[Target], sim: &Simulated) -> Vec<TargetResult> {
                 Kind::Typical => n >= 20 && p_le >= 0.025 && p_ge >= 0.025,
                 Kind::UpperBound => n >= 20 && mean <= t.published,
                 Kind::LowerBound => n >= 20 && mean >= t.published,
+                Kind::OneSidedUpper => n >= 20 && p_le >= 0.025,
+                Kind::OneSidedLower => n >= 20 && p_ge >= 0.025,
             };
             TargetResult {
                 name: t.name.clone(),
                 group: t.group,
                 description: t.description.clone(),
-                unit: t.unit,
+                unit: t.unit.clone(),
+                tag: t.tag.clone(),
                 published: t.published,
                 simulated_median: quantile(&s, 0.5),
                 simulated_mean: mean,
@@ -1283,72 +1369,132 @@ pub fn distance(targets: &[Target], sim: &Simulated, scale: &[f64]) -> f64 {
             let m = v.iter().sum::<f64>() / v.len() as f64;
             let gap = match t.kind {
                 Kind::Typical => m - t.published,
-                Kind::UpperBound => (m - t.published).max(0.0),
-                Kind::LowerBound => (t.published - m).max(0.0),
+                Kind::UpperBound | Kind::OneSidedUpper => (m - t.published).max(0.0),
+                Kind::LowerBound | Kind::OneSidedLower => (t.published - m).max(0.0),
             };
             (gap / sd.max(1e-9)).powi(2)
         })
         .sum()
 }
 
-/// Fit `free` parameters of `s` to the targets, starting from the parameter
-/// table's defaults (so that the result does not depend on values already
-/// fitted into the file). `replicates` per evaluation, the same simulated
-/// patients at every evaluation (common random numbers); the result is
-/// deterministic for a given scenario and seed, whatever the thread count.
+/// One trial of a joint fit: the scenario as it was run and its targets.
+#[derive(Debug, Clone)]
+pub struct FitTrial {
+    pub scenario: Scenario,
+    pub targets: Vec<Target>,
+    pub method: Method,
+    /// Simulated trials per evaluation ([`fit_replicates`]).
+    pub replicates: u64,
+}
+
+/// Simulated trials per evaluation for a trial of `patients` followed for
+/// `days`: `replicates` for a trial the size of PRIME-HFrEF (40 patients,
+/// 360 days) or smaller, fewer for larger ones so that every trial costs
+/// about the same patient-days (a trial's own noise shrinks as it grows),
+/// and never fewer than 40.
+pub fn fit_replicates(replicates: u64, patients: u64, days: f64) -> u64 {
+    let budget = replicates as f64 * 40.0 * 360.0;
+    let per_trial = (patients.max(1) as f64 * days.max(1.0)).max(40.0 * 360.0);
+    ((budget / per_trial).round() as u64).clamp(40.min(replicates), replicates)
+}
+
+/// Each target's spread over the simulated trials, per trial (the fixed
+/// scales of the distance; 1 where a spread is not available).
+fn scales(trials: &[FitTrial]) -> Vec<Vec<f64>> {
+    trials
+        .iter()
+        .map(|t| {
+            simulate_targets(&t.scenario, &t.targets, t.method, t.replicates, 0)
+                .values
+                .iter()
+                .map(|v| {
+                    let m = ArmMoments::of(v.iter().copied());
+                    if m.sd.is_finite() && m.sd > 0.0 {
+                        m.sd
+                    } else {
+                        1.0
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The data distance summed over the trials, with the parameters `set`
+/// replaced in every trial's model.
+fn joint_distance(trials: &[FitTrial], scale: &[Vec<f64>], set: &[(P, f64)]) -> f64 {
+    trials
+        .iter()
+        .zip(scale)
+        .map(|(t, sc)| {
+            let mut s = t.scenario.clone();
+            for &(p, v) in set {
+                s.model.set(p, v);
+            }
+            distance(
+                &t.targets,
+                &simulate_targets(&s, &t.targets, t.method, t.replicates, 0),
+                sc,
+            )
+        })
+        .sum()
+}
+
+/// Fit `free` parameters to the targets of every trial at once (maximum a
+/// posteriori: the summed data distance plus the prior penalty), starting
+/// from the prior medians (so that the result does not depend on values
+/// already fitted into the files). `replicates` per trial and evaluation,
+/// the same simulated patients at every evaluation (common random
+/// numbers); the result is deterministic for given scenarios and seeds,
+/// whatever the thread count.
 pub fn fit(
-    s: &Scenario,
-    targets: &[Target],
+    trials: &[FitTrial],
     free: &[FreeParameter],
-    method: Method,
     replicates: u64,
     max_evaluations: usize,
     progress: &mut dyn FnMut(usize, f64),
 ) -> FitResult {
-    let mut s = s.clone();
-    for f in free {
-        s.model.set(f.param, f.start());
-    }
-    let s = &s;
-    let x0: Vec<f64> = free
+    let starts: Vec<(P, f64)> = free.iter().map(|f| (f.param, f.start())).collect();
+    let trials: Vec<FitTrial> = trials
         .iter()
-        .map(|f| f.to_internal(s.model.get(f.param)))
-        .collect();
-    // Scales: the spread of each statistic at the starting point.
-    let start_sim = simulate_targets(s, targets, method, replicates, 0);
-    let scale: Vec<f64> = start_sim
-        .values
-        .iter()
-        .map(|v| {
-            let m = ArmMoments::of(v.iter().copied());
-            if m.sd.is_finite() && m.sd > 0.0 {
-                m.sd
-            } else {
-                1.0
+        .map(|t| {
+            let mut t = t.clone();
+            for &(p, v) in &starts {
+                t.scenario.model.set(p, v);
             }
+            t
         })
         .collect();
-    let start_distance = distance(targets, &start_sim, &scale);
+    let trials = &trials[..];
+    let x0: Vec<f64> = free
+        .iter()
+        .zip(&starts)
+        .map(|(f, &(_, v))| f.to_internal(v))
+        .collect();
+    // Scales: the spread of each statistic at the starting point.
+    let scale = scales(trials);
+    let start_distance = joint_distance(trials, &scale, &[]);
     let start_penalty = prior_penalty(free, &x0);
     let mut evals = 0;
     let mut objective = |x: &[f64]| -> f64 {
-        let mut sc = s.clone();
-        for (f, &xi) in free.iter().zip(x) {
-            sc.model.set(f.param, f.to_value(xi));
-        }
-        let sim = simulate_targets(&sc, targets, method, replicates, 0);
-        let d = distance(targets, &sim, &scale) + prior_penalty(free, x);
+        let set: Vec<(P, f64)> = free
+            .iter()
+            .zip(x)
+            .map(|(f, &xi)| (f.param, f.to_value(xi)))
+            .collect();
+        let d = joint_distance(trials, &scale, &set) + prior_penalty(free, x);
         evals += 1;
         progress(evals, d);
         d
     };
     let step: Vec<f64> = free
         .iter()
-        .map(|f| {
+        .zip(&starts)
+        .map(|(f, &(_, v))| {
             if f.log_scale || f.logit_scale {
                 0.3
             } else {
-                0.1 * s.model.get(f.param).abs().max(0.05)
+                0.1 * v.abs().max(0.05)
             }
         })
         .collect();
@@ -1360,9 +1506,9 @@ pub fn fit(
             .zip(&m.x)
             .map(|(f, &x)| (f.param.info().name.to_string(), f.to_value(x)))
             .collect(),
-        start: free
+        start: starts
             .iter()
-            .map(|f| (f.param.info().name.to_string(), s.model.get(f.param)))
+            .map(|&(p, v)| (p.info().name.to_string(), v))
             .collect(),
         distance: m.value - penalty,
         penalty,
@@ -1371,6 +1517,78 @@ pub fn fit(
         evaluations: m.evaluations,
         converged: m.converged,
         replicates,
+    }
+}
+
+/// The fit's objective around given values: at the values and one step
+/// either way along each free parameter (on its search scale).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptimumCheck {
+    /// Distance plus prior penalty at the values.
+    pub objective: f64,
+    /// `(parameter, value below, objective there, value above, objective there)`.
+    pub neighbours: Vec<(String, f64, f64, f64, f64)>,
+    /// The largest drop of the objective at a neighbour (0 if none is lower).
+    pub largest_drop: f64,
+}
+
+/// Evaluate the objective of [`fit`] (its scales from the prior medians)
+/// at the free parameters' current values in the trials' models, and one
+/// `step` either way along each parameter's search scale (log, logit or
+/// natural): whether the values are a local optimum of the recorded fit
+/// without re-running it.
+pub fn check_optimum(trials: &[FitTrial], free: &[FreeParameter], step: f64) -> OptimumCheck {
+    let values: Vec<f64> = free
+        .iter()
+        .map(|f| trials[0].scenario.model.get(f.param))
+        .collect();
+    let starts: Vec<FitTrial> = trials
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            for f in free {
+                t.scenario.model.set(f.param, f.start());
+            }
+            t
+        })
+        .collect();
+    let scale = scales(&starts);
+    let x: Vec<f64> = free
+        .iter()
+        .zip(&values)
+        .map(|(f, &v)| f.to_internal(v))
+        .collect();
+    let objective_at = |x: &[f64]| {
+        let set: Vec<(P, f64)> = free
+            .iter()
+            .zip(x)
+            .map(|(f, &xi)| (f.param, f.to_value(xi)))
+            .collect();
+        joint_distance(trials, &scale, &set) + prior_penalty(free, x)
+    };
+    let objective = objective_at(&x);
+    let mut neighbours = Vec::new();
+    let mut largest_drop = 0.0f64;
+    for (i, f) in free.iter().enumerate() {
+        let h = if f.log_scale || f.logit_scale {
+            step
+        } else {
+            step * values[i].abs().max(0.05)
+        };
+        let at = |d: f64| {
+            let mut xi = x.clone();
+            xi[i] += d;
+            (f.to_value(xi[i]), objective_at(&xi))
+        };
+        let (lo, f_lo) = at(-h);
+        let (hi, f_hi) = at(h);
+        largest_drop = largest_drop.max(objective - f_lo).max(objective - f_hi);
+        neighbours.push((f.param.info().name.to_string(), lo, f_lo, hi, f_hi));
+    }
+    OptimumCheck {
+        objective,
+        neighbours,
+        largest_drop,
     }
 }
 
@@ -1420,39 +1638,21 @@ pub fn identification(rise_below: f64, rise_above: f64) -> &'static str {
 /// least one prior SD either side of the scenario's value (plus the value
 /// itself), every other parameter held. The scale of each target
 /// is its spread at the prior medians, as in the fit.
-pub fn profile(
-    s: &Scenario,
-    targets: &[Target],
-    free: &[FreeParameter],
-    method: Method,
-    replicates: u64,
-    points: usize,
-) -> Vec<Profile> {
-    let mut start = s.clone();
-    for f in free {
-        start.model.set(f.param, f.start());
-    }
-    let scale: Vec<f64> = simulate_targets(&start, targets, method, replicates, 0)
-        .values
+pub fn profile(trials: &[FitTrial], free: &[FreeParameter], points: usize) -> Vec<Profile> {
+    let starts: Vec<FitTrial> = trials
         .iter()
-        .map(|v| {
-            let m = ArmMoments::of(v.iter().copied());
-            if m.sd.is_finite() && m.sd > 0.0 {
-                m.sd
-            } else {
-                1.0
+        .map(|t| {
+            let mut t = t.clone();
+            for f in free {
+                t.scenario.model.set(f.param, f.start());
             }
+            t
         })
         .collect();
-    let at = |p: P, v: f64| {
-        let mut sc = s.clone();
-        sc.model.set(p, v);
-        distance(
-            targets,
-            &simulate_targets(&sc, targets, method, replicates, 0),
-            &scale,
-        )
-    };
+    let scale = scales(&starts);
+    let at = |p: P, v: f64| joint_distance(trials, &scale, &[(p, v)]);
+    // every trial shares the model: its values are those of the first
+    let s = &trials[0].scenario;
     let z90 = crate::model::priors::z_of_level(0.9);
     free.iter()
         .filter_map(|f| {
@@ -1528,6 +1728,16 @@ pub const DEFAULT_FREE: &[&str] = &[
     "walk_per_rvef_point_m",
     "ana_threshold_antibody",
     "mri_rvedv_cv",
+    // the LV response and the products, identified by the other trials
+    "lv_repair_emax_per_day",
+    "lv_repair_half_life_days",
+    "lv_repair_ef_fraction",
+    "lv_repair_edv_fraction",
+    "bm_msc_efficacy",
+    "adipose_msc_efficacy",
+    "mpc_efficacy",
+    "cardiopoietic_efficacy",
+    "patch_contractility_gain",
 ];
 
 /// Sanity: every default free parameter exists.

@@ -17,13 +17,14 @@ pub struct CalibrateArgs {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum CalibrateCommand {
-    /// For every PRIME-HFrEF target: published value, simulated median and 95% range, percentile, pass/fail (exit 1 if any fails).
+    /// For every target of each scenario's published trial ([calibration]; PRIME-HFrEF's without one): published value, simulated median and 95% range, percentile, pass/fail, one table per trial and a summary (exit 1 if any fails).
     Check {
-        scenario: PathBuf,
-        /// Simulated trials.
+        #[arg(required = true, num_args = 1..)]
+        scenarios: Vec<PathBuf>,
+        /// Simulated trials per scenario.
         #[arg(long, short = 'r', default_value_t = 1000)]
         replicates: u64,
-        /// Output folder (default: out/<scenario name>/calibration).
+        /// Output folder (default: out/<scenario name>/calibration; with several scenarios, <out>/<scenario name>/ and <out>/calibration_trials.csv, default out/calibration).
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
@@ -31,9 +32,10 @@ pub enum CalibrateCommand {
         #[arg(long, short = 't')]
         threads: Option<usize>,
     },
-    /// Re-derive the parameters without direct evidence from the targets (Nelder-Mead, common random numbers).
+    /// Re-derive the parameters without direct evidence from the targets of every scenario's trial at once (maximum a posteriori from the prior medians; Nelder-Mead, common random numbers).
     Fit {
-        scenario: PathBuf,
+        #[arg(required = true, num_args = 1..)]
+        scenarios: Vec<PathBuf>,
         /// Comma-separated model parameters to fit (default: the parameters without direct evidence).
         #[arg(long)]
         params: Option<String>,
@@ -43,7 +45,10 @@ pub enum CalibrateCommand {
         /// Most evaluations of the objective.
         #[arg(long, default_value_t = 1200)]
         max_evaluations: usize,
-        /// Write the scenario with the fitted values (comments kept) to this file.
+        /// Do not fit: check that the scenarios' values of the free parameters are a local optimum of this fit's objective (one step of 0.1 either way along each parameter's search scale lowers it by less than 0.5); exit 1 if not.
+        #[arg(long)]
+        verify_optimum: bool,
+        /// Write the file of the base chain that holds [model] (scenarios/model/calibrated.toml), with the fitted values and the fit command, to this file.
         #[arg(long)]
         write: Option<PathBuf>,
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
@@ -53,7 +58,8 @@ pub enum CalibrateCommand {
     },
     /// One-at-a-time profiles of the fit's data distance through the scenario's values, over each free parameter's prior 90%: identified, weakly identified or not.
     Profile {
-        scenario: PathBuf,
+        #[arg(required = true, num_args = 1..)]
+        scenarios: Vec<PathBuf>,
         /// Comma-separated model parameters (default: those `fit` frees).
         #[arg(long)]
         params: Option<String>,
@@ -80,43 +86,74 @@ fn pool(threads: Option<usize>, replicates: u64) -> Result<rayon::ThreadPool, Cl
 pub fn calibrate(a: CalibrateArgs) -> CliResult {
     match a.what {
         CalibrateCommand::Check {
-            scenario,
+            scenarios,
             replicates,
             out,
             set,
             threads,
-        } => check(scenario, replicates, out, set, threads),
+        } => check(scenarios, replicates, out, set, threads),
         CalibrateCommand::Fit {
-            scenario,
+            scenarios,
             params,
             replicates,
             max_evaluations,
+            verify_optimum,
             write,
             set,
             threads,
         } => fit(
-            scenario,
+            scenarios,
             params,
-            replicates,
-            max_evaluations,
+            FitRun {
+                replicates,
+                max_evaluations,
+                verify_optimum,
+            },
             write,
             set,
             threads,
         ),
         CalibrateCommand::Profile {
-            scenario,
+            scenarios,
             params,
             replicates,
             points,
             out,
             set,
             threads,
-        } => profile(scenario, params, replicates, points, out, set, threads),
+        } => profile(scenarios, params, replicates, points, out, set, threads),
     }
 }
 
+/// Every scenario with its targets, for a joint fit or profile.
+fn fit_trials(
+    paths: &[PathBuf],
+    set: &[String],
+    replicates: u64,
+) -> Result<(Vec<calibration::FitTrial>, crate::scenario::Loaded), CliError> {
+    let mut trials = Vec::new();
+    let mut first = None;
+    for path in paths {
+        let (l, _) = load_points(path, set, None, None, false)?;
+        let targets = targets_of(path, &l.scenario)?;
+        let s = &l.scenario;
+        trials.push(calibration::FitTrial {
+            scenario: s.clone(),
+            targets: targets.targets,
+            method: method_of(&l),
+            replicates: calibration::fit_replicates(
+                replicates,
+                s.patients_per_replicate(),
+                s.run.follow_up_days,
+            ),
+        });
+        first.get_or_insert(l);
+    }
+    Ok((trials, first.expect("at least one scenario")))
+}
+
 fn profile(
-    path: PathBuf,
+    paths: Vec<PathBuf>,
     params: Option<String>,
     replicates: u64,
     points: usize,
@@ -129,21 +166,16 @@ fn profile(
             "--points: 2 to 101 values per parameter (got {points})"
         )));
     }
-    let (loaded, _) = load_points(&path, &set, None, None, false)?;
+    let (trials, loaded) = fit_trials(&paths, &set, replicates)?;
     let s = &loaded.scenario;
-    calibration::check_compatible(s)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
     let names = params.unwrap_or_else(|| calibration::DEFAULT_FREE.join(","));
     let free = FreeParameter::parse(&names).map_err(|e| CliError::Usage(e.to_string()))?;
-    let targets = calibration::prime_targets();
-    let method = method_of(&loaded);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&s.name).join("calibration"));
     ensure_dir(&out)?;
     let _lock = super::lock::lock(&out)?;
     let pool = pool(threads, replicates)?;
     let t0 = std::time::Instant::now();
-    let profiles =
-        pool.install(|| calibration::profile(s, &targets, &free, method, replicates, points));
+    let profiles = pool.install(|| calibration::profile(&trials, &free, points));
     outln!(
         "{:<36} {:>12} {:>10} {:>11} {:>11}  verdict",
         "parameter",
@@ -189,8 +221,50 @@ fn profile(
     Ok(())
 }
 
+/// What one scenario's check found.
+struct TrialCheck {
+    trial: String,
+    name: String,
+    results: Vec<TargetResult>,
+    patterns: Vec<calibration::PatternResult>,
+}
+
+impl TrialCheck {
+    fn failed(&self) -> Vec<&str> {
+        self.results
+            .iter()
+            .filter(|r| !r.pass)
+            .map(|r| r.name.as_str())
+            .chain(self.patterns.iter().filter(|p| !p.pass).map(|p| p.name))
+            .collect()
+    }
+}
+
+/// The targets of a scenario: its `[calibration]`, or PRIME-HFrEF's when it
+/// has none and can be compared with PRIME-HFrEF.
+fn targets_of(
+    path: &std::path::Path,
+    s: &crate::scenario::Scenario,
+) -> Result<calibration::TrialTargets, CliError> {
+    let t = match &s.calibration {
+        Some(t) => t.clone(),
+        None => calibration::TrialTargets {
+            trial: "PRIME-HFrEF".into(),
+            reference: String::new(),
+            source: String::new(),
+            prime_patterns: true,
+            targets: calibration::prime_targets(),
+        },
+    };
+    if t.prime_patterns {
+        calibration::check_compatible(s)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    }
+    Ok(t)
+}
+
 fn check(
-    path: PathBuf,
+    paths: Vec<PathBuf>,
     replicates: u64,
     out: Option<PathBuf>,
     set: Vec<String>,
@@ -201,19 +275,161 @@ fn check(
             "--replicates: at least 40 simulated trials are needed for a 95% range".into(),
         ));
     }
-    let (loaded, _) = load_points(&path, &set, None, None, false)?;
-    let s = &loaded.scenario;
-    calibration::check_compatible(s)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
-    let targets = calibration::prime_targets();
-    let method = method_of(&loaded);
-    let out = out.unwrap_or_else(|| PathBuf::from("out").join(&s.name).join("calibration"));
-    ensure_dir(&out)?;
-    let _lock = super::lock::lock(&out)?;
+    // every file is read and checked before anything is simulated
+    let mut loaded = Vec::new();
+    for path in &paths {
+        let (l, _) = load_points(path, &set, None, None, false)?;
+        let targets = targets_of(path, &l.scenario)?;
+        loaded.push((path.clone(), l, targets));
+    }
+    let several = loaded.len() > 1;
+    let root = out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join("calibration"));
     let pool = pool(threads, replicates)?;
+    let t0 = std::time::Instant::now();
+    let mut checks = Vec::new();
+    for (path, l, targets) in &loaded {
+        let s = &l.scenario;
+        let dir = match (&out, several) {
+            (_, true) => root.join(&s.name),
+            (Some(o), false) => o.clone(),
+            (None, false) => PathBuf::from("out").join(&s.name).join("calibration"),
+        };
+        let c = check_one(path, l, targets, replicates, &dir, &pool)?;
+        checks.push(c);
+    }
+    if several {
+        ensure_dir(&root)?;
+        let header = [
+            "trial",
+            "scenario",
+            "name",
+            "tag",
+            "kind",
+            "unit",
+            "published",
+            "simulated_median",
+            "simulated_low",
+            "simulated_high",
+            "percentile",
+            "pass",
+            "n",
+        ];
+        let rows = checks.iter().flat_map(|c| {
+            c.results.iter().map(move |r| {
+                vec![
+                    c.trial.clone(),
+                    c.name.clone(),
+                    r.name.clone(),
+                    r.tag.clone(),
+                    serde_json::to_value(r.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    r.unit.clone(),
+                    r.published.to_string(),
+                    r.simulated_median.to_string(),
+                    r.simulated_low.to_string(),
+                    r.simulated_high.to_string(),
+                    format!("{:.1}", r.percentile),
+                    r.pass.to_string(),
+                    r.n.to_string(),
+                ]
+            })
+        });
+        write_atomic(
+            &root.join("calibration_trials.csv"),
+            &csv_bytes(&header, rows)?,
+        )?;
+        outln!(
+            "\nAll trials\n{:<28} {:<16} {:>8} {:>6} {:>6}  failing",
+            "trial",
+            "scenario",
+            "targets",
+            "pass",
+            "fail"
+        );
+        for c in &checks {
+            let failed = c.failed();
+            let n = c.results.len() + c.patterns.len();
+            outln!(
+                "{:<28} {:<16} {:>8} {:>6} {:>6}  {}",
+                c.trial,
+                c.name,
+                n,
+                n - failed.len(),
+                failed.len(),
+                failed.join(", ")
+            );
+        }
+        errln!(
+            "wrote {} (calibration_trials.csv) in {:.1} s",
+            root.display(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    let total: usize = checks
+        .iter()
+        .map(|c| c.results.len() + c.patterns.len())
+        .sum();
+    let failed: Vec<String> = checks
+        .iter()
+        .flat_map(|c| {
+            c.failed()
+                .into_iter()
+                .map(|f| {
+                    if several {
+                        format!("{}:{f}", c.name)
+                    } else {
+                        f.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if failed.is_empty() {
+        if several {
+            outln!(
+                "all {total} targets and patterns of {} trials pass",
+                checks.len()
+            );
+        } else {
+            let c = &checks[0];
+            outln!(
+                "all {} targets and {} patterns pass",
+                c.results.len(),
+                c.patterns.len()
+            );
+        }
+        Ok(())
+    } else {
+        Err(CliError::CheckFailed(format!(
+            "{} of {total} checks fail: {}",
+            failed.len(),
+            failed.join(", ")
+        )))
+    }
+}
+
+fn check_one(
+    path: &std::path::Path,
+    loaded: &crate::scenario::Loaded,
+    trial: &calibration::TrialTargets,
+    replicates: u64,
+    out: &std::path::Path,
+    pool: &rayon::ThreadPool,
+) -> Result<TrialCheck, CliError> {
+    let s = &loaded.scenario;
+    let targets = &trial.targets;
+    let method = method_of(loaded);
+    ensure_dir(out)?;
+    let _lock = super::lock::lock(out)?;
     errln!(
-        "calibration check of {} (sha256 {}, seed {}): {} targets, {replicates} simulated trials",
+        "calibration check of {} ({}; {}, sha256 {}, seed {}): {} targets, {replicates} simulated trials",
         s.name,
+        trial.trial,
+        path.display(),
         &loaded.sha256[..12],
         s.run.seed,
         targets.len()
@@ -221,11 +437,15 @@ fn check(
     let t0 = std::time::Instant::now();
     let (sim, patterns) = pool.install(|| {
         (
-            calibration::simulate_targets(s, &targets, method, replicates, 0),
-            calibration::patterns(s, method, replicates),
+            calibration::simulate_targets(s, targets, method, replicates, 0),
+            if trial.prime_patterns {
+                calibration::patterns(s, method, replicates)
+            } else {
+                Vec::new()
+            },
         )
     });
-    let results = calibration::assess(&targets, &sim);
+    let results = calibration::assess(targets, &sim);
     let header = [
         "name",
         "group",
@@ -238,6 +458,8 @@ fn check(
         "percentile",
         "pass",
         "n",
+        "tag",
+        "kind",
     ];
     let rows = results.iter().map(|r| {
         vec![
@@ -247,7 +469,7 @@ fn check(
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default(),
             r.description.clone(),
-            r.unit.to_string(),
+            r.unit.clone(),
             r.published.to_string(),
             r.simulated_median.to_string(),
             r.simulated_low.to_string(),
@@ -255,12 +477,20 @@ fn check(
             format!("{:.1}", r.percentile),
             r.pass.to_string(),
             r.n.to_string(),
+            r.tag.clone(),
+            serde_json::to_value(r.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
         ]
     });
     write_atomic(&out.join("calibration.csv"), &csv_bytes(&header, rows)?)?;
     let json = serde_json::json!({
         "hfsim_version": env!("CARGO_PKG_VERSION"),
         "scenario": s.name,
+        "trial": trial.trial,
+        "reference": trial.reference,
+        "source": trial.source,
         "scenario_sha256": loaded.sha256,
         "seed": s.run.seed,
         "replicates": replicates,
@@ -277,37 +507,23 @@ fn check(
     if let Some(fig) = serde_json::from_value(json)
         .ok()
         .and_then(|f| crate::plots::figures::calibration_panels(&f))
-        && super::present::write_figure(&out, "calibration", &fig, true)?.is_some()
+        && super::present::write_figure(out, "calibration", &fig, true)?.is_some()
     {
         written = "calibration.csv, calibration.json, calibration.svg, calibration.png";
     }
+    outln!("\n== {} ({})", trial.trial, s.name);
     print_check(&results, &patterns)?;
-    let failed: Vec<&str> = results
-        .iter()
-        .filter(|r| !r.pass)
-        .map(|r| r.name.as_str())
-        .chain(patterns.iter().filter(|p| !p.pass).map(|p| p.name))
-        .collect();
     errln!(
         "wrote {} ({written}) in {:.1} s",
         out.display(),
         t0.elapsed().as_secs_f64()
     );
-    if failed.is_empty() {
-        outln!(
-            "all {} targets and {} patterns pass",
-            results.len(),
-            patterns.len()
-        );
-        Ok(())
-    } else {
-        Err(CliError::CheckFailed(format!(
-            "{} of {} checks fail: {}",
-            failed.len(),
-            results.len() + patterns.len(),
-            failed.join(", ")
-        )))
-    }
+    Ok(TrialCheck {
+        trial: trial.trial.clone(),
+        name: s.name.clone(),
+        results,
+        patterns,
+    })
 }
 
 fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]) -> CliResult {
@@ -339,7 +555,9 @@ fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]
             if r.pass { "pass" } else { "FAIL" }
         );
     }
-    outln!("\nQualitative pattern");
+    if !patterns.is_empty() {
+        outln!("\nQualitative pattern");
+    }
     for p in patterns {
         outln!(
             "{:<36} {:>10.3}  ({})  {}",
@@ -352,19 +570,27 @@ fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]
     Ok(())
 }
 
-fn fit(
-    path: PathBuf,
-    params: Option<String>,
+/// How `fit` runs: evaluations, simulated trials, or only the optimum check.
+struct FitRun {
     replicates: u64,
     max_evaluations: usize,
+    verify_optimum: bool,
+}
+
+fn fit(
+    paths: Vec<PathBuf>,
+    params: Option<String>,
+    run: FitRun,
     write: Option<PathBuf>,
     set: Vec<String>,
     threads: Option<usize>,
 ) -> CliResult {
-    let (loaded, _) = load_points(&path, &set, None, None, false)?;
-    let s = &loaded.scenario;
-    calibration::check_compatible(s)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    let FitRun {
+        replicates,
+        max_evaluations,
+        verify_optimum,
+    } = run;
+    let (trials, loaded) = fit_trials(&paths, &set, replicates)?;
     let names = params.unwrap_or_else(|| calibration::DEFAULT_FREE.join(","));
     let free = FreeParameter::parse(&names).map_err(|e| CliError::Usage(e.to_string()))?;
     if free.is_empty() {
@@ -372,32 +598,63 @@ fn fit(
             "--params: name at least one model parameter".into(),
         ));
     }
-    let targets = calibration::prime_targets();
-    let method = method_of(&loaded);
     let pool = pool(threads, replicates)?;
     errln!(
-        "fitting {} parameters of {} to {} targets ({} in the objective), {replicates} trials per evaluation, seed {}",
+        "fitting {} parameters to {} trials ({}): {} targets ({} in the objective), {replicates} simulated trials per trial and evaluation",
         free.len(),
-        s.name,
-        targets.len(),
-        targets.iter().filter(|t| t.in_objective).count(),
-        s.run.seed
+        trials.len(),
+        trials
+            .iter()
+            .map(|t| t.scenario.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        trials.iter().map(|t| t.targets.len()).sum::<usize>(),
+        trials
+            .iter()
+            .flat_map(|t| &t.targets)
+            .filter(|t| t.in_objective)
+            .count(),
     );
+    for t in &trials {
+        errln!(
+            "  {:<20} {:>3} targets, {:>4} simulated trials per evaluation",
+            t.scenario.name,
+            t.targets.len(),
+            t.replicates
+        );
+    }
     let t0 = std::time::Instant::now();
+    if verify_optimum {
+        const STEP: f64 = 0.1;
+        const TOLERANCE: f64 = 0.5;
+        let c = pool.install(|| calibration::check_optimum(&trials, &free, STEP));
+        outln!(
+            "objective at the scenarios' values {:.4}; one step of {STEP} either way:",
+            c.objective
+        );
+        for (name, lo, f_lo, hi, f_hi) in &c.neighbours {
+            outln!("  {name:<40} {lo:<12.6} {f_lo:>10.4}   {hi:<12.6} {f_hi:>10.4}");
+        }
+        errln!("checked in {:.0} s", t0.elapsed().as_secs_f64());
+        return if c.largest_drop < TOLERANCE {
+            outln!(
+                "a local optimum: no neighbour lowers the objective by {TOLERANCE} or more (largest drop {:.4})",
+                c.largest_drop
+            );
+            Ok(())
+        } else {
+            Err(CliError::CheckFailed(format!(
+                "not a local optimum: a neighbour lowers the objective by {:.4}",
+                c.largest_drop
+            )))
+        };
+    }
     let result = pool.install(|| {
-        calibration::fit(
-            s,
-            &targets,
-            &free,
-            method,
-            replicates,
-            max_evaluations,
-            &mut |n, d| {
-                if n % 25 == 0 {
-                    errln!("  evaluation {n}: distance {d:.3}");
-                }
-            },
-        )
+        calibration::fit(&trials, &free, replicates, max_evaluations, &mut |n, d| {
+            if n % 25 == 0 {
+                errln!("  evaluation {n}: distance {d:.3}");
+            }
+        })
     });
     outln!(
         "distance {:.4} + prior penalty {:.4} (start {:.4} + {:.4}) after {} evaluations ({}), {:.0} s",
@@ -417,7 +674,16 @@ fn fit(
         outln!("  {name:<40} {v:<14.6} (was {v0})");
     }
     if let Some(w) = write {
-        let mut doc = loaded.source.doc.clone();
+        // the values go to the file of the base chain that holds [model]
+        // (scenarios/model/calibrated.toml for the shipped scenarios)
+        let (model_file, model_text) = loaded
+            .source
+            .file_writing("model")
+            .map(|(f, t)| (f.to_string(), t.to_string()))
+            .unwrap_or_else(|| (paths[0].display().to_string(), "[model]\n".to_string()));
+        let mut doc: toml_edit::DocumentMut = model_text
+            .parse()
+            .map_err(|e| CliError::Runtime(anyhow::anyhow!("{model_file}: {e}")))?;
         for (name, v) in &result.parameters {
             let rounded = if *v == 0.0 {
                 0.0
@@ -435,7 +701,11 @@ fn fit(
         let mut text = doc.to_string();
         let note = format!(
             "# model: fitted by `hfsim calibrate fit {} --params {} --replicates {} --max-evaluations {}` (maximum a posteriori from the prior medians: distance {:.4} + prior penalty {:.4}, {} evaluations)\n",
-            path.display(),
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
             names,
             replicates,
             max_evaluations,
@@ -450,8 +720,9 @@ fn fit(
         {
             text = text.replacen(&old, &note, 1);
         } else {
-            text = text.replacen("\n[model]", &format!("\n{note}[model]"), 1);
+            text = text.replacen("[model]", &format!("{note}[model]"), 1);
         }
+        errln!("the fitted values replace those of {model_file}");
         write_atomic(&w, text.as_bytes())?;
         errln!("wrote {}", w.display());
     }

@@ -23,6 +23,7 @@ pub mod paracrine;
 pub mod params;
 pub mod patient;
 pub mod priors;
+pub mod product;
 pub mod remodelling;
 pub mod simulate;
 pub mod state;
@@ -37,4 +38,5 @@ pub use patient::{
     Baseline, Immunosuppression, InfusionAnticoagulation, Observables, PatientModel, PatientParams,
     Premedication, Regimen,
 };
+pub use product::Product;
 pub use simulate::{SimulationPlan, Trajectory};

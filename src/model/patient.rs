@@ -8,6 +8,7 @@ use super::immune::{Donor, Immune};
 use super::kinetics::{Kinetics, Route};
 use super::paracrine::Paracrine;
 use super::params::{ModelParams, N_PARAMS, P};
+use super::product::Product;
 use super::remodelling::{Remodelling, Ventricles};
 use super::state::*;
 use serde::{Deserialize, Serialize};
@@ -91,6 +92,8 @@ pub struct Regimen {
     pub infusion_anticoagulation: InfusionAnticoagulation,
     pub donor: Donor,
     pub immunosuppression: Immunosuppression,
+    /// The cells given (their properties scale the reference product's parameters).
+    pub product: Product,
 }
 
 impl Regimen {
@@ -177,6 +180,8 @@ pub struct Observables {
 
 impl PatientModel {
     pub fn new(p: &PatientParams, b: &Baseline, r: &Regimen) -> PatientModel {
+        let product_params = r.product.apply(p);
+        let p = &product_params;
         let heparin = r.infusion_anticoagulation == InfusionAnticoagulation::Heparin;
         let methylpred = r.premedication == Premedication::Methylprednisolone;
         let immunosuppressed = r.immunosuppression == Immunosuppression::Standard;

@@ -92,8 +92,8 @@ pub const PRIORS: &[PriorRow] = &[
     ),
     row(
         P::LvRepairEmax,
-        ln(0.002, 1.0),
-        "assumption scaled to the LV's small share of an IV dose (pulmonary first pass, evidence.md 1a); the same repeat-dose evidence as rv_repair_emax_per_day",
+        ln(0.02, 1.0),
+        "the same repeat-dose evidence as rv_repair_emax_per_day; the LV's small share of an IV dose (pulmonary first pass) is in the kinetics, not in Emax (the earlier median 0.002 counted it twice); direct myocardial delivery gives +3 to +8 LVEF points (MSC-HF, TRIDENT, POSEIDON-DCM; evidence.md 1b route meta-analysis +7.0 transendocardial)",
     ),
     row(
         P::LvRepairHalfLife,
@@ -106,6 +106,37 @@ pub const PRIORS: &[PriorRow] = &[
         "pig IV allogeneic MSC effective at both 1e5 and 1e6 cells/kg, not at 1e3-1e4 (evidence.md 1b): half-maximal exposure at or below 1e5 cells/kg; wide because human dose groups (POSEIDON, TRIDENT) disagree",
     ),
     row(P::LvSignalEc50, ln(0.02, 1.5), "as rv_signal_ec50"),
+    // ---------------------------------------------------------- cell products
+    row(
+        P::BmMscEfficacy,
+        ln(0.5, 1.0),
+        "UC-MSC express 55-fold the HGF of BM-MSC in vitro (Bartolucci 2017), but HGF is one factor of many and BM-MSC trials report LV effects as large as any product's: median 0.5, a factor of 7 either way at 2 SD",
+    ),
+    row(
+        P::AdiposeMscEfficacy,
+        ln(0.5, 1.0),
+        "no comparative data found: as bm_msc_efficacy",
+    ),
+    row(
+        P::MpcEfficacy,
+        ln(1.0, 1.0),
+        "STRO-3 immunoselected precursors with high trophic secretion: centred on the reference product",
+    ),
+    row(
+        P::CardiopoieticEfficacy,
+        ln(1.0, 1.0),
+        "lineage-guided priming meant to raise reparative activity: centred on the reference product",
+    ),
+    row(
+        P::IxmyelocelTEfficacy,
+        ln(0.5, 1.0),
+        "expanded bone-marrow cells: as bm_msc_efficacy",
+    ),
+    row(
+        P::PatchContractilityGain,
+        ln(0.04, 1.0),
+        "engineered heart muscle: macaque grafts thickened the target wall and improved EF dose-dependently (effect sizes not found); the first patient's 400 M cells about +5 LVEF points (assumption from the news piece); BioVAT-HF +10 points single-arm on modern GDMT (trials.md 10)",
+    ),
     // ------------------------------------------------------------ progression
     PriorRow {
         param: P::RvProgressionEdv,

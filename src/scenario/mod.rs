@@ -5,6 +5,7 @@
 //! before reading and reported as such. What is allowed but probably a slip
 //! is a warning ([`warning`]), located the same way.
 
+pub mod calibration;
 pub mod design;
 pub mod endpoint_options;
 pub mod error;

@@ -374,6 +374,17 @@ impl Source {
         }
     }
 
+    /// The file of the base chain (this one first) that writes the
+    /// top-level table `key`, with its text as written.
+    pub fn file_writing(&self, key: &str) -> Option<(&str, &str)> {
+        if let Some(o) = &self.original
+            && o.doc.as_table().contains_key(key)
+        {
+            return Some((&self.file, &o.text));
+        }
+        self.base.as_ref()?.file_writing(key)
+    }
+
     /// Whether this file wrote (and so replaced) something holding `path`:
     /// an array of tables or a value on the way to it. Inherited keys under
     /// a table this file merely extends are not its own.

@@ -7,7 +7,7 @@ use crate::analysis::Alternative;
 pub use crate::analysis::multiplicity::Procedure;
 use crate::model::observation::{Modality, Quantity};
 use crate::model::{
-    Donor, GdmtClass, Immunosuppression, InfusionAnticoagulation, Premedication, Route,
+    Donor, GdmtClass, Immunosuppression, InfusionAnticoagulation, Premedication, Product, Route,
 };
 use serde::Serialize;
 use toml_edit::{DocumentMut, Value};
@@ -134,6 +134,7 @@ pub struct ArmSpec {
     pub infusion_anticoagulation: InfusionAnticoagulation,
     pub donor: Donor,
     pub immunosuppression: Immunosuppression,
+    pub product: Product,
     pub allocation_weight: u64,
 }
 
@@ -319,6 +320,98 @@ pub struct ScenarioSpec {
     pub sweep: Option<SweepSpec>,
     /// `[uncertainty]` (priors of typical values; `crate::uncertainty`).
     pub uncertainty: Option<UncertaintySpec>,
+    /// `[calibration]`: the published trial this scenario reproduces and its targets.
+    pub calibration: Option<CalibrationSpec>,
+}
+
+/// `[calibration]` as read (checked in `scenario::calibration`).
+#[derive(Debug, Clone, Default)]
+pub struct CalibrationSpec {
+    pub trial: Option<String>,
+    pub reference: String,
+    pub source: String,
+    /// A built-in target set (`"prime_hfref"`).
+    pub builtin: Option<String>,
+    pub targets: Vec<TargetSpec>,
+}
+
+/// `[[calibration.targets]]` as read.
+#[derive(Debug, Clone, Default)]
+pub struct TargetSpec {
+    /// Key path of the table (for messages), e.g. `calibration.targets[2]`.
+    pub path: String,
+    pub name: Option<String>,
+    pub description: String,
+    pub statistic: Option<String>,
+    pub quantity: Option<String>,
+    pub modality: Option<String>,
+    pub event: Option<String>,
+    pub day: Option<f64>,
+    pub arm: Option<String>,
+    pub control: Option<String>,
+    pub published: Option<f64>,
+    pub unit: String,
+    pub kind: Option<String>,
+    pub tag: Option<String>,
+    pub note: String,
+    pub fit: Option<bool>,
+}
+
+/// Keys of a `[[calibration.targets]]` table.
+pub const TARGET_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "statistic",
+    "quantity",
+    "modality",
+    "event",
+    "day",
+    "arm",
+    "control",
+    "published",
+    "unit",
+    "kind",
+    "tag",
+    "note",
+    "fit",
+];
+
+fn read_calibration(t: &Reader) -> CalibrationSpec {
+    let targets = t
+        .tables("targets")
+        .iter()
+        .map(|r| {
+            let s = TargetSpec {
+                path: r.path.clone(),
+                name: r.req_string("name"),
+                description: r.string("description").unwrap_or_default(),
+                statistic: r.req_string("statistic"),
+                quantity: r.string("quantity"),
+                modality: r.string("modality"),
+                event: r.string("event"),
+                day: r.f64("day"),
+                arm: r.string("arm"),
+                control: r.string("control"),
+                published: r.req_f64("published"),
+                unit: r.string("unit").unwrap_or_default(),
+                kind: r.string("kind"),
+                tag: r.string("tag"),
+                note: r.string("note").unwrap_or_default(),
+                fit: r.bool("fit"),
+            };
+            r.finish(TARGET_KEYS);
+            s
+        })
+        .collect();
+    let c = CalibrationSpec {
+        trial: t.req_string("trial"),
+        reference: t.string("reference").unwrap_or_default(),
+        source: t.string("source").unwrap_or_default(),
+        builtin: t.string("builtin"),
+        targets,
+    };
+    t.finish(&["trial", "reference", "source", "builtin", "targets"]);
+    c
 }
 
 /// `[uncertainty]` as read.
@@ -373,6 +466,10 @@ pub const INFUSION_ANTICOAGULATION: &[(&str, InfusionAnticoagulation)] = &[
     ("none", InfusionAnticoagulation::None),
     ("heparin", InfusionAnticoagulation::Heparin),
 ];
+/// `[arms.X] product` (in the order of [`Product::ALL`]).
+pub fn products() -> Vec<(&'static str, Product)> {
+    Product::ALL.iter().map(|p| (p.key(), *p)).collect()
+}
 pub const DONORS: &[(&str, Donor)] = &[
     ("allogeneic", Donor::Allogeneic),
     ("autologous", Donor::Autologous),
@@ -459,6 +556,7 @@ const TOP_KEYS: &[&str] = &[
     "multiplicity",
     "sweep",
     "uncertainty",
+    "calibration",
 ];
 
 /// Read the whole document. Problems go to `issues`; the returned spec has
@@ -520,6 +618,7 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
     };
     let sweep = top.table("sweep").map(|s| read_sweep(&s));
     let uncertainty = top.table("uncertainty").map(|u| read_uncertainty(&u));
+    let calibration = top.table("calibration").map(|c| read_calibration(&c));
     top.finish(TOP_KEYS);
     ScenarioSpec {
         name,
@@ -535,6 +634,7 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
         families,
         sweep,
         uncertainty,
+        calibration,
     }
 }
 
@@ -799,6 +899,7 @@ const ARM_KEYS: &[&str] = &[
     "infusion_anticoagulation",
     "donor",
     "immunosuppression",
+    "product",
     "allocation_weight",
 ];
 
@@ -830,6 +931,7 @@ fn read_arms(t: Option<Reader>) -> Vec<ArmSpec> {
                 IMMUNOSUPPRESSION,
                 Immunosuppression::None,
             ),
+            product: a.choice_or("product", &products(), Product::UcMsc),
             allocation_weight: a.u64_or("allocation_weight", 1),
         };
         if arm.n_doses > 1 && !a.has("interval_days") {

@@ -161,6 +161,8 @@ pub struct Scenario {
     pub sequential: Option<crate::sequential::SequentialDesign>,
     /// Priors of typical values (`[uncertainty]`): assurance.
     pub uncertainty: Option<crate::uncertainty::Uncertainty>,
+    /// The published trial reproduced and its targets (`[calibration]`).
+    pub calibration: Option<crate::calibration::TrialTargets>,
 }
 
 impl Scenario {
@@ -269,6 +271,12 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
         _ => None,
     };
 
+    let calibration = match (&spec.calibration, &arms, &trial) {
+        (Some(c), Some(a), Some(t)) => {
+            super::calibration::validate(c, a, t, run.follow_up_days, issues)
+        }
+        _ => None,
+    };
     if let (Some(arms), Some(trial)) = (&arms, &trial) {
         let per_rep = sequential
             .as_ref()
@@ -307,6 +315,7 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
         families,
         sequential,
         uncertainty,
+        calibration,
     })
 }
 
@@ -1131,6 +1140,7 @@ fn validate_arms(spec: &ScenarioSpec, model: &ModelParams, issues: &Issues) -> O
                 infusion_anticoagulation: a.infusion_anticoagulation,
                 donor: a.donor,
                 immunosuppression: a.immunosuppression,
+                product: a.product,
             },
             spec: a.clone(),
         });

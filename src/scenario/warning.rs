@@ -123,7 +123,11 @@ impl Warnings {
 }
 
 /// Every check that produces warnings from a checked scenario.
-pub const CHECKS: &[fn(&Scenario, &mut Warnings)] = &[outside_evidence, schedules_differ];
+pub const CHECKS: &[fn(&Scenario, &mut Warnings)] = &[
+    outside_evidence,
+    schedules_differ,
+    crate::calibration::domain::check,
+];
 
 /// Run every check of [`CHECKS`].
 pub fn check(s: &Scenario) -> Warnings {
