@@ -30,6 +30,166 @@ pub struct ReportInput<'a> {
     pub calibration_looked_for: &'a [String],
     /// The run's warnings (`summary.json` `warnings`).
     pub warnings: &'a [crate::scenario::Warning],
+    /// A sensitivity analysis of the scenario, if one was found.
+    pub sensitivity: Option<SensitivitySection>,
+}
+
+/// What drives an endpoint's answer, from `hfsim sensitivity` (its
+/// `sensitivity.json` and `sensitivity.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensitivitySection {
+    pub path: String,
+    pub endpoint: String,
+    /// "sobol" or "morris".
+    pub method: String,
+    /// `(parameter, index)` of the power output, largest first: total
+    /// Sobol' index or Morris mu*.
+    pub ranking: Vec<(String, f64)>,
+}
+
+impl SensitivitySection {
+    /// Read from the folder `hfsim sensitivity` wrote.
+    pub fn read(dir: &std::path::Path) -> Option<SensitivitySection> {
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("sensitivity.json")).ok()?)
+                .ok()?;
+        let endpoint = json.get("endpoint")?.as_str()?.to_string();
+        let method = json
+            .get("method")
+            .and_then(|m| m.as_str())
+            .unwrap_or("")
+            .to_lowercase();
+        let stat = if method == "morris" {
+            "mu_star"
+        } else {
+            "total"
+        };
+        let csv = std::fs::read_to_string(dir.join("sensitivity.csv")).ok()?;
+        let mut ranking: Vec<(String, f64)> = csv
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f.len() >= 4 && f[0] == "power" && f[2] == stat)
+                    .then(|| Some((f[1].to_string(), f[3].parse::<f64>().ok()?)))
+                    .flatten()
+            })
+            .collect();
+        ranking.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Some(SensitivitySection {
+            path: dir.join("sensitivity.json").display().to_string(),
+            endpoint,
+            method,
+            ranking,
+        })
+    }
+}
+
+/// The paragraph a protocol's sample-size section could quote: per
+/// efficacy endpoint of the first design point, power at the calibrated
+/// values, assurance over `[uncertainty]` when there is one, what drives the
+/// answer (a sensitivity analysis, if found) and where the scenario leaves
+/// the calibrated domain.
+pub fn design_answer(r: &ReportInput) -> String {
+    let s = &r.loaded.scenario;
+    let Some(dp) = r.summary.design_points.first() else {
+        return String::new();
+    };
+    let mut h = String::from("<h2 id=\"answer\">The design's answer</h2>\n");
+    let n = format!(
+        "{} patients per arm (allocation {}:{})",
+        s.trial.n_per_arm, s.arms[0].weight, s.arms[1].weight
+    );
+    let efficacy: Vec<_> = dp
+        .endpoints
+        .iter()
+        .filter(|e| e.role != crate::analysis::direction::EndpointRole::Safety)
+        .collect();
+    let _ = write!(
+        h,
+        "<p>With {n}{}:</p>\n<ul>",
+        if r.points.len() > 1 {
+            " (first design point)"
+        } else {
+            ""
+        }
+    );
+    for e in &efficacy {
+        let p = &e.power;
+        let _ = write!(
+            h,
+            "<li><code>{}</code>: power {} (95% CI {} to {}, {} simulated trials) at the calibrated parameter values",
+            esc(&e.name),
+            f3(p.power),
+            f3(p.power_ci_low),
+            f3(p.power_ci_high),
+            dp.replicates
+        );
+        if let Some(a) = &e.assurance {
+            let _ = write!(
+                h,
+                "; assurance {} (95% CI {} to {}) over the uncertainty of the model parameters in <code>[uncertainty]</code>",
+                f3(a.assurance),
+                f3(a.assurance_ci_low),
+                f3(a.assurance_ci_high)
+            );
+        }
+        h.push_str(".</li>");
+    }
+    h.push_str("</ul>\n<p>");
+    if s.uncertainty.is_none() {
+        h.push_str("The scenario has no <code>[uncertainty]</code>: the power is that of one parameter set, the calibrated one, and does not allow for what the published trials leave uncertain (add priors, or the posterior, to get assurance). ");
+    } else if let Some(u) = &s.uncertainty {
+        let _ = write!(
+            h,
+            "Assurance averages the power over {} uncertain parameter{}, each replicate in its own world. ",
+            u.parameters.len(),
+            if u.parameters.len() == 1 { "" } else { "s" }
+        );
+    }
+    match &r.sensitivity {
+        Some(sen) if !sen.ranking.is_empty() => {
+            let what = if sen.method == "morris" {
+                "Morris mu*"
+            } else {
+                "total Sobol' index"
+            };
+            let top: Vec<String> = sen
+                .ranking
+                .iter()
+                .take(3)
+                .map(|(p, v)| format!("<code>{}</code> ({what} {})", esc(p), f3(*v)))
+                .collect();
+            let _ = write!(
+                h,
+                "The uncertain parameters that drive the power of <code>{}</code> most are {} (<code>{}</code>). ",
+                esc(&sen.endpoint),
+                top.join(", "),
+                esc(&sen.path)
+            );
+        }
+        _ => h.push_str("No sensitivity analysis was found (<code>hfsim sensitivity</code> writes one into <code>out/&lt;name&gt;/sensitivity/</code>), so the parameters that drive the answer are not named here. "),
+    }
+    let domain: Vec<&crate::scenario::Warning> = r
+        .warnings
+        .iter()
+        .filter(|w| w.kind == crate::scenario::WarningKind::ApplicabilityDomain)
+        .collect();
+    if domain.is_empty() {
+        h.push_str("Every setting lies inside the domain the model was calibrated on (the published trials of <code>scenarios/trials/</code>).");
+    } else {
+        let keys: Vec<String> = domain
+            .iter()
+            .map(|w| format!("<code>{}</code>", esc(&w.key)))
+            .collect();
+        let _ = write!(
+            h,
+            "The scenario leaves the calibrated domain at {}: there the answer is an extrapolation of the model (<a href=\"#warnings\">Warnings</a>).",
+            keys.join(", ")
+        );
+    }
+    h.push_str("</p>\n");
+    h
 }
 
 /// Escape text for HTML.
@@ -232,7 +392,7 @@ pub fn render_html(r: &ReportInput) -> String {
     if !r.warnings.is_empty() {
         h.push_str("<a href=\"#warnings\">Warnings</a>");
     }
-    h.push_str("<a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a>");
+    h.push_str("<a href=\"#answer\">Answer</a><a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a>");
     if sum.design_points.iter().any(|d| d.sequential.is_some()) {
         h.push_str("<a href=\"#sequential\">Sequential design</a>");
     }
@@ -266,6 +426,8 @@ pub fn render_html(r: &ReportInput) -> String {
         }
         h.push_str("</ul>\n");
     }
+
+    h.push_str(&design_answer(r));
 
     // scenario
     h.push_str("<h2 id=\"scenario\">Scenario</h2>\n<dl class=\"kv\">");

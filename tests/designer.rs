@@ -71,7 +71,7 @@ fn sweep_writes_results_csv_plots_and_a_self_contained_report() {
     let header = csv.lines().next().unwrap();
     assert_eq!(
         header,
-        "design_point,arms.msc.interval_days,arms.msc.infusion_anticoagulation,endpoint,role,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high,power_favourable,power_favourable_mcse,power_harmful,power_harmful_mcse,n_analysable,n_not_analysable,effect_measure,effect_scale,effect_mean,effect_sd,effect_median,effect_q025,effect_q975,analytic_power,control_arm,treatment_arm,control_n_mean,treatment_n_mean,control_mean,treatment_mean,control_sd,treatment_sd,control_event_rate,treatment_event_rate"
+        "design_point,arms.msc.interval_days,arms.msc.infusion_anticoagulation,endpoint,role,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high,power_favourable,power_favourable_mcse,power_harmful,power_harmful_mcse,n_analysable,n_not_analysable,effect_measure,effect_scale,effect_mean,effect_sd,effect_median,effect_q025,effect_q975,analytic_power,control_arm,treatment_arm,control_n_mean,treatment_n_mean,control_mean,treatment_mean,control_sd,treatment_sd,control_event_rate,treatment_event_rate,assurance,assurance_mcse,assurance_ci_low,assurance_ci_high"
     );
     assert_eq!(
         csv.lines().count(),
@@ -606,4 +606,87 @@ fn common_random_numbers_shrink_the_error_of_a_difference_between_close_designs(
     // and the shared patients make the two designs agree in most trials
     let agree = crn.iter().filter(|x| x.0 == x.1).count() as f64 / reps as f64;
     assert!(agree > 0.85, "{agree}");
+}
+
+/// Issue 14 point 5: the report states the design's answer in a paragraph a
+/// protocol could quote: power at the calibrated values, assurance under
+/// [uncertainty], the parameters that drive it (from a sensitivity analysis
+/// in the output folder) and where the scenario leaves the calibrated domain.
+#[test]
+fn the_report_states_power_assurance_drivers_and_the_domain() {
+    let dir = tmp("answer");
+    let out = dir.join("plain");
+    run_ok(&[
+        "run",
+        "scenarios/prime_hfref.toml",
+        "--replicates",
+        "20",
+        "--set",
+        "arms.msc.interval_days=28",
+        "--set",
+        "arms.placebo.interval_days=28",
+        "--report",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("The design's answer"), "no answer section");
+    assert!(html.contains("<code>delta_rvesv_mri_d180</code>: power "));
+    assert!(html.contains("has no <code>[uncertainty]</code>"));
+    assert!(html.contains("No sensitivity analysis was found"));
+    assert!(
+        html.contains("leaves the calibrated domain at <code>arms.msc.interval_days</code>"),
+        "domain warning missing from the answer"
+    );
+    // with [uncertainty] and a sensitivity analysis in the output folder
+    let out = dir.join("assurance");
+    run_ok(&[
+        "sensitivity",
+        "scenarios/assurance_prime.toml",
+        "--endpoint",
+        "delta_rvesv_mri_d180",
+        "--method",
+        "morris",
+        "--samples",
+        "2",
+        "--replicates",
+        "10",
+        "--out",
+        out.join("sensitivity").to_str().unwrap(),
+    ]);
+    run_ok(&[
+        "run",
+        "scenarios/assurance_prime.toml",
+        "--replicates",
+        "20",
+        "--report",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("; assurance "), "no assurance in the answer");
+    assert!(html.contains("over the uncertainty of the model parameters"));
+    assert!(html.contains("drive the power of <code>delta_rvesv_mri_d180</code> most are <code>"));
+    assert!(html.contains("Morris mu*"));
+    assert!(html.contains("Every setting lies inside the domain"));
+    // results.csv carries the assurance beside the power (empty without [uncertainty])
+    let column = |csv: &str, name: &str| -> Vec<String> {
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let k = header.iter().position(|h| *h == name).unwrap();
+        lines
+            .map(|l| l.split(',').nth(k).unwrap_or("").to_string())
+            .collect()
+    };
+    let with = read(&out.join("results.csv"));
+    let a = column(&with, "assurance");
+    assert!(a.iter().all(|x| x.parse::<f64>().is_ok()), "{a:?}");
+    assert!(
+        column(&with, "assurance_ci_high")
+            .iter()
+            .all(|x| x.parse::<f64>().is_ok())
+    );
+    let without = read(&dir.join("plain").join("results.csv"));
+    assert!(column(&without, "assurance").iter().all(|x| x.is_empty()));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -234,6 +234,14 @@ fn write_report(
                 .collect::<Vec<_>>()
         },
         warnings: &ex.summary.warnings,
+        sensitivity: [
+            ex.out.join("sensitivity"),
+            PathBuf::from("out")
+                .join(&ex.loaded.scenario.name)
+                .join("sensitivity"),
+        ]
+        .iter()
+        .find_map(|d| crate::report::SensitivitySection::read(d)),
         calibration: calibration
             .as_ref()
             .map(|(p, c)| crate::report::CalibrationSection {
