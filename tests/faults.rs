@@ -665,7 +665,7 @@ fn what_a_person_reads_is_compact_and_says_its_units() {
     let header = csv.lines().next().unwrap();
     assert_eq!(
         header,
-        "design_point,endpoint,role,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high,power_favourable,power_favourable_mcse,power_harmful,power_harmful_mcse,n_analysable,n_not_analysable,effect_measure,effect_scale,effect_mean,effect_sd,effect_median,effect_q025,effect_q975,analytic_power,control_arm,treatment_arm,control_n_mean,treatment_n_mean,control_mean,treatment_mean,control_sd,treatment_sd,control_event_rate,treatment_event_rate"
+        "design_point,endpoint,role,test,alpha,alternative,replicates,power,power_mcse,power_ci_low,power_ci_high,power_favourable,power_favourable_mcse,power_harmful,power_harmful_mcse,n_analysable,n_not_analysable,effect_measure,effect_scale,effect_mean,effect_sd,effect_median,effect_q025,effect_q975,analytic_power,control_arm,treatment_arm,control_n_mean,treatment_n_mean,control_mean,treatment_mean,control_sd,treatment_sd,control_event_rate,treatment_event_rate,assurance,assurance_mcse,assurance_ci_low,assurance_ci_high"
     );
     assert!(!header.contains("placebo") && !header.contains("msc"));
     assert!(csv.lines().nth(1).unwrap().contains(",placebo,msc,"));

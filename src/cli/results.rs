@@ -336,6 +336,10 @@ pub const RESULTS_COLUMNS: &[&str] = &[
     "treatment_sd",
     "control_event_rate",
     "treatment_event_rate",
+    "assurance",
+    "assurance_mcse",
+    "assurance_ci_low",
+    "assurance_ci_high",
 ];
 
 /// `results.csv`: one row per design point and endpoint (a long table: the
@@ -411,6 +415,10 @@ pub fn results_csv(
                 per_arm(&e.arm_sd, treatment),
                 per_arm(&e.event_rate, control),
                 per_arm(&e.event_rate, treatment),
+                fmt_opt(e.assurance.as_ref().map(|a| a.assurance)),
+                fmt_opt(e.assurance.as_ref().map(|a| a.assurance_mcse)),
+                fmt_opt(e.assurance.as_ref().map(|a| a.assurance_ci_low)),
+                fmt_opt(e.assurance.as_ref().map(|a| a.assurance_ci_high)),
             ]);
             rows.push(r);
         }
