@@ -1420,6 +1420,21 @@ fn scales(trials: &[FitTrial]) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The trials with every free parameter at its prior median (where the
+/// fit starts and where its scales are taken).
+fn at_prior_medians(trials: &[FitTrial], free: &[FreeParameter]) -> Vec<FitTrial> {
+    trials
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            for f in free {
+                t.scenario.model.set(f.param, f.start());
+            }
+            t
+        })
+        .collect()
+}
+
 /// The data distance summed over the trials, with the parameters `set`
 /// replaced in every trial's model.
 fn joint_distance(trials: &[FitTrial], scale: &[Vec<f64>], set: &[(P, f64)]) -> f64 {
@@ -1455,17 +1470,7 @@ pub fn fit(
     progress: &mut dyn FnMut(usize, f64),
 ) -> FitResult {
     let starts: Vec<(P, f64)> = free.iter().map(|f| (f.param, f.start())).collect();
-    let trials: Vec<FitTrial> = trials
-        .iter()
-        .map(|t| {
-            let mut t = t.clone();
-            for &(p, v) in &starts {
-                t.scenario.model.set(p, v);
-            }
-            t
-        })
-        .collect();
-    let trials = &trials[..];
+    let trials = &at_prior_medians(trials, free)[..];
     let x0: Vec<f64> = free
         .iter()
         .zip(&starts)
@@ -1542,17 +1547,7 @@ pub fn check_optimum(trials: &[FitTrial], free: &[FreeParameter], step: f64) -> 
         .iter()
         .map(|f| trials[0].scenario.model.get(f.param))
         .collect();
-    let starts: Vec<FitTrial> = trials
-        .iter()
-        .map(|t| {
-            let mut t = t.clone();
-            for f in free {
-                t.scenario.model.set(f.param, f.start());
-            }
-            t
-        })
-        .collect();
-    let scale = scales(&starts);
+    let scale = scales(&at_prior_medians(trials, free));
     let x: Vec<f64> = free
         .iter()
         .zip(&values)
@@ -1639,17 +1634,7 @@ pub fn identification(rise_below: f64, rise_above: f64) -> &'static str {
 /// itself), every other parameter held. The scale of each target
 /// is its spread at the prior medians, as in the fit.
 pub fn profile(trials: &[FitTrial], free: &[FreeParameter], points: usize) -> Vec<Profile> {
-    let starts: Vec<FitTrial> = trials
-        .iter()
-        .map(|t| {
-            let mut t = t.clone();
-            for f in free {
-                t.scenario.model.set(f.param, f.start());
-            }
-            t
-        })
-        .collect();
-    let scale = scales(&starts);
+    let scale = scales(&at_prior_medians(trials, free));
     let at = |p: P, v: f64| joint_distance(trials, &scale, &[(p, v)]);
     // every trial shares the model: its values are those of the first
     let s = &trials[0].scenario;

@@ -221,6 +221,19 @@ fn profile(
     Ok(())
 }
 
+/// The columns of a target's row from `published` to `n` (both CSVs).
+fn simulated_cells(r: &TargetResult) -> [String; 7] {
+    [
+        r.published.to_string(),
+        r.simulated_median.to_string(),
+        r.simulated_low.to_string(),
+        r.simulated_high.to_string(),
+        format!("{:.1}", r.percentile),
+        r.pass.to_string(),
+        r.n.to_string(),
+    ]
+}
+
 /// What one scenario's check found.
 struct TrialCheck {
     trial: String,
@@ -318,24 +331,16 @@ fn check(
         ];
         let rows = checks.iter().flat_map(|c| {
             c.results.iter().map(move |r| {
-                vec![
+                let mut row = vec![
                     c.trial.clone(),
                     c.name.clone(),
                     r.name.clone(),
                     r.tag.clone(),
-                    serde_json::to_value(r.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default(),
+                    super::console::word(&r.kind),
                     r.unit.clone(),
-                    r.published.to_string(),
-                    r.simulated_median.to_string(),
-                    r.simulated_low.to_string(),
-                    r.simulated_high.to_string(),
-                    format!("{:.1}", r.percentile),
-                    r.pass.to_string(),
-                    r.n.to_string(),
-                ]
+                ];
+                row.extend(simulated_cells(r));
+                row
             })
         });
         write_atomic(
@@ -462,27 +467,15 @@ fn check_one(
         "kind",
     ];
     let rows = results.iter().map(|r| {
-        vec![
+        let mut row = vec![
             r.name.clone(),
-            serde_json::to_value(r.group)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
+            super::console::word(&r.group),
             r.description.clone(),
             r.unit.clone(),
-            r.published.to_string(),
-            r.simulated_median.to_string(),
-            r.simulated_low.to_string(),
-            r.simulated_high.to_string(),
-            format!("{:.1}", r.percentile),
-            r.pass.to_string(),
-            r.n.to_string(),
-            r.tag.clone(),
-            serde_json::to_value(r.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-        ]
+        ];
+        row.extend(simulated_cells(r));
+        row.extend([r.tag.clone(), super::console::word(&r.kind)]);
+        row
     });
     write_atomic(&out.join("calibration.csv"), &csv_bytes(&header, rows)?)?;
     let json = serde_json::json!({
