@@ -13,6 +13,7 @@
 
 pub mod domain;
 pub mod nelder_mead;
+pub mod posterior;
 
 use crate::evaluation::ArmMoments;
 use crate::model::observation::{Modality, Quantity};

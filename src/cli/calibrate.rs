@@ -56,6 +56,39 @@ pub enum CalibrateCommand {
         #[arg(long, short = 't')]
         threads: Option<usize>,
     },
+    /// Draw from an approximate posterior of free parameters given every scenario's trial and the priors (Laplace proposal at the recorded fit, importance weights; docs/validation.md "Posterior"); report prior and posterior medians and 90% intervals, correlations, and a posterior predictive check of every target (exit 1 if a published value falls outside its central 95%).
+    Posterior {
+        #[arg(required = true, num_args = 1..)]
+        scenarios: Vec<PathBuf>,
+        /// Comma-separated model parameters (default: those that decide the design answer).
+        #[arg(long)]
+        params: Option<String>,
+        /// Simulated trials per evaluation of the synthetic likelihood (as `fit`).
+        #[arg(long, short = 'r', default_value_t = 200)]
+        replicates: u64,
+        /// Importance draws.
+        #[arg(long, default_value_t = 240)]
+        draws: usize,
+        /// Seed of the proposal draws and of the predictive check's resampling.
+        #[arg(long, short = 's', default_value_t = 1)]
+        seed: u64,
+        /// Posterior draws of the predictive check (resampled by weight).
+        #[arg(long, default_value_t = 200)]
+        predictive_draws: usize,
+        /// Simulated trials per predictive draw.
+        #[arg(long, default_value_t = 2)]
+        predictive_replicates: u64,
+        /// Write the posterior draws (CSV with a header naming method, trials, seed and command) to this file.
+        #[arg(long)]
+        write: Option<PathBuf>,
+        /// Output folder of the summaries (default: out/calibration/posterior).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+        #[arg(long, short = 't')]
+        threads: Option<usize>,
+    },
     /// One-at-a-time profiles of the fit's data distance through the scenario's values, over each free parameter's prior 90%: identified, weakly identified or not.
     Profile {
         #[arg(required = true, num_args = 1..)]
@@ -79,7 +112,7 @@ pub enum CalibrateCommand {
     },
 }
 
-fn pool(threads: Option<usize>, replicates: u64) -> Result<rayon::ThreadPool, CliError> {
+pub(super) fn pool(threads: Option<usize>, replicates: u64) -> Result<rayon::ThreadPool, CliError> {
     super::execute::worker_pool(threads, replicates).map(|(p, _)| p)
 }
 
@@ -122,11 +155,38 @@ pub fn calibrate(a: CalibrateArgs) -> CliResult {
             set,
             threads,
         } => profile(scenarios, params, replicates, points, out, set, threads),
+        CalibrateCommand::Posterior {
+            scenarios,
+            params,
+            replicates,
+            draws,
+            seed,
+            predictive_draws,
+            predictive_replicates,
+            write,
+            out,
+            set,
+            threads,
+        } => super::posterior::posterior(
+            scenarios,
+            super::posterior::PosteriorRun {
+                params,
+                replicates,
+                draws,
+                seed,
+                predictive_draws,
+                predictive_replicates,
+            },
+            write,
+            out,
+            set,
+            threads,
+        ),
     }
 }
 
 /// Every scenario with its targets, for a joint fit or profile.
-fn fit_trials(
+pub(super) fn fit_trials(
     paths: &[PathBuf],
     set: &[String],
     replicates: u64,

@@ -17,6 +17,7 @@ pub mod lock;
 pub mod merge;
 pub mod output;
 pub mod patient;
+pub mod posterior;
 pub mod power;
 pub mod present;
 pub mod progress;
@@ -401,6 +402,12 @@ fn model_table(format: ModelFormat) -> CliResult {
             }
             Uniform { low, high } => format!("uniform({low}, {high})"),
             Point { value } => format!("point({value})"),
+            Empirical { quantiles } => format!(
+                "empirical(median {}, range {} to {})",
+                quantiles[quantiles.len() / 2],
+                quantiles[0],
+                quantiles[quantiles.len() - 1]
+            ),
         };
         if row.lower.is_some() || row.upper.is_some() {
             text.push_str(&format!(

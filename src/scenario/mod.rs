@@ -228,7 +228,24 @@ fn fixed_key(path: &str) -> Option<&'static str> {
 /// Read and validate a (possibly overridden) source.
 pub fn check(source: Source) -> Result<Loaded, ScenarioErrors> {
     let issues: Issues = Issues::default();
-    let spec = spec::read(&source.doc, &issues);
+    let mut spec = spec::read(&source.doc, &issues);
+    if let Some(u) = spec.uncertainty.as_mut()
+        && let Some(rel) = &u.posterior
+    {
+        // relative to the folder of the file that writes [uncertainty]
+        let file = source
+            .file_writing("uncertainty")
+            .map_or(source.file.as_str(), |(f, _)| f);
+        let path = Path::new(file).parent().unwrap_or(Path::new(".")).join(rel);
+        u.posterior_file = Some(
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read the posterior file {}: {e}", path.display()))
+                .and_then(|text| {
+                    crate::uncertainty::posterior::PosteriorFile::parse(&text)
+                        .map_err(|e| format!("posterior file {}: {e}", path.display()))
+                }),
+        );
+    }
     // Paths the reader could not read: the default that stood in for the
     // value is not checked again (one message per key).
     let unreadable: Vec<String> = issues

@@ -419,6 +419,12 @@ fn read_calibration(t: &Reader) -> CalibrationSpec {
 pub struct UncertaintySpec {
     pub parameters: Vec<PriorSpec>,
     pub correlations: Vec<PriorCorrelationSpec>,
+    /// `posterior = "FILE"` as written (relative to the file that writes it).
+    pub posterior: Option<String>,
+    /// The posterior file, read by `scenario::check` (or why it could not be).
+    pub posterior_file: Option<Result<crate::uncertainty::posterior::PosteriorFile, String>>,
+    /// `sceptical = f`: the cell-effect parameters of every world times `f`.
+    pub sceptical: Option<f64>,
 }
 
 /// `[uncertainty.parameters.<parameter>]`.
@@ -657,12 +663,14 @@ fn read_uncertainty(t: &Reader) -> UncertaintySpec {
                 values,
             });
         }
-    } else if !t.has("parameters") {
+    } else if !t.has("parameters") && !t.has("posterior") {
         t.missing(
             "parameters",
-            "a table [uncertainty.parameters.<model parameter>] per uncertain parameter",
+            "a table [uncertainty.parameters.<model parameter>] per uncertain parameter, or posterior = \"FILE\" (a file of `hfsim calibrate posterior`)",
         );
     }
+    spec.posterior = t.string("posterior");
+    spec.sceptical = t.f64("sceptical");
     for (index, c) in t.tables("correlations").iter().enumerate() {
         spec.correlations.push(PriorCorrelationSpec {
             index,
@@ -677,7 +685,7 @@ fn read_uncertainty(t: &Reader) -> UncertaintySpec {
         }
         c.finish(&["between", "rho"]);
     }
-    t.finish(&["parameters", "correlations"]);
+    t.finish(&["parameters", "correlations", "posterior", "sceptical"]);
     spec
 }
 

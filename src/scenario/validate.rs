@@ -451,6 +451,48 @@ fn validate_uncertainty(
         }
     }
     let mut correlations = Vec::new();
+    match &u.posterior_file {
+        Some(Err(message)) => err(
+            issues,
+            IssueKind::Io,
+            "uncertainty.posterior",
+            message.clone(),
+        ),
+        Some(Ok(file)) => {
+            let (drawn, rho) = file.copula();
+            let offset = params.len();
+            for q in drawn {
+                if params.iter().any(|e| e.parameter == q.parameter) {
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("uncertainty.parameters.{}", q.parameter.info().name),
+                        "also drawn from the posterior file (uncertainty.posterior): give each parameter one distribution",
+                    );
+                } else {
+                    params.push(q);
+                }
+            }
+            correlations.extend(rho.into_iter().map(|(i, j, r)| (i + offset, j + offset, r)));
+        }
+        None => {}
+    }
+    let sceptical = u.sceptical.unwrap_or(1.0);
+    if !(0.0..=1.0).contains(&sceptical) {
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "uncertainty.sceptical",
+            format!(
+                "must be in [0, 1]: the factor on the cell-effect parameters ({}) in every world, 1 leaving them as drawn, 0 removing the cell effect (got {sceptical})",
+                crate::uncertainty::CELL_EFFECT
+                    .iter()
+                    .map(|p| p.info().name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
     for c in &u.correlations {
         let path = format!("uncertainty.correlations[{}]", c.index);
         let (Some(between), Some(rho)) = (&c.between, c.rho) else {
@@ -491,12 +533,12 @@ fn validate_uncertainty(
             issues,
             IssueKind::Missing,
             "uncertainty.parameters",
-            "at least one uncertain parameter",
+            "at least one uncertain parameter (or posterior = \"FILE\")",
         );
         return None;
     }
     match Uncertainty::new(params, &correlations) {
-        Ok(u) => Some(u),
+        Ok(u) => Some(u.with_sceptical(sceptical)),
         Err(e) => {
             err(
                 issues,

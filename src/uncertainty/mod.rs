@@ -18,6 +18,7 @@
 //! central values: the world changes the patients' disease and response,
 //! not who is enrolled.
 
+pub mod posterior;
 pub mod prior;
 
 use crate::model::params::{ModelParams, P};
@@ -40,7 +41,18 @@ pub struct Uncertainty {
     /// Lower Cholesky factor of the deviates' correlation matrix (row
     /// major, `k x k`; the identity without correlations).
     pub cholesky: Vec<f64>,
+    /// `sceptical`: the factor on the cell-effect parameters ([`CELL_EFFECT`])
+    /// of every world (1: as drawn).
+    pub sceptical: f64,
 }
+
+/// The parameters whose zero is "the cells do nothing": the repair rates of
+/// each ventricle (every product's efficacy multiplies them) and the
+/// engineered patch's contractile gain. A sceptical uncertainty shrinks
+/// them toward zero (Spiegelhalter, Freedman and Parmar 1994: a sceptical
+/// prior centres the treatment effect nearer no effect than the
+/// enthusiasts' evidence does).
+pub const CELL_EFFECT: &[P] = &[P::RvRepairEmax, P::LvRepairEmax, P::PatchContractilityGain];
 
 /// Why a correlation matrix cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -68,7 +80,23 @@ impl Uncertainty {
         Ok(Uncertainty {
             parameters,
             cholesky,
+            sceptical: 1.0,
         })
+    }
+
+    /// With the cell-effect parameters of every world times `factor`.
+    pub fn with_sceptical(mut self, factor: f64) -> Uncertainty {
+        self.sceptical = factor;
+        self
+    }
+
+    /// Apply the sceptical factor to a world's parameters.
+    pub fn shrink(&self, m: &mut ModelParams) {
+        if self.sceptical != 1.0 {
+            for &p in CELL_EFFECT {
+                m.set(p, m.get(p) * self.sceptical);
+            }
+        }
     }
 
     /// The correlated standard normal deviates of replicate `replicate`'s
@@ -97,6 +125,7 @@ impl Uncertainty {
         for (u, z) in self.parameters.iter().zip(z) {
             m.set(u.parameter, u.prior.at_normal(z));
         }
+        self.shrink(&mut m);
         m
     }
 }

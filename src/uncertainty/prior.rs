@@ -7,6 +7,10 @@
 //! | logit-normal | median (in (0, 1)), sd of the logit | `logistic(logit(median) + sd z(u))` |
 //! | uniform | low, high | `low + u (high - low)` |
 //! | point | value | `value` |
+//! | empirical | quantiles at 0, 5%, ..., 100% | linear between them |
+//!
+//! The empirical distribution is not written in scenarios: it is the
+//! marginal of a posterior file (`crate::uncertainty::posterior`).
 //!
 //! `z(u)` is the standard normal quantile. A truncation to `[lower,
 //! upper]` maps `u` to `F(lower) + u (F(upper) - F(lower))` before the
@@ -19,12 +23,33 @@ use crate::analysis::special::{norm_cdf, norm_isf};
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 #[serde(tag = "distribution", rename_all = "snake_case")]
 pub enum Distribution {
-    Normal { mean: f64, sd: f64 },
-    LogNormal { median: f64, sd_log: f64 },
-    LogitNormal { median: f64, sd_logit: f64 },
-    Uniform { low: f64, high: f64 },
-    Point { value: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    LogNormal {
+        median: f64,
+        sd_log: f64,
+    },
+    LogitNormal {
+        median: f64,
+        sd_logit: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Point {
+        value: f64,
+    },
+    /// A weighted sample's quantiles at probabilities `k / (EMPIRICAL_POINTS - 1)`.
+    Empirical {
+        quantiles: [f64; EMPIRICAL_POINTS],
+    },
 }
+
+/// Quantiles an empirical distribution keeps (every 5%).
+pub const EMPIRICAL_POINTS: usize = 21;
 
 /// Why a prior is not a distribution.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -114,6 +139,25 @@ impl Prior {
                 )?;
             }
             Point { value } => check(value.is_finite(), "the value", "finite", value)?,
+            Empirical { quantiles } => {
+                for (k, q) in quantiles.iter().enumerate() {
+                    check(q.is_finite(), "an empirical quantile", "finite", *q)?;
+                    if k > 0 {
+                        check(
+                            *q >= quantiles[k - 1],
+                            "the empirical quantiles",
+                            "non-decreasing",
+                            *q,
+                        )?;
+                    }
+                }
+                check(
+                    quantiles[EMPIRICAL_POINTS - 1] > quantiles[0],
+                    "the empirical quantiles' range",
+                    "positive (a single value is a point)",
+                    quantiles[EMPIRICAL_POINTS - 1] - quantiles[0],
+                )?;
+            }
         }
         for b in [lower, upper].into_iter().flatten() {
             check(!b.is_nan(), "a truncation bound", "a number", b)?;
@@ -173,6 +217,7 @@ impl Prior {
                     0.0
                 }
             }
+            Empirical { quantiles } => empirical_cdf(&quantiles, x),
         }
     }
 
@@ -203,6 +248,7 @@ impl Prior {
             LogitNormal { median, sd_logit } => logistic(logit(median) + sd_logit * z()),
             Uniform { low, high } => low + v * (high - low),
             Point { value } => value,
+            Empirical { quantiles } => empirical_quantile(&quantiles, v),
         };
         let x = self.lower.map_or(x, |l| x.max(l));
         self.upper.map_or(x, |u| x.min(u))
@@ -217,6 +263,32 @@ impl Prior {
     pub fn median(&self) -> f64 {
         self.quantile(0.5)
     }
+}
+
+/// Linear interpolation between the quantiles at every `1 / (n - 1)`.
+fn empirical_quantile(q: &[f64; EMPIRICAL_POINTS], u: f64) -> f64 {
+    let pos = u.clamp(0.0, 1.0) * (EMPIRICAL_POINTS - 1) as f64;
+    let k = (pos.floor() as usize).min(EMPIRICAL_POINTS - 2);
+    q[k] + (pos - k as f64) * (q[k + 1] - q[k])
+}
+
+/// The inverse of [`empirical_quantile`] (the largest probability at `x`
+/// where the quantiles are tied).
+fn empirical_cdf(q: &[f64; EMPIRICAL_POINTS], x: f64) -> f64 {
+    if x < q[0] {
+        return 0.0;
+    }
+    if x >= q[EMPIRICAL_POINTS - 1] {
+        return 1.0;
+    }
+    let step = 1.0 / (EMPIRICAL_POINTS - 1) as f64;
+    let k = q.iter().rposition(|&v| v <= x).unwrap_or(0);
+    let f = if q[k + 1] > q[k] {
+        (x - q[k]) / (q[k + 1] - q[k])
+    } else {
+        0.0
+    };
+    (k as f64 + f) * step
 }
 
 fn logit(p: f64) -> f64 {
@@ -259,6 +331,18 @@ mod tests {
                 },
                 None,
                 Some(1.0),
+            )
+            .unwrap(),
+            Prior::plain(Empirical {
+                quantiles: std::array::from_fn(|k| (k as f64 * 0.3).powi(2) - 1.0),
+            })
+            .unwrap(),
+            Prior::new(
+                Empirical {
+                    quantiles: std::array::from_fn(|k| k as f64),
+                },
+                Some(2.5),
+                Some(17.0),
             )
             .unwrap(),
         ];
