@@ -3,11 +3,13 @@
 //!
 //! `figures` builds the figures hfsim writes (power curves of a sweep, a
 //! forest chart of one design, distributions of the estimated effect, the
-//! search curve, calibration panels) from summaries; this module only draws.
+//! search curve, calibration panels) from summaries, `sequential` and
+//! `sensitivity` the figures of those commands; this module only draws.
 //! Nothing here touches the file system: renderers return bytes and the CLI
 //! writes them.
 
 pub mod figures;
+pub mod sensitivity;
 pub mod sequential;
 
 use plotters::coord::Shift;
