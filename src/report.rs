@@ -5,6 +5,7 @@
 use crate::plots::figures::CalibrationFile;
 use crate::scenario::spec::Measure;
 use crate::scenario::{DesignPoint, Loaded};
+use crate::sensitivity::table::{IndexTable, Method, RunInfo, statistic_label};
 use crate::summary::Summary;
 use std::fmt::Write;
 
@@ -45,6 +46,10 @@ pub struct SensitivitySection {
     /// `(parameter, index)` of the power output, largest first: total
     /// Sobol' index or Morris mu*.
     pub ranking: Vec<(String, f64)>,
+    /// How the analysis was run (`None` if `sensitivity.json` does not say).
+    pub info: Option<RunInfo>,
+    /// Every output's indices, or why `sensitivity.csv` could not be read.
+    pub table: Result<IndexTable, String>,
 }
 
 impl SensitivitySection {
@@ -76,11 +81,22 @@ impl SensitivitySection {
             })
             .collect();
         ranking.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let info = RunInfo::from_json(&json);
+        let table = match &info {
+            Some(i) => IndexTable::parse_csv(&csv, i.method)
+                .map_err(|e| format!("{}: {e}", dir.join("sensitivity.csv").display())),
+            None => Err(format!(
+                "{}: no endpoint or no known method (morris, sobol)",
+                dir.join("sensitivity.json").display()
+            )),
+        };
         Some(SensitivitySection {
             path: dir.join("sensitivity.json").display().to_string(),
             endpoint,
             method,
             ranking,
+            info,
+            table,
         })
     }
 }
@@ -395,6 +411,9 @@ pub fn render_html(r: &ReportInput) -> String {
     h.push_str("<a href=\"#answer\">Answer</a><a href=\"#scenario\">Scenario</a><a href=\"#endpoints\">Endpoints</a><a href=\"#power\">Power</a>");
     if sum.design_points.iter().any(|d| d.sequential.is_some()) {
         h.push_str("<a href=\"#sequential\">Sequential design</a>");
+    }
+    if r.sensitivity.is_some() {
+        h.push_str("<a href=\"#sensitivity\">Sensitivity</a>");
     }
     // the calibration section is always there (it says when none is shown)
     h.push_str("<a href=\"#plots\">Plots</a><a href=\"#calibration\">Calibration</a><a href=\"#manifest\">Manifest</a></nav></header>\n");
@@ -802,6 +821,9 @@ pub fn render_html(r: &ReportInput) -> String {
     }
 
     sequential_section(&mut h, r);
+    if let Some(sen) = &r.sensitivity {
+        h.push_str(&sensitivity_section(sen, &s.name));
+    }
 
     // plots
     h.push_str("<h2 id=\"plots\">Plots</h2>\n");
@@ -966,6 +988,134 @@ pub fn render_html(r: &ReportInput) -> String {
     h
 }
 
+/// The statistics of a method in the order the report's tables show them:
+/// the two the charts draw, then the rest.
+fn shown_statistics(method: Method) -> Vec<&'static str> {
+    let drawn = method.drawn();
+    drawn
+        .iter()
+        .chain(method.statistics().iter().filter(|s| !drawn.contains(s)))
+        .copied()
+        .collect()
+}
+
+/// A sensitivity analysis of the scenario (`hfsim sensitivity`): how it was
+/// run, per output a table of the indices sorted by importance, and the
+/// tornado chart. `scenario`: the name of the scenario of the run.
+pub fn sensitivity_section(sen: &SensitivitySection, scenario: &str) -> String {
+    let mut h = String::from("<h2 id=\"sensitivity\">Sensitivity</h2>\n");
+    let _ = write!(
+        h,
+        "<p>From <code>{}</code>: which of the uncertain parameters of <code>[uncertainty]</code> drive the answer for <code>{}</code>",
+        esc(&sen.path),
+        esc(&sen.endpoint)
+    );
+    if let Some(i) = &sen.info {
+        if !i.scenario.is_empty() && i.scenario != scenario {
+            let _ = write!(
+                h,
+                " (scenario <b>{}</b>, not the scenario of this run)",
+                esc(&i.scenario)
+            );
+        }
+        let _ = write!(h, ": {}", esc(&i.design_text()));
+    }
+    h.push_str(". <i>power</i> is the share of the trials rejecting in favour of treatment (any rejection for a safety endpoint), <i>effect</i> the mean estimated effect (on the log scale for ratios). ");
+    let method = sen.info.as_ref().map(|i| i.method);
+    match method {
+        Some(Method::Sobol) => h.push_str("The first-order index is the share of an output's variance due to the parameter alone, the total index its share with all its interactions; the intervals are bootstrap 95% percentile intervals (with few base rows the estimates are noisy and can fall outside 0 to 1). "),
+        Some(Method::Morris) => h.push_str("mu* is the mean absolute elementary effect of the parameter (its importance, in units of the output), sigma the standard deviation of the effects (interactions or nonlinearity), mu their mean (its sign: the direction). "),
+        None => {}
+    }
+    if let Some(m) = method {
+        let _ = write!(
+            h,
+            "Parameters are sorted by {}, the most important first. ",
+            statistic_label(m.importance())
+        );
+    }
+    h.push_str("The indices assume independent inputs (correlations in <code>[uncertainty]</code> are not used).</p>\n");
+    let (t, info) = match (&sen.table, &sen.info) {
+        (Ok(t), Some(i)) => (t, i),
+        (Err(e), _) => {
+            let _ = writeln!(h, "<p>The indices could not be read: {}.</p>", esc(e));
+            return h;
+        }
+        (Ok(_), None) => return h,
+    };
+    if !info.not_analysed.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>Not analysed: {}.</p>",
+            esc(&info.not_analysed.join("; "))
+        );
+    }
+    let stats = shown_statistics(t.method);
+    for o in &t.outputs {
+        let with_interval: Vec<bool> = stats
+            .iter()
+            .map(|s| {
+                o.rows
+                    .iter()
+                    .any(|r| r.get(t.method, s).is_some_and(|v| v.interval.is_some()))
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<h3>{}</h3>\n<div class=\"scroll\"><table class=\"sensitivity\"><tr><th>parameter</th>",
+            esc(&o.output)
+        );
+        for (s, &ci) in stats.iter().zip(&with_interval) {
+            let _ = write!(h, "<th class=\"num\">{}</th>", esc(statistic_label(s)));
+            if ci {
+                h.push_str("<th class=\"num\">95% interval</th>");
+            }
+        }
+        h.push_str("</tr>\n");
+        for r in o.ranked(t.method) {
+            let _ = write!(h, "<tr><td><code>{}</code></td>", esc(&r.parameter));
+            for (s, &ci) in stats.iter().zip(&with_interval) {
+                let v = r.get(t.method, s);
+                let _ = write!(h, "<td class=\"num\">{}</td>", num(v.map(|v| v.value)));
+                if ci {
+                    let _ = write!(
+                        h,
+                        "<td class=\"num\">{}</td>",
+                        match v.and_then(|v| v.interval) {
+                            Some((lo, hi)) => format!("{} to {}", num(Some(lo)), num(Some(hi))),
+                            None => "-".into(),
+                        }
+                    );
+                }
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table></div>\n");
+    }
+    match crate::plots::sensitivity::tornado(t, info).and_then(|f| crate::plots::render_svg(&f)) {
+        Ok(svg) => {
+            let _ = writeln!(
+                h,
+                "<figure>{}<figcaption>Tornado chart: one bar per uncertain parameter, the most important on top{}.</figcaption></figure>",
+                responsive_svg(&svg),
+                match t.method {
+                    Method::Sobol =>
+                        "; total index above the first-order index, whiskers their bootstrap 95% intervals",
+                    Method::Morris => "; bars mu*, dots sigma",
+                }
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(
+                h,
+                "<p>The tornado chart was not drawn: {}.</p>",
+                esc(&e.to_string())
+            );
+        }
+    }
+    h
+}
+
 /// `p [lo, hi] (MCSE)` of a probability.
 fn prob_text(p: &crate::summary::PowerEstimate) -> String {
     format!(
@@ -1103,6 +1253,79 @@ mod tests {
             esc("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
+    }
+
+    /// A folder as `hfsim sensitivity` writes it (Sobol', two parameters,
+    /// `second` the more important).
+    fn sensitivity_folder(name: &str, csv: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "hfsim-report-sensitivity-{}-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("sensitivity.json"),
+            r#"{"scenario": "demo", "endpoint": "delta_rvesv", "method": "sobol", "samples": 8,
+               "replicates_per_point": 12, "evaluations": 32, "seed": 5, "levels": null,
+               "bootstrap": 100, "not_analysed": ["effect: no variance"]}"#,
+        )
+        .unwrap();
+        std::fs::write(d.join("sensitivity.csv"), csv).unwrap();
+        d
+    }
+
+    const SOBOL_CSV: &str = "output,parameter,statistic,value,ci_low,ci_high\n\
+        power,first_param,first_order,0.1,0.02,0.2\n\
+        power,first_param,total,0.15,0.05,0.25\n\
+        power,second_param,first_order,0.55,0.4,0.7\n\
+        power,second_param,total,0.75,0.6,0.9\n";
+
+    #[test]
+    fn sensitivity_section_tables_the_indices_by_importance() {
+        let d = sensitivity_folder("ok", SOBOL_CSV);
+        let sen = SensitivitySection::read(&d).expect("a sensitivity folder");
+        assert_eq!(sen.ranking[0].0, "second_param");
+        let h = sensitivity_section(&sen, "demo");
+        assert!(h.starts_with("<h2 id=\"sensitivity\">Sensitivity</h2>"));
+        assert!(h.contains("Saltelli design of 8 base rows"), "{h}");
+        assert!(h.contains("32 design points x 12 simulated trials (seed 5)"));
+        assert!(h.contains("Not analysed: effect: no variance."));
+        assert!(h.contains("<th class=\"num\">first-order index</th><th class=\"num\">95% interval</th><th class=\"num\">total index</th>"));
+        // the most important first, with its numbers and intervals
+        let first = h.find("<code>second_param</code>").unwrap();
+        let second = h.find("<code>first_param</code>").unwrap();
+        assert!(first < second, "not sorted by the total index");
+        assert!(h.contains("<td><code>second_param</code></td><td class=\"num\">0.550</td><td class=\"num\">0.400 to 0.700</td><td class=\"num\">0.750</td><td class=\"num\">0.600 to 0.900</td></tr>"), "{h}");
+        // the tornado chart is embedded
+        let fig = &h[h.find("<figure><svg ").expect("an inline SVG")..];
+        assert!(
+            fig.contains("viewBox=") && fig.contains("second_param") && fig.contains("first_param")
+        );
+        assert!(h.contains("Tornado chart"));
+        assert!(!h.contains("not the scenario of this run"));
+        assert!(sensitivity_section(&sen, "other").contains("not the scenario of this run"));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn sensitivity_section_says_why_indices_are_missing() {
+        let d = sensitivity_folder(
+            "bad",
+            "output,parameter,statistic,value,ci_low,ci_high\npower,p,total,x,0,1\n",
+        );
+        let sen = SensitivitySection::read(&d).unwrap();
+        assert!(sen.table.is_err());
+        let h = sensitivity_section(&sen, "demo");
+        assert!(
+            h.contains("The indices could not be read") && h.contains("not a number"),
+            "{h}"
+        );
+        assert!(!h.contains("<table"));
+        // no folder: no section
+        std::fs::remove_file(d.join("sensitivity.json")).unwrap();
+        assert_eq!(SensitivitySection::read(&d), None);
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

@@ -635,6 +635,10 @@ fn the_report_states_power_assurance_drivers_and_the_domain() {
     assert!(html.contains("has no <code>[uncertainty]</code>"));
     assert!(html.contains("No sensitivity analysis was found"));
     assert!(
+        !html.contains("id=\"sensitivity\"") && !html.contains("href=\"#sensitivity\""),
+        "a Sensitivity section without a sensitivity analysis"
+    );
+    assert!(
         html.contains("leaves the calibrated domain at <code>arms.msc.interval_days</code>"),
         "domain warning missing from the answer"
     );
@@ -668,6 +672,29 @@ fn the_report_states_power_assurance_drivers_and_the_domain() {
     assert!(html.contains("over the uncertainty of the model parameters"));
     assert!(html.contains("drive the power of <code>delta_rvesv_mri_d180</code> most are <code>"));
     assert!(html.contains("Morris mu*"));
+    // and the Sensitivity section: how it was run, the indices per output
+    // (every uncertain parameter a row), the tornado chart inline
+    assert!(html.contains("<a href=\"#sensitivity\">Sensitivity</a>"));
+    let at = html
+        .find("<h2 id=\"sensitivity\">Sensitivity</h2>")
+        .expect("no Sensitivity section");
+    let sec = &html[at..at + html[at..].find("<h2 id=\"plots\">").unwrap()];
+    assert!(sec.contains("Morris elementary effects (2 trajectories on a 4-level grid)"));
+    assert!(sec.contains("x 10 simulated trials"));
+    assert!(sec.contains(
+        "<th class=\"num\">mu*</th><th class=\"num\">sigma</th><th class=\"num\">mu</th>"
+    ));
+    for p in [
+        "rv_repair_emax_per_day",
+        "rv_repair_half_life_days",
+        "rv_progression_log_edv_per_year",
+    ] {
+        assert!(
+            sec.contains(&format!("<tr><td><code>{p}</code></td>")),
+            "no row of {p}"
+        );
+    }
+    assert!(sec.contains("<figure><svg ") && sec.contains("Tornado chart"));
     assert!(html.contains("Every setting lies inside the domain"));
     // results.csv carries the assurance beside the power (empty without [uncertainty])
     let column = |csv: &str, name: &str| -> Vec<String> {

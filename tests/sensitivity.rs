@@ -206,7 +206,8 @@ fn designs_refuse_what_they_cannot_do() {
 
 /// `hfsim sensitivity` on a small trial: the RV repair rate drives the RVESV
 /// endpoint, the rate of non-HF serious adverse events does not; the
-/// output is the same on 1 and 2 threads.
+/// output is the same on 1 and 2 threads; the tornado and index charts
+/// (SVG and PNG) name every parameter, for Morris and for Sobol'.
 #[test]
 fn the_command_finds_what_drives_an_endpoint() {
     let d = std::env::temp_dir().join(format!("hfsim-sensitivity-{}", std::process::id()));
@@ -221,17 +222,19 @@ fn the_command_finds_what_drives_an_endpoint() {
         ),
     )
     .unwrap();
-    let run = |threads: &str, out: &str| -> serde_json::Value {
+    let run_method = |method: &str, samples: &str, threads: &str, out: &str| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_hfsim"))
             .args([
                 "sensitivity",
                 s.to_str().unwrap(),
                 "--endpoint",
                 "delta_rvesv_mri_d180",
+                "--method",
+                method,
             ])
             .args([
                 "--samples",
-                "6",
+                samples,
                 "--replicates",
                 "12",
                 "--no-progress",
@@ -243,6 +246,21 @@ fn the_command_finds_what_drives_an_endpoint() {
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // the charts are written and named with the other files
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains("tornado.svg/.png, indices.svg/.png"),
+            "{stderr}"
+        );
+        for chart in ["tornado", "indices"] {
+            let svg = std::fs::read_to_string(d.join(out).join(format!("{chart}.svg"))).unwrap();
+            assert!(svg.starts_with("<svg"), "{chart}.svg");
+            for p in ["rv_repair_emax_per_day", "sae_rate_per_year"] {
+                assert!(svg.contains(p), "{chart}.svg ({method}) does not name {p}");
+            }
+            let png = std::fs::read(d.join(out).join(format!("{chart}.png"))).unwrap();
+            assert_eq!(&png[1..4], b"PNG", "{chart}.png");
+        }
         let mut v: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(d.join(out).join("sensitivity.json")).unwrap(),
         )
@@ -251,6 +269,7 @@ fn the_command_finds_what_drives_an_endpoint() {
         assert!(d.join(out).join("sensitivity.csv").exists());
         v
     };
+    let run = |threads: &str, out: &str| run_method("morris", "6", threads, out);
     let one = run("1", "one");
     assert_eq!(one, run("2", "two"));
     assert_eq!(one["evaluations"], 6 * 3);
@@ -258,6 +277,10 @@ fn the_command_finds_what_drives_an_endpoint() {
     let (emax, sae) = (effect[0].as_f64().unwrap(), effect[1].as_f64().unwrap());
     println!("effect mu*: rv_repair_emax {emax}, sae_rate {sae}");
     assert!(emax > 10.0 * sae, "mu* {emax} vs {sae}");
+    // Sobol' indices: the charts too (the power output has no variance here:
+    // one output analysed, one not)
+    let sobol = run_method("sobol", "4", "2", "sobol");
+    assert_eq!(sobol["method"], "sobol");
     // a scenario without [uncertainty] is refused with a reason
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_hfsim"))
         .args([

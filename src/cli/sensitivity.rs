@@ -4,24 +4,29 @@
 //! the scenario's `[uncertainty]`, each design point a set of typical values
 //! (the priors' quantiles at a point of the unit hypercube; correlations are
 //! not used: the indices assume independent inputs) run for `--replicates`
-//! trials on the same patient streams (common random numbers).
+//! trials on the same patient streams (common random numbers). Writes
+//! `sensitivity.csv` and `.json`, and the tornado and index charts
+//! (`crate::plots::sensitivity`).
 
 use super::console::{errln, outln};
 use super::execute::{method_of, worker_pool};
 use super::output::{csv_bytes, ensure_dir, write_atomic, write_json};
+use super::present::write_figure;
 use super::run::load_points;
 use super::search::endpoint_index;
 use super::{CliError, CliResult};
 use crate::analysis::direction::EndpointRole;
+use crate::plots::sensitivity as plots;
 use crate::rng::{DesignSlot, Purpose, StreamKey, TRIAL_LEVEL};
 use crate::runner::{Resume, RunOptions, Silent, run_design_point};
 use crate::sensitivity::morris::{self, MorrisDesign, MorrisEffects};
 use crate::sensitivity::saltelli::{self, SaltelliDesign, SobolIndices};
+use crate::sensitivity::table::{self, IndexTable, OutputIndices, RunInfo};
 use crate::summary::DesignAcc;
 use crate::trial::TrialContext;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -276,55 +281,22 @@ pub fn sensitivity(a: SensitivityArgs) -> CliResult {
     let effect = analyses.pop().flatten();
     let power = analyses.pop().flatten();
     // tables
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for (o, an) in OUTPUTS.iter().zip([&power, &effect]) {
-        match an {
-            Some(Analysis::Morris(m)) => {
-                for (i, n) in param_names.iter().enumerate() {
-                    for (stat, v) in [
-                        ("mu", m.mu[i]),
-                        ("mu_star", m.mu_star[i]),
-                        ("sigma", m.sigma[i]),
-                    ] {
-                        rows.push(vec![
-                            o.to_string(),
-                            n.to_string(),
-                            stat.into(),
-                            v.to_string(),
-                            String::new(),
-                            String::new(),
-                        ]);
-                    }
-                }
-            }
-            Some(Analysis::Sobol(x)) => {
-                for (i, n) in param_names.iter().enumerate() {
-                    for (stat, e) in [("first_order", x.first_order[i]), ("total", x.total[i])] {
-                        rows.push(vec![
-                            o.to_string(),
-                            n.to_string(),
-                            stat.into(),
-                            e.value.to_string(),
-                            e.ci_low.to_string(),
-                            e.ci_high.to_string(),
-                        ]);
-                    }
-                }
-            }
-            None => {}
-        }
-    }
-    let csv = csv_bytes(
-        &[
-            "output",
-            "parameter",
-            "statistic",
-            "value",
-            "ci_low",
-            "ci_high",
-        ],
-        rows.iter().cloned(),
-    )?;
+    let table = IndexTable {
+        method: match a.method {
+            Method::Morris => table::Method::Morris,
+            Method::Sobol => table::Method::Sobol,
+        },
+        outputs: OUTPUTS
+            .iter()
+            .zip([&power, &effect])
+            .filter_map(|(o, an)| match an {
+                Some(Analysis::Morris(m)) => Some(OutputIndices::morris(o, &param_names, m)),
+                Some(Analysis::Sobol(x)) => Some(OutputIndices::sobol(o, &param_names, x)),
+                None => None,
+            })
+            .collect(),
+    };
+    let csv = csv_bytes(&table::CSV_HEADER, table.csv_rows().into_iter())?;
     write_atomic(&out.join("sensitivity.csv"), &csv)?;
     let report = Report {
         scenario: s.name.clone(),
@@ -350,6 +322,40 @@ pub fn sensitivity(a: SensitivityArgs) -> CliResult {
         wall_seconds: started.elapsed().as_secs_f64(),
     };
     write_json(&out.join("sensitivity.json"), &report)?;
+    let mut files = vec!["sensitivity.json", "sensitivity.csv"];
+    let info = RunInfo {
+        scenario: report.scenario.clone(),
+        endpoint: report.endpoint.clone(),
+        method: table.method,
+        samples: report.samples,
+        replicates: report.replicates_per_point,
+        evaluations: report.evaluations,
+        seed,
+        levels: report.levels,
+        bootstrap: report.bootstrap,
+        not_analysed: report.not_analysed.clone(),
+    };
+    for (name, written, fig) in [
+        ("tornado", "tornado.svg/.png", plots::tornado(&table, &info)),
+        (
+            "indices",
+            "indices.svg/.png",
+            plots::index_bars(&table, &info),
+        ),
+    ] {
+        let drawn = match fig {
+            Ok(fig) => write_figure(&out, name, &fig, true)?.is_some(),
+            Err(e) => {
+                errln!("warning: {name}.svg not drawn: {e}");
+                false
+            }
+        };
+        if drawn {
+            files.push(written);
+        } else {
+            remove_stale(&out, name)?;
+        }
+    }
     // console
     outln!(
         "sensitivity of {} ({:?}; {} design points x {} trials): power = share rejecting in favour of treatment, effect = mean estimate",
@@ -397,9 +403,27 @@ pub fn sensitivity(a: SensitivityArgs) -> CliResult {
         outln!("  not analysed: {n}");
     }
     errln!(
-        "wrote {} (sensitivity.json, sensitivity.csv) in {:.1} s",
+        "wrote {} ({}) in {:.1} s",
         out.display(),
+        files.join(", "),
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// A chart not drawn this time leaves no earlier one behind.
+fn remove_stale(out: &Path, name: &str) -> Result<(), CliError> {
+    for ext in ["svg", "png"] {
+        let p = out.join(format!("{name}.{ext}"));
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(CliError::Runtime(anyhow::anyhow!(
+                    "cannot remove the earlier {}: {e}",
+                    p.display()
+                )));
+            }
+            _ => {}
+        }
+    }
     Ok(())
 }

@@ -3,11 +3,13 @@
 //!
 //! `figures` builds the figures hfsim writes (power curves of a sweep, a
 //! forest chart of one design, distributions of the estimated effect, the
-//! search curve, calibration panels) from summaries; this module only draws.
+//! search curve, calibration panels) from summaries, `sequential` and
+//! `sensitivity` the figures of those commands; this module only draws.
 //! Nothing here touches the file system: renderers return bytes and the CLI
 //! writes them.
 
 pub mod figures;
+pub mod sensitivity;
 pub mod sequential;
 
 use plotters::coord::Shift;
@@ -116,10 +118,33 @@ pub enum Layer {
         color: Color,
         rows: Vec<(f64, f64, f64, f64)>,
     },
-    /// Histogram bars `[x0, x1) x height`.
+    /// Vertical bars `[x0, x1) x height` from y = 0 (down for a negative
+    /// height): histograms, grouped bar charts.
     Bars {
         color: Color,
         bars: Vec<(f64, f64, f64)>,
+    },
+    /// Horizontal bars `[y0, y1) x length` from x = 0 (left for a negative
+    /// length): tornado charts.
+    HBars {
+        color: Color,
+        bars: Vec<(f64, f64, f64)>,
+    },
+    /// Whiskers from `lo` to `hi` at `at` (`(at, lo, hi)`), with end caps
+    /// `cap` either side in data units, no marker: the intervals of bars.
+    /// Horizontal whiskers run along x at y = `at`, vertical ones along y
+    /// at x = `at`.
+    Whiskers {
+        color: Color,
+        horizontal: bool,
+        cap: f64,
+        whiskers: Vec<(f64, f64, f64)>,
+    },
+    /// Point markers without a line.
+    Points {
+        color: Color,
+        marker: Marker,
+        points: Vec<(f64, f64)>,
     },
     /// A horizontal reference line across the panel.
     HLine { y: f64, color: Color, dashed: bool },
@@ -254,6 +279,8 @@ pub enum LegendMark {
         marker: Marker,
         dashed: bool,
     },
+    /// A marker alone (as [`Layer::Points`] are drawn).
+    Point(Marker),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -449,22 +476,9 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Resu
                         ))
                         .map_err(derr)?;
                     }
-                    let style = if marker.filled {
-                        c.filled()
-                    } else {
-                        c.stroke_width(2)
-                    };
-                    let at = (x + 15, cy);
-                    match marker.shape {
-                        Shape::Circle => top.draw(&Circle::new(at, 5, style)),
-                        Shape::Triangle => top.draw(&TriangleMarker::new(at, 6, style)),
-                        Shape::Cross => top.draw(&Cross::new(at, 5, c.stroke_width(2))),
-                        Shape::Square => top.draw(
-                            &(EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], style)),
-                        ),
-                    }
-                    .map_err(derr)?;
+                    legend_marker(&top, marker, (x + 15, cy), c)?;
                 }
+                LegendMark::Point(marker) => legend_marker(&top, marker, (x + 15, cy), c)?,
                 LegendMark::Box => {
                     top.draw(&Rectangle::new(
                         [(x + 4, cy - 7), (x + 26, cy + 7)],
@@ -493,6 +507,29 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Resu
         draw_panel(panel, area, fig.y_label_area)?;
     }
     Ok(())
+}
+
+/// A legend entry's marker, in pixels.
+fn legend_marker<DB: DrawingBackend>(
+    top: &DrawingArea<DB, Shift>,
+    marker: Marker,
+    at: (i32, i32),
+    c: RGBColor,
+) -> Result<(), PlotError> {
+    let style = if marker.filled {
+        c.filled()
+    } else {
+        c.stroke_width(2)
+    };
+    match marker.shape {
+        Shape::Circle => top.draw(&Circle::new(at, 5, style)),
+        Shape::Triangle => top.draw(&TriangleMarker::new(at, 6, style)),
+        Shape::Cross => top.draw(&Cross::new(at, 5, c.stroke_width(2))),
+        Shape::Square => {
+            top.draw(&(EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], style)))
+        }
+    }
+    .map_err(derr)
 }
 
 fn tick_formatter(ticks: &Ticks) -> impl Fn(&f64) -> String + '_ {
@@ -694,24 +731,74 @@ fn draw_panel<DB: DrawingBackend>(
                         .map_err(derr)?;
                 }
             }
-            Layer::Bars { color, bars } => {
+            Layer::Bars { color, bars } | Layer::HBars { color, bars } => {
+                let horizontal = matches!(layer, Layer::HBars { .. });
+                // corners in data coordinates (x, y), clipped to the panel
+                let rects: Vec<[(f64, f64); 2]> = bars
+                    .iter()
+                    .filter(|&&(a, b, h)| h != 0.0 && [a, b, h].iter().all(|v| v.is_finite()))
+                    .map(|&(a, b, h)| {
+                        if horizontal {
+                            [(clip_x(0.0), clip_y(a)), (clip_x(h), clip_y(b))]
+                        } else {
+                            [(clip_x(a), clip_y(0.0)), (clip_x(b), clip_y(h))]
+                        }
+                    })
+                    .collect();
                 let c = color.rgb();
                 chart
-                    .draw_series(bars.iter().filter(|b| b.2 > 0.0).map(|&(a, b, h)| {
-                        Rectangle::new(
-                            [(clip_x(a), 0.0), (clip_x(b), clip_y(h))],
-                            c.mix(0.55).filled(),
-                        )
-                    }))
+                    .draw_series(
+                        rects
+                            .iter()
+                            .map(|&r| Rectangle::new(r, c.mix(0.55).filled())),
+                    )
                     .map_err(derr)?;
                 chart
-                    .draw_series(bars.iter().filter(|b| b.2 > 0.0).map(|&(a, b, h)| {
-                        Rectangle::new(
-                            [(clip_x(a), 0.0), (clip_x(b), clip_y(h))],
-                            c.stroke_width(1),
-                        )
-                    }))
+                    .draw_series(rects.iter().map(|&r| Rectangle::new(r, c.stroke_width(1))))
                     .map_err(derr)?;
+            }
+            Layer::Whiskers {
+                color,
+                horizontal,
+                cap,
+                whiskers,
+            } => {
+                let c = color.rgb();
+                // a point `along` the whisker's axis, `across` the other
+                let at = |along: f64, across: f64| {
+                    if *horizontal {
+                        (clip_x(along), clip_y(across))
+                    } else {
+                        (clip_x(across), clip_y(along))
+                    }
+                };
+                for &(w, lo, hi) in whiskers
+                    .iter()
+                    .filter(|w| [w.0, w.1, w.2].iter().all(|v| v.is_finite()))
+                {
+                    let mut segments = vec![[at(lo, w), at(hi, w)]];
+                    if *cap > 0.0 {
+                        segments.push([at(lo, w - cap), at(lo, w + cap)]);
+                        segments.push([at(hi, w - cap), at(hi, w + cap)]);
+                    }
+                    chart
+                        .draw_series(
+                            segments
+                                .into_iter()
+                                .map(|s| PathElement::new(s.to_vec(), c.stroke_width(2))),
+                        )
+                        .map_err(derr)?;
+                }
+            }
+            Layer::Points {
+                color,
+                marker,
+                points,
+            } => {
+                let area = chart.plotting_area();
+                for &p in points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
+                    draw_marker(area, *marker, p, color.rgb(), 5)?;
+                }
             }
             Layer::HLine { y, color, dashed } => {
                 if *y >= y0 && *y <= y1 {
@@ -839,6 +926,74 @@ mod tests {
         assert_eq!(&png[1..4], b"PNG");
         assert_eq!(render_png(&f).unwrap(), png);
         assert_eq!(render_svg(&f).unwrap(), svg);
+    }
+
+    #[test]
+    fn bars_either_way_whiskers_and_points_render() {
+        let mut p = Panel::new("layers", "x", "y");
+        p.x_range = (-1.0, 2.0);
+        p.y_range = (-1.0, 2.0);
+        p.layers = vec![
+            Layer::HBars {
+                color: palette(0),
+                bars: vec![(0.6, 0.9, 1.5), (0.1, 0.4, -0.5), (1.0, 1.2, f64::NAN)],
+            },
+            Layer::Bars {
+                color: palette(1),
+                bars: vec![(-0.9, -0.7, -0.8), (-0.6, -0.4, 0.0)],
+            },
+            Layer::Whiskers {
+                color: Color::BLACK,
+                horizontal: true,
+                cap: 0.05,
+                whiskers: vec![(0.75, 1.2, 1.8)],
+            },
+            Layer::Whiskers {
+                color: Color::BLACK,
+                horizontal: false,
+                cap: 0.0,
+                whiskers: vec![(-0.8, -0.9, f64::INFINITY)],
+            },
+            Layer::Points {
+                color: Color::BLACK,
+                marker: Marker::DOT,
+                points: vec![(0.3, 0.75)],
+            },
+        ];
+        let mut f = demo();
+        f.panels = vec![p];
+        f.legend.push(LegendItem {
+            label: "dot".into(),
+            color: Color::BLACK,
+            mark: LegendMark::Point(Marker::DOT),
+        });
+        let svg = render_svg(&f).unwrap();
+        // the filled rectangles of a colour, as (x, y, width, height) in pixels
+        let rects = |fill: &str| -> Vec<[i64; 4]> {
+            svg.lines()
+                .filter(|l| l.starts_with("<rect") && l.contains(&format!("fill=\"{fill}\"")))
+                .map(|l| {
+                    ["x", "y", "width", "height"].map(|a| {
+                        let i = l.find(&format!(" {a}=\"")).unwrap() + a.len() + 3;
+                        l[i..i + l[i..].find('"').unwrap()].parse().unwrap()
+                    })
+                })
+                .collect()
+        };
+        // the positive and the negative bar start at x = 0 and go either way;
+        // the non-finite one is not drawn
+        let h = rects("#1F77B4");
+        assert_eq!(h.len(), 2, "{h:?}");
+        assert!(
+            h[0][2] > 0 && h[1][2] > 0 && h[1][0] + h[1][2] == h[0][0],
+            "{h:?}"
+        );
+        // the negative vertical bar hangs from y = 0; the zero-height one is not drawn
+        let v = rects("#FF7F0E");
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0][3] > 0);
+        assert!(!svg.contains("NaN") && !svg.contains("inf"));
+        render_png(&f).unwrap();
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! Saltelli design (`saltelli`: first-order after Saltelli et al. 2010, total
 //! after Jansen 1999, bootstrap percentile intervals) and Morris elementary
 //! effects (`morris`: mu, mu*, sigma over random one-at-a-time
-//! trajectories). Points of the unit hypercube are mapped to parameter
+//! trajectories), and the table of indices the command writes and the
+//! report reads (`table`). Points of the unit hypercube are mapped to parameter
 //! values by each parameter's prior (`crate::uncertainty::prior`).
 //!
 //! The estimators are the ones of SALib (the reference for interface and
@@ -18,6 +19,7 @@ pub mod morris;
 pub mod saltelli;
 pub mod sobol_directions;
 pub mod sobol_sequence;
+pub mod table;
 
 /// Why a sensitivity design or analysis cannot be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
