@@ -276,3 +276,55 @@ fn fast_path_conserves_cells_and_gives_placebo_for_zero_dose() {
     assert_eq!(a.samples, b.samples);
     assert_eq!(a.hazard_grid, b.hazard_grid);
 }
+
+/// The structural alternatives of repair (linear exposure-response up to
+/// the ceiling, durable repair, both) on the PRIME regimen and the others:
+/// the fast path is built from the same `Paracrine::drives` and repair
+/// rates, so it must agree as closely as on the default structure.
+#[test]
+fn fast_path_matches_reference_under_the_structural_alternatives() {
+    use hfsim::model::params::P;
+    let loaded = prime();
+    let s = &loaded.scenario;
+    let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
+    let cohort = sampler.enrol(7, 8).unwrap();
+    let mut days: Vec<f64> = s.trial.visits.iter().map(|v| v.day).collect();
+    days.extend([0.5, 3.3, 43.7, 100.25, 359.9]);
+    let mut worst: (f64, String) = (0.0, String::new());
+    let mut changed = 0;
+    for (linear, durable) in [(1.0, 0.0), (0.0, 1.0), (1.0, 1.0)] {
+        for (name, reg) in regimens() {
+            for c in &cohort {
+                let mut p = sampler.sample_params(&s.model, 7, c.index);
+                let base = PatientModel::new(&p, &sampler.baseline(c), &reg);
+                p.0[P::RepairExposureResponse as usize] = linear;
+                p.0[P::RepairDurability as usize] = durable;
+                let model = PatientModel::new(&p, &sampler.baseline(c), &reg);
+                if model.paracrine != base.paracrine {
+                    changed += 1;
+                }
+                let (err, what, _) = largest_difference(&model, &reg.dose_days, &days, true);
+                if err > worst.0 {
+                    worst = (
+                        err,
+                        format!(
+                            "linear {linear}, durable {durable}, {name}, patient {}: {what}",
+                            c.index
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    println!(
+        "structural alternatives: largest relative difference {:.2e} ({})",
+        worst.0, worst.1
+    );
+    assert!(changed > 0, "the switches reach the model");
+    assert!(
+        worst.0 < TOL,
+        "largest relative difference {:.2e}: {}",
+        worst.0,
+        worst.1
+    );
+}

@@ -402,6 +402,7 @@ fn model_table(format: ModelFormat) -> CliResult {
             }
             Uniform { low, high } => format!("uniform({low}, {high})"),
             Point { value } => format!("point({value})"),
+            Bernoulli { p } => format!("bernoulli(p {p})"),
             Empirical { quantiles } => format!(
                 "empirical(median {}, range {} to {})",
                 quantiles[quantiles.len() / 2],

@@ -17,11 +17,22 @@
 //! not in the chain):
 //!
 //! ```text
-//! g_RV = Emax_RV s_RV / (s_RV + EC50_RV)
-//! g_LV = Emax_LV s_LV / (s_LV + EC50_LV) / (1 + C / C50)      (C: sustained procoagulant state)
+//! g_RV = Emax_RV h(s_RV / EC50_RV)
+//! g_LV = Emax_LV h(s_LV / EC50_LV) / (1 + C / C50)      (C: sustained procoagulant state)
 //! dQ/dt = g_RV (1 - Q) - k_Q Q        (pulmonary-vascular repair, 0..1)
 //! dR/dt = g_LV (1 - R) - k_R R        (LV myocardial repair, 0..1)
 //! ```
+//!
+//! Two structural alternatives (parameters that are 0 or 1, drawn as a
+//! weighted choice under `[uncertainty]`): the exposure-response
+//! `h(x) = x / (1 + x)` (Emax, `repair_exposure_response = 0`) or
+//! `h(x) = x / (1 + x^4)^(1/4)` (linear, `h = x` within 2% below `x = 0.5`,
+//! up to the same ceiling, joined smoothly so the integrators keep their
+//! order; `= 1`); repair that
+//! wanes, `k_Q = ln 2 / rv_repair_half_life_days` and `k_R = ln 2 /
+//! lv_repair_half_life_days` (`repair_durability = 0`), or is durable,
+//! `k_Q = k_R = 0` (`= 1`). Both keep `g <= Emax`, so the repair states stay
+//! in [0, 1] and the fast path's step bounds hold.
 
 use super::kinetics::LN2;
 use super::params::P;
@@ -42,10 +53,14 @@ pub struct Paracrine {
     pub lv_ec50: f64,
     pub k_lv_repair_off: f64,
     pub lv_attenuation_c50: f64,
+    /// Linear exposure-response up to the ceiling instead of Emax.
+    pub linear_exposure: bool,
 }
 
 impl Paracrine {
     pub fn new(p: &PatientParams, methylprednisolone: bool) -> Paracrine {
+        let durable = p.get(P::RepairDurability) >= 0.5;
+        let off = |half_life: P| if durable { 0.0 } else { LN2 / p.get(half_life) };
         Paracrine {
             k_transit: p.get(P::ParacrineTransitRate),
             premedication_factor: if methylprednisolone {
@@ -57,11 +72,12 @@ impl Paracrine {
             graft_to_lv: p.get(P::PatchParacrineFraction),
             rv_emax: p.get(P::RvRepairEmax),
             rv_ec50: p.get(P::RvSignalEc50),
-            k_rv_repair_off: LN2 / p.get(P::RvRepairHalfLife),
+            k_rv_repair_off: off(P::RvRepairHalfLife),
             lv_emax: p.get(P::LvRepairEmax),
             lv_ec50: p.get(P::LvSignalEc50),
-            k_lv_repair_off: LN2 / p.get(P::LvRepairHalfLife),
+            k_lv_repair_off: off(P::LvRepairHalfLife),
             lv_attenuation_c50: p.get(P::DdimerLvAttenuationC50),
+            linear_exposure: p.get(P::RepairExposureResponse) >= 0.5,
         }
     }
 
@@ -91,18 +107,28 @@ impl Paracrine {
     #[inline]
     pub fn drives(&self, s_rv: f64, s_lv: f64, sustained_procoagulant: f64) -> (f64, f64) {
         let g_rv = if s_rv > 0.0 {
-            self.rv_emax * s_rv / (s_rv + self.rv_ec50)
+            self.rv_emax * self.response(s_rv, self.rv_ec50)
         } else {
             0.0
         };
         let g_lv = if s_lv > 0.0 {
-            self.lv_emax * s_lv
-                / (s_lv + self.lv_ec50)
+            self.lv_emax * self.response(s_lv, self.lv_ec50)
                 / (1.0 + sustained_procoagulant.max(0.0) / self.lv_attenuation_c50)
         } else {
             0.0
         };
         (g_rv, g_lv)
+    }
+
+    /// The exposure-response `h(s / EC50)` in [0, 1] (module docs).
+    #[inline]
+    fn response(&self, s: f64, ec50: f64) -> f64 {
+        if self.linear_exposure {
+            let x = s / ec50;
+            x / (1.0 + x * x * x * x).sqrt().sqrt()
+        } else {
+            s / (s + ec50)
+        }
     }
 
     #[inline]

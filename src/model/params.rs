@@ -265,6 +265,12 @@ parameters! {
     MethylprednisoloneParacrineDamping = { "methylprednisolone_paracrine_damping", "fraction", 0.3, NONE, [0.0, 1.0], Paracrine,
         "assumption: PRIME-HFrEF discussion (premedication may have dampened inflammatory licensing of MSC)",
         "Share of the paracrine signal removed by methylprednisolone premedication" },
+    RepairExposureResponse = { "repair_exposure_response", "structure", 0.0, NONE, [0.0, 1.0], Paracrine,
+        "structural alternative (0 or 1): 0 = Emax, g = Emax s / (s + EC50), diminishing returns from the first dose (the default; pig IV MSC were effective at both 1e5 and 1e6 cells/kg, evidence.md 1b); 1 = proportional to exposure up to the same ceiling, g = Emax x / (1 + x^4)^(1/4) with x = s / EC50, linear to within 2% below x = 0.5 and joined smoothly to the ceiling (a dose below EC50 twice as large drives repair twice as fast; POSEIDON's lower dose doing as well as the higher argues against it, trials.md)",
+        "Shape of the repair drives' exposure-response: 0 saturating (Emax), 1 linear up to the ceiling" },
+    RepairDurability = { "repair_durability", "structure", 0.0, NONE, [0.0, 1.0], Paracrine,
+        "structural alternative (0 or 1): 0 = repair wanes with rv_repair_half_life_days and lv_repair_half_life_days once the signal is gone (the default; the UC-MSC meta-analysis: +5.08 LVEF points at 6 months, +2.78 at 12, evidence.md section 3); 1 = durable, repair does not decay (PRIME-HFrEF's RV benefit persisted to day 360)",
+        "Whether cell repair wanes once the signal is gone (0) or is durable (1)" },
     // ------------------------------------------------------------- coagulation
     IbmirDdimerGain = { "ibmir_ddimer_gain", "mg/L per 1e6 cells/kg", 0.05, NONE, [0.0, 100.0], Coagulation,
         "assumption from Hoang 2024 SCRT (D-dimer up at 24 h after IV UC-MSC, down by 48 h; magnitude +0.1-0.5 estimated, evidence.md 1c)",

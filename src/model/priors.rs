@@ -238,6 +238,7 @@ pub fn deviate(prior: &Prior, x: f64) -> Option<f64> {
             .then(|| ((x / (1.0 - x)).ln() - (median / (1.0 - median)).ln()) / sd_logit),
         Distribution::Uniform { low, high } => (x >= low && x <= high).then_some(0.0),
         Distribution::Point { value } => (x == value).then_some(0.0),
+        Distribution::Bernoulli { .. } => (x == 0.0 || x == 1.0).then_some(0.0),
         Distribution::Empirical { .. } => {
             let u = prior.cdf(x);
             (u > 0.0 && u < 1.0).then(|| norm_isf(1.0 - u))

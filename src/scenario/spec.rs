@@ -451,11 +451,12 @@ pub const PRIOR_DISTRIBUTIONS: &[(&str, &[&str])] = &[
     ("logit_normal", &["median", "sd_logit"]),
     ("uniform", &["low", "high"]),
     ("point", &["value"]),
+    ("bernoulli", &["p"]),
 ];
 
 /// Every numeric field of a prior table (`lower`/`upper`: truncation).
 pub const PRIOR_FIELDS: &[&str] = &[
-    "mean", "sd", "median", "sd_log", "sd_logit", "low", "high", "value", "lower", "upper",
+    "mean", "sd", "median", "sd_log", "sd_logit", "low", "high", "value", "p", "lower", "upper",
 ];
 
 pub const ROUTES: &[(&str, Route)] = &[
@@ -623,7 +624,17 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
         None => Vec::new(),
     };
     let sweep = top.table("sweep").map(|s| read_sweep(&s));
-    let uncertainty = top.table("uncertainty").map(|u| read_uncertainty(&u));
+    // `uncertainty = false` (before the first table of a file) removes an
+    // [uncertainty] inherited from a base scenario
+    let removed = top
+        .item("uncertainty")
+        .and_then(|i| i.as_bool())
+        .is_some_and(|b| !b);
+    let uncertainty = if removed {
+        None
+    } else {
+        top.table("uncertainty").map(|u| read_uncertainty(&u))
+    };
     let calibration = top.table("calibration").map(|c| read_calibration(&c));
     top.finish(TOP_KEYS);
     ScenarioSpec {

@@ -410,8 +410,33 @@ fn validate_uncertainty(
                 low: v("low"),
                 high: v("high"),
             },
+            "bernoulli" => Distribution::Bernoulli { p: v("p") },
             _ => Distribution::Point { value: v("value") },
         };
+        // a structural choice takes 0 or 1: a bernoulli (weighted choice) or
+        // a point prior; a bernoulli prior suits nothing else
+        let structure = p.info().unit == "structure";
+        let fits = match distribution {
+            Distribution::Bernoulli { .. } => structure,
+            Distribution::Point { value } => !structure || value == 0.0 || value == 1.0,
+            _ => !structure,
+        };
+        if !fits {
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.distribution"),
+                if structure {
+                    format!(
+                        "{} is a structural choice (0 or 1): use distribution = \"bernoulli\" with p, the weight of structure 1, or a point at 0 or 1",
+                        p.info().name
+                    )
+                } else {
+                    "a bernoulli prior is a weighted choice between the two values of a structural parameter (repair_exposure_response, repair_durability); this parameter is continuous".to_string()
+                },
+            );
+            continue;
+        }
         // truncated to the parameter's range (inside the open interval of a
         // logit-scale parameter)
         let info = p.info();
@@ -570,7 +595,17 @@ fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {
         match P::from_name(key) {
             Some(p) => {
                 let info = p.info();
-                if *value < info.min || *value > info.max {
+                if info.unit == "structure" && *value != 0.0 && *value != 1.0 {
+                    err(
+                        issues,
+                        IssueKind::OutOfRange,
+                        path,
+                        format!(
+                            "a structural choice: 0 or 1 ({}; got {value})",
+                            info.description
+                        ),
+                    );
+                } else if *value < info.min || *value > info.max {
                     err(
                         issues,
                         IssueKind::OutOfRange,

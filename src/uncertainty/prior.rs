@@ -8,6 +8,7 @@
 //! | uniform | low, high | `low + u (high - low)` |
 //! | point | value | `value` |
 //! | empirical | quantiles at 0, 5%, ..., 100% | linear between them |
+//! | bernoulli | p | `1` if `u > 1 - p`, else `0` (a structural choice) |
 //!
 //! The empirical distribution is not written in scenarios: it is the
 //! marginal of a posterior file (`crate::uncertainty::posterior`).
@@ -45,6 +46,11 @@ pub enum Distribution {
     /// A weighted sample's quantiles at probabilities `k / (EMPIRICAL_POINTS - 1)`.
     Empirical {
         quantiles: [f64; EMPIRICAL_POINTS],
+    },
+    /// 1 with probability `p`, else 0: a weighted choice between two model
+    /// structures.
+    Bernoulli {
+        p: f64,
     },
 }
 
@@ -139,6 +145,7 @@ impl Prior {
                 )?;
             }
             Point { value } => check(value.is_finite(), "the value", "finite", value)?,
+            Bernoulli { p } => check((0.0..=1.0).contains(&p), "p", "in [0, 1]", p)?,
             Empirical { quantiles } => {
                 for (k, q) in quantiles.iter().enumerate() {
                     check(q.is_finite(), "an empirical quantile", "finite", *q)?;
@@ -168,10 +175,17 @@ impl Prior {
             upper,
             cdf_range: (0.0, 1.0),
         };
-        let lo = lower.map_or(0.0, |l| p.cdf_untruncated(l));
-        let hi = upper.map_or(1.0, |u| p.cdf_untruncated(u));
+        let (lo, hi) = match distribution {
+            // a choice is not truncated: both values must be allowed
+            Bernoulli { .. } => (0.0, 1.0),
+            _ => (
+                lower.map_or(0.0, |l| p.cdf_untruncated(l)),
+                upper.map_or(1.0, |u| p.cdf_untruncated(u)),
+            ),
+        };
         let empty = match distribution {
             Point { value } => lower.is_some_and(|l| value < l) || upper.is_some_and(|u| value > u),
+            Bernoulli { .. } => lower.is_some_and(|l| l > 0.0) || upper.is_some_and(|u| u < 1.0),
             _ => hi.is_nan() || lo.is_nan() || hi <= lo,
         };
         if empty {
@@ -218,6 +232,15 @@ impl Prior {
                 }
             }
             Empirical { quantiles } => empirical_cdf(&quantiles, x),
+            Bernoulli { p } => {
+                if x < 0.0 {
+                    0.0
+                } else if x < 1.0 {
+                    1.0 - p
+                } else {
+                    1.0
+                }
+            }
         }
     }
 
@@ -230,7 +253,7 @@ impl Prior {
             return 1.0;
         }
         let (lo, hi) = self.cdf_range;
-        if let Distribution::Point { .. } = self.distribution {
+        if let Distribution::Point { .. } | Distribution::Bernoulli { .. } = self.distribution {
             return self.cdf_untruncated(x);
         }
         ((self.cdf_untruncated(x) - lo) / (hi - lo)).clamp(0.0, 1.0)
@@ -249,6 +272,13 @@ impl Prior {
             Uniform { low, high } => low + v * (high - low),
             Point { value } => value,
             Empirical { quantiles } => empirical_quantile(&quantiles, v),
+            Bernoulli { p } => {
+                if v > 1.0 - p {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
         };
         let x = self.lower.map_or(x, |l| x.max(l));
         self.upper.map_or(x, |u| x.min(u))

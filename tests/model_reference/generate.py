@@ -124,6 +124,11 @@ def cases() -> list[dict]:
          {"sustained_antibody_amplification": 3.0},
          base(gdmt_days_on=[None, None, 45.0, None, 10.0]),
          regimen(dose_days=[7.5, 37.5], infusion_duration_days=2.0 * HOUR, dose_cells_per_kg=2e6), 200.5),
+        # structural alternatives (issue 14): linear exposure-response, durable repair
+        ("linear_exposure_durable_repair", "repair drive linear in exposure up to its ceiling and durable repair "
+         "(no decay once the signal is gone), with a fivefold RV repair emax",
+         {"repair_exposure_response": 1.0, "repair_durability": 1.0, "rv_repair_emax_per_day": 0.1},
+         base(), regimen(**prime), 360.0),
         # model v2 (issue 13): room to improve, bounded TAPSE, NT-proBNP floor
         ("gdmt_large_effect_small_room", "strong GDMT response (2.5) to four recently started classes against a small "
          "room (LVEF 40%, recoverable fractions 0.35 / 0.3): bounded shares sigma_ef 0.11, sigma_edv 0.06, sigma_rv 0.77",

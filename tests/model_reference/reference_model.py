@@ -228,8 +228,11 @@ class PatientModel:
         self.k = p["paracrine_transit_rate_per_day"]
         self.phi = p["lung_to_lv_signal_fraction"]
         self.phiG = p["patch_paracrine_fraction"]
-        self.kQ = LN2 / p["rv_repair_half_life_days"]
-        self.kR = LN2 / p["lv_repair_half_life_days"]
+        # structural alternatives (docs/model.md section 2): durable repair
+        durable = p.get("repair_durability", 0.0) >= 0.5
+        self.kQ = 0.0 if durable else LN2 / p["rv_repair_half_life_days"]
+        self.kR = 0.0 if durable else LN2 / p["lv_repair_half_life_days"]
+        self.linear_exposure = p.get("repair_exposure_response", 0.0) >= 0.5
 
         # --- section 3: coagulation
         self.aI = p["ibmir_ddimer_gain"] * self.u * self.sigma * self.beta
@@ -384,8 +387,11 @@ class PatientModel:
         dy[M3_] = k * (y[M2_] - y[M3_])
         s_rv, s_lv = k * y[P3_], k * y[M3_]
         C = y[C_]
-        g_rv = p["rv_repair_emax_per_day"] * s_rv / (s_rv + p["rv_signal_ec50"]) if s_rv > 0.0 else 0.0
-        g_lv = (p["lv_repair_emax_per_day"] * s_lv / (s_lv + p["lv_signal_ec50"])
+        def h(x: float) -> float:
+            # exposure-response: Emax, or linear up to the ceiling
+            return x / (1.0 + x ** 4) ** 0.25 if self.linear_exposure else x / (1.0 + x)
+        g_rv = p["rv_repair_emax_per_day"] * h(s_rv / p["rv_signal_ec50"]) if s_rv > 0.0 else 0.0
+        g_lv = (p["lv_repair_emax_per_day"] * h(s_lv / p["lv_signal_ec50"])
                 / (1.0 + max(C, 0.0) / p["ddimer_lv_attenuation_c50_mg_per_l"])) if s_lv > 0.0 else 0.0
         dy[Q_] = g_rv * (1.0 - y[Q_]) - self.kQ * y[Q_]
         dy[R_] = g_lv * (1.0 - y[R_]) - self.kR * y[R_]
