@@ -281,6 +281,41 @@ fn the_command_finds_what_drives_an_endpoint() {
     // one output analysed, one not)
     let sobol = run_method("sobol", "4", "2", "sobol");
     assert_eq!(sobol["method"], "sobol");
+    // a sceptical factor of 0 removes the cell effect from every design
+    // point, so the repair rate no longer moves the effect at all
+    let sceptical = d.join("sceptical.toml");
+    std::fs::write(
+        &sceptical,
+        std::fs::read_to_string(&s).unwrap().replace(
+            "[uncertainty.parameters.rv_repair_emax_per_day]",
+            "[uncertainty]\nsceptical = 0.0\n\n[uncertainty.parameters.rv_repair_emax_per_day]",
+        ),
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hfsim"))
+        .args([
+            "sensitivity",
+            sceptical.to_str().unwrap(),
+            "--endpoint",
+            "delta_rvesv_mri_d180",
+            "--method",
+            "morris",
+            "--samples",
+            "6",
+            "--replicates",
+            "12",
+            "--no-progress",
+        ])
+        .arg("--out")
+        .arg(d.join("sceptical"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("sceptical").join("sensitivity.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["effect"]["mu_star"][0].as_f64(), Some(0.0), "{v}");
     // a scenario without [uncertainty] is refused with a reason
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_hfsim"))
         .args([

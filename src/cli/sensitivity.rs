@@ -214,6 +214,9 @@ pub fn sensitivity(a: SensitivityArgs) -> CliResult {
         for (p, &x) in unc.parameters.iter().zip(v) {
             sc.model.set(p.parameter, x);
         }
+        // the design point is a world: a sceptical uncertainty shrinks its
+        // cell effect as it shrinks every assurance world's
+        unc.shrink(&mut sc.model);
         let opts = RunOptions {
             chunk: 64,
             export_replicates: 0,
