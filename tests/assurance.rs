@@ -565,10 +565,22 @@ fn assurance_criterion_needs_uncertainty() {
         err.contains("--criterion assurance") && err.contains("no [uncertainty] section"),
         "{err}"
     );
+    // the interval sweep without the posterior worlds it inherits
+    let plain = s.with_file_name("plain_sweep.toml");
+    std::fs::write(
+        &plain,
+        format!(
+            "uncertainty = false\n[scenario]\nbase = \"{}\"\nname = \"plain_sweep\"\n",
+            std::fs::canonicalize("scenarios/interval_sweep.toml")
+                .unwrap()
+                .display()
+        ),
+    )
+    .unwrap();
     let o = hfsim()
         .args([
             "sweep",
-            "scenarios/interval_sweep.toml",
+            plain.to_str().unwrap(),
             "--no-progress",
             "--no-plots",
             "--replicates",

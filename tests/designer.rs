@@ -616,9 +616,22 @@ fn common_random_numbers_shrink_the_error_of_a_difference_between_close_designs(
 fn the_report_states_power_assurance_drivers_and_the_domain() {
     let dir = tmp("answer");
     let out = dir.join("plain");
+    // PRIME-HFrEF without the posterior worlds it ships with
+    let plain = dir.join("plain.toml");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        &plain,
+        format!(
+            "uncertainty = false\n[scenario]\nbase = \"{}\"\nname = \"prime_plain\"\n",
+            std::fs::canonicalize("scenarios/prime_hfref.toml")
+                .unwrap()
+                .display()
+        ),
+    )
+    .unwrap();
     run_ok(&[
         "run",
-        "scenarios/prime_hfref.toml",
+        plain.to_str().unwrap(),
         "--replicates",
         "20",
         "--set",
