@@ -208,6 +208,21 @@ fn bad_posteriors_and_sceptical_factors_are_explained() {
     );
     let o = hfsim().args(["validate"]).arg(&s).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // a file in another folder that builds on it and adds a prior keeps the
+    // base's posterior, found beside the base (not beside itself)
+    let elsewhere = d.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let derived = elsewhere.join("derived.toml");
+    std::fs::write(
+        &derived,
+        format!(
+            "[scenario]\nbase = {:?}\nname = \"derived\"\n\n[uncertainty.parameters.repair_durability]\ndistribution = \"bernoulli\"\np = 0.3\n",
+            s.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let o = hfsim().args(["validate"]).arg(&derived).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 fn calibrate_posterior(out: &Path, write: &Path) -> std::process::Output {

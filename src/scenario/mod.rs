@@ -232,10 +232,11 @@ pub fn check(source: Source) -> Result<Loaded, ScenarioErrors> {
     if let Some(u) = spec.uncertainty.as_mut()
         && let Some(rel) = &u.posterior
     {
-        // relative to the folder of the file that writes [uncertainty]
+        // relative to the folder of the file that sets it (a base's
+        // posterior stays the base's when a derived file adds priors)
         let file = source
-            .file_writing("uncertainty")
-            .map_or(source.file.as_str(), |(f, _)| f);
+            .file_setting("uncertainty.posterior")
+            .unwrap_or(source.file.as_str());
         let path = Path::new(file).parent().unwrap_or(Path::new(".")).join(rel);
         u.posterior_file = Some(
             std::fs::read_to_string(&path)

@@ -385,6 +385,42 @@ impl Source {
         self.base.as_ref()?.file_writing(key)
     }
 
+    /// The file (this one or a base) whose own text sets the value at
+    /// `path` (a dotted key such as `uncertainty.posterior`): the nearest
+    /// in the chain of bases, as the merge lets it win.
+    pub fn file_setting(&self, path: &str) -> Option<&str> {
+        if let Some(o) = &self.original
+            && let Ok(steps) = parse_path(path)
+        {
+            let mut t: &dyn toml_edit::TableLike = o.doc.as_table();
+            let mut found = !steps.is_empty();
+            for (i, s) in steps.iter().enumerate() {
+                let Step::Key(k) = s else {
+                    found = false;
+                    break;
+                };
+                match t.get(k) {
+                    None => {
+                        found = false;
+                        break;
+                    }
+                    Some(item) if i + 1 == steps.len() => found = !item.is_none(),
+                    Some(item) => match item.as_table_like() {
+                        Some(sub) => t = sub,
+                        None => {
+                            found = false;
+                            break;
+                        }
+                    },
+                }
+            }
+            if found {
+                return Some(&self.file);
+            }
+        }
+        self.base.as_ref()?.file_setting(path)
+    }
+
     /// Whether this file wrote (and so replaced) something holding `path`:
     /// an array of tables or a value on the way to it. Inherited keys under
     /// a table this file merely extends are not its own.
