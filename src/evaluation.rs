@@ -102,6 +102,9 @@ pub struct WorldRecord {
     pub endpoints: Vec<WorldOutcome>,
     /// Patients of the world run that could not be simulated.
     pub patients_failed: u64,
+    /// Per uncertain parameter, the stratum of its draw in this world
+    /// ([`crate::uncertainty::stratum`]).
+    pub strata: Vec<u8>,
 }
 
 /// One endpoint of a world run.
@@ -120,8 +123,9 @@ pub struct WorldOutcome {
 
 impl WorldRecord {
     /// From the record of the world run and the endpoints' true effects
-    /// (one per endpoint, or empty for none).
-    pub fn of(r: &ReplicateRecord, true_effects: &[Option<f64>]) -> WorldRecord {
+    /// (one per endpoint, or empty for none), in a world whose draws fell
+    /// in `strata`.
+    pub fn of(r: &ReplicateRecord, true_effects: &[Option<f64>], strata: Vec<u8>) -> WorldRecord {
         WorldRecord {
             endpoints: r
                 .endpoints
@@ -135,6 +139,7 @@ impl WorldRecord {
                 })
                 .collect(),
             patients_failed: r.failures.len() as u64,
+            strata,
         }
     }
 }

@@ -149,6 +149,31 @@ pub fn design_answer(r: &ReportInput) -> String {
                 f3(a.assurance_ci_low),
                 f3(a.assurance_ci_high)
             );
+            // the parameters whose strata explain a share of the true
+            // effect clearly above chance (more than 2 standard errors)
+            let clear: Vec<String> = a
+                .drivers
+                .iter()
+                .filter_map(|d| {
+                    let (i, se) = (d.true_effect_first_order?, d.true_effect_first_order_se?);
+                    (i > 2.0 * se && i > 0.01).then(|| {
+                        format!(
+                            "<code>{}</code> ({} ± {})",
+                            esc(&d.parameter),
+                            f3(i),
+                            f3(se)
+                        )
+                    })
+                })
+                .take(3)
+                .collect();
+            if !clear.is_empty() {
+                let _ = write!(
+                    h,
+                    "; across the worlds its true effect varies most with {}",
+                    clear.join(", ")
+                );
+            }
         }
         h.push_str(".</li>");
     }
@@ -162,6 +187,12 @@ pub fn design_answer(r: &ReportInput) -> String {
             u.parameters.len(),
             if u.parameters.len() == 1 { "" } else { "s" }
         );
+        if efficacy
+            .iter()
+            .any(|e| e.assurance.as_ref().is_some_and(|a| !a.drivers.is_empty()))
+        {
+            h.push_str("The shares after a parameter are first-order indices from the assurance worlds themselves: the part of the variance of a trial's true (noise-free) effect explained by which tenth of its prior the parameter's draw fell in, ± its standard error, named where it is clearly above chance; what no parameter explains is mostly which patients a trial of this size enrols. ");
+        }
     }
     match &r.sensitivity {
         Some(sen) if !sen.ranking.is_empty() => {

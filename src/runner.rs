@@ -142,7 +142,8 @@ pub fn run_replicate(
 fn run_world(ctx: &TrialContext, replicate: u64, ws: &mut Workspace) -> Option<WorldRecord> {
     let u = ctx.scenario.uncertainty.as_ref()?;
     let mut world = ctx.clone();
-    world.scenario.model = u.world(&ctx.scenario.model, ctx.scenario.run.seed, replicate);
+    let (model, strata) = u.world_and_strata(&ctx.scenario.model, ctx.scenario.run.seed, replicate);
+    world.scenario.model = model;
     world.scenario.uncertainty = None;
     world.keep_true_values = true;
     match simulate_trial(&world, replicate, ws) {
@@ -152,11 +153,12 @@ fn run_world(ctx: &TrialContext, replicate: u64, ws: &mut Workspace) -> Option<W
                 .iter_mut()
                 .for_each(|p| p.measure_without_error());
             let truth = crate::evaluation::true_effects(&world.scenario, &data);
-            Some(WorldRecord::of(&rec, &truth))
+            Some(WorldRecord::of(&rec, &truth, strata))
         }
         Err(e) => Some(WorldRecord::of(
             &failed_replicate(replicate, e.to_string()).0,
             &[],
+            strata,
         )),
     }
 }

@@ -132,13 +132,47 @@ pub struct AssuranceAcc {
     /// conditional on it, order-independent).
     #[serde(default)]
     pub true_effect_bins: BTreeMap<i32, [u64; 2]>,
+    /// Per uncertain parameter, its [`crate::uncertainty::STRATA`] strata
+    /// of equal prior probability: what the worlds whose draw fell there
+    /// gave (the given-data sensitivity of [`drivers`]).
+    #[serde(default)]
+    pub strata: Vec<Vec<StratumAcc>>,
+}
+
+/// The worlds whose draw of one uncertain parameter fell in one stratum.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct StratumAcc {
+    /// Worlds with an outcome, and how many of them rejected.
+    pub worlds: u64,
+    pub rejections: u64,
+    /// True effects (summary scale) of those worlds where one is defined.
+    pub true_n: u64,
+    pub true_sum: ExactSum,
+    pub true_sq: ExactSum,
 }
 
 impl AssuranceAcc {
-    fn add(&mut self, o: Option<&crate::evaluation::WorldOutcome>, failed: u64) {
+    fn add(&mut self, o: Option<&crate::evaluation::WorldOutcome>, failed: u64, strata: &[u8]) {
         self.replicates += 1;
         self.patients_failed += failed;
         let Some(o) = o else { return };
+        let truth = o.true_effect.filter(|e| e.abs() <= LIMIT.sqrt());
+        if self.strata.len() < strata.len() {
+            self.strata.resize(
+                strata.len(),
+                vec![StratumAcc::default(); crate::uncertainty::STRATA],
+            );
+        }
+        for (acc, &b) in self.strata.iter_mut().zip(strata) {
+            let st = &mut acc[usize::from(b).min(crate::uncertainty::STRATA - 1)];
+            st.worlds += 1;
+            st.rejections += u64::from(o.reject);
+            if let Some(t) = truth {
+                st.true_n += 1;
+                st.true_sum.add(t);
+                st.true_sq.add(t * t);
+            }
+        }
         if o.reject {
             self.rejections += 1;
         }
@@ -179,7 +213,132 @@ impl AssuranceAcc {
             b[0] += v[0];
             b[1] += v[1];
         }
+        if self.strata.len() < o.strata.len() {
+            self.strata.resize(
+                o.strata.len(),
+                vec![StratumAcc::default(); crate::uncertainty::STRATA],
+            );
+        }
+        for (a, b) in self.strata.iter_mut().zip(&o.strata) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.worlds += y.worlds;
+                x.rejections += y.rejections;
+                x.true_n += y.true_n;
+                x.true_sum.merge(y.true_sum);
+                x.true_sq.merge(y.true_sq);
+            }
+        }
     }
+}
+
+/// Given-data first-order sensitivity index of an output over strata of
+/// one input (Plischke 2012; Strong, Oakley and Brennan 2014): the share of
+/// the output's variance explained by the stratum means, corrected for the
+/// spread that finite strata show by chance (Kelley's epsilon squared,
+/// `(SS_B - (B - 1) MS_W) / SS_T`), with an approximate standard error
+/// (delta method: on the stratum shares for a yes/no output, on the ratio
+/// of the between-strata to the total variance with normal-theory within
+/// variances otherwise; plus the chance term's chi-square spread). Strata are `(n, sum, sum of squares)`; `None` with fewer than
+/// two worlds per stratum on average or an output that does not vary.
+pub fn first_order_index(strata: &[(f64, f64, f64)], binary: bool) -> Option<(f64, f64)> {
+    let n: f64 = strata.iter().map(|s| s.0).sum();
+    let used: Vec<&(f64, f64, f64)> = strata.iter().filter(|s| s.0 > 0.0).collect();
+    let b = used.len() as f64;
+    if b < 2.0 || n < 2.0 * strata.len() as f64 || n <= b {
+        return None;
+    }
+    let mean = used.iter().map(|s| s.1).sum::<f64>() / n;
+    let ss_t = used.iter().map(|s| s.2).sum::<f64>() - n * mean * mean;
+    if ss_t.is_nan() || ss_t <= 1e-12 * n * (1.0 + mean * mean) {
+        return None;
+    }
+    let ss_b: f64 = used.iter().map(|s| s.0 * (s.1 / s.0 - mean).powi(2)).sum();
+    let ms_w = (ss_t - ss_b).max(0.0) / (n - b);
+    let index = (ss_b - (b - 1.0) * ms_w) / ss_t;
+    let (total, between) = (ss_t / n, ss_b / n);
+    let chance = 2.0 * (b - 1.0) * (ms_w / n).powi(2) / (total * total);
+    let mut var = chance;
+    if binary {
+        // a function of the stratum shares p_b alone: total = p (1 - p),
+        // d index / d p_b = w_b (2 (p_b - p) total - between (1 - 2p)) / total^2
+        for s in &used {
+            let (w, pb) = (s.0 / n, s.1 / s.0);
+            let d =
+                w * (2.0 * (pb - mean) * total - between * (1.0 - 2.0 * mean)) / (total * total);
+            var += d * d * pb * (1.0 - pb) / s.0;
+        }
+    } else {
+        // about between / (between + within), the variance between the
+        // stratum means and the mean variance within them, nearly
+        // independent (normal theory for the within variances)
+        let within = total - between;
+        for s in &used {
+            let m = s.1 / s.0;
+            let v = ((s.2 - s.0 * m * m) / s.0).max(0.0);
+            let w = s.0 / n;
+            let var_between = 4.0 * w * w * (m - mean).powi(2) * v / s.0;
+            let var_within = w * w * 2.0 * v * v / s.0;
+            var += (within / (total * total)).powi(2) * var_between
+                + (between / (total * total)).powi(2) * var_within;
+        }
+    }
+    Some((index, var.sqrt()))
+}
+
+/// What an uncertain parameter explains of an endpoint's answer across the
+/// assurance worlds (`summary.json` `drivers`, largest first).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Driver {
+    pub parameter: String,
+    /// First-order index of the true effect ([`first_order_index`]) and
+    /// its standard error; absent for endpoints without a true effect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub true_effect_first_order: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub true_effect_first_order_se: Option<f64>,
+    /// First-order index of the rejection indicator and its standard error.
+    pub rejection_first_order: Option<f64>,
+    pub rejection_first_order_se: Option<f64>,
+}
+
+/// The drivers of one endpoint: per uncertain parameter (names in
+/// declaration order), the first-order indices of the true effect and of
+/// the decision over its strata, sorted by the true effect's index (the
+/// decision's where there is none), largest first.
+pub fn drivers(a: &AssuranceAcc, names: &[&str]) -> Vec<Driver> {
+    let mut v: Vec<Driver> = a
+        .strata
+        .iter()
+        .zip(names)
+        .map(|(st, name)| {
+            let truth = first_order_index(
+                &st.iter()
+                    .map(|s| (s.true_n as f64, s.true_sum.value(), s.true_sq.value()))
+                    .collect::<Vec<_>>(),
+                false,
+            );
+            let rejection = first_order_index(
+                &st.iter()
+                    .map(|s| (s.worlds as f64, s.rejections as f64, s.rejections as f64))
+                    .collect::<Vec<_>>(),
+                true,
+            );
+            Driver {
+                parameter: name.to_string(),
+                true_effect_first_order: truth.map(|t| t.0),
+                true_effect_first_order_se: truth.map(|t| t.1),
+                rejection_first_order: rejection.map(|t| t.0),
+                rejection_first_order_se: rejection.map(|t| t.1),
+            }
+        })
+        .collect();
+    let key = |d: &Driver| {
+        d.true_effect_first_order
+            .or(d.rejection_first_order)
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    v.sort_by(|x, y| key(y).total_cmp(&key(x)));
+    v
 }
 
 /// The true effect across worlds (`[uncertainty]`, endpoints of a measured
@@ -325,6 +484,10 @@ pub struct AssuranceSummary {
     /// Power conditional on bins of the true effect.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power_by_true_effect: Option<Vec<TrueEffectBin>>,
+    /// What each uncertain parameter explains of the true effect and of the
+    /// decision across the worlds ([`drivers`]), largest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drivers: Vec<Driver>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -405,7 +568,7 @@ impl DesignAcc {
             }
             if let Some(w) = &mut self.assurance {
                 for a in w {
-                    a.add(None, 0);
+                    a.add(None, 0, &[]);
                 }
             }
             return;
@@ -418,7 +581,11 @@ impl DesignAcc {
                 } else {
                     0
                 };
-                a.add(world.and_then(|x| x.endpoints.get(i)), failed);
+                a.add(
+                    world.and_then(|x| x.endpoints.get(i)),
+                    failed,
+                    world.map_or(&[][..], |x| &x.strata),
+                );
             }
         }
         self.patients_simulated += r.patients_simulated;
@@ -858,6 +1025,12 @@ pub fn summarize(
     let per_arm =
         |v: [f64; 2]| -> BTreeMap<String, f64> { arm_keys.iter().cloned().zip(v).collect() };
     let mut endpoints = Vec::new();
+    let names: Vec<&str> = s.uncertainty.as_ref().map_or(Vec::new(), |u| {
+        u.parameters
+            .iter()
+            .map(|p| p.parameter.info().name)
+            .collect()
+    });
     for (k, (ep, a)) in s.endpoints.iter().zip(&acc.endpoints).enumerate() {
         let assurance = acc.assurance.as_ref().and_then(|w| w.get(k)).map(|w| {
             let p = PowerEstimate::from_counts(w.rejections, w.replicates);
@@ -877,6 +1050,7 @@ pub fn summarize(
                 world_patients_failed: w.patients_failed,
                 true_effect: truth.as_ref().map(|t| t.0.clone()),
                 power_by_true_effect: truth.map(|t| t.1),
+                drivers: drivers(w, &names),
             }
         });
         let (effect_mean, effect_sd) = mean_sd(&a.estimate_sum, &a.estimate_sq, a.estimate_n);
@@ -1126,9 +1300,11 @@ mod tests {
                 true_effect: Some(t),
             };
             // two halves merged give the same as one accumulator
-            a.add(Some(&o), 0);
+            // (with strata of two parameters, merged as well)
+            let st = [(i % 10) as u8, (i / 100) as u8];
+            a.add(Some(&o), 0, &st);
             if i % 2 == 0 {
-                b.add(Some(&o), 0);
+                b.add(Some(&o), 0, &st);
             }
         }
         let mut c = AssuranceAcc::default();
@@ -1142,6 +1318,7 @@ mod tests {
                     true_effect: Some(t),
                 }),
                 0,
+                &[(i % 10) as u8, (i / 100) as u8],
             );
         }
         b.merge(&c);
@@ -1196,5 +1373,94 @@ mod tests {
         assert_eq!(p.power, 0.8);
         assert!((p.power_mcse - 0.04).abs() < 1e-12);
         assert!(p.power_ci_low < 0.8 && p.power_ci_high > 0.8);
+    }
+
+    /// Strata `(n, sum, sum of squares)` of `y` over deciles of `u`.
+    fn deciles(u: &[f64], y: &[f64]) -> Vec<(f64, f64, f64)> {
+        let mut st = vec![(0.0, 0.0, 0.0); 10];
+        for (&u, &y) in u.iter().zip(y) {
+            let s = &mut st[((u * 10.0) as usize).min(9)];
+            s.0 += 1.0;
+            s.1 += y;
+            s.2 += y * y;
+        }
+        st
+    }
+
+    #[test]
+    fn first_order_index_is_epsilon_squared() {
+        // two strata by hand: y = 1, 2 | 5, 6: SS_T 17, SS_B 16, MS_W 1/2
+        let mut st = vec![(2.0, 3.0, 5.0), (2.0, 11.0, 61.0)];
+        st.extend(std::iter::repeat_n((0.0, 0.0, 0.0), 8));
+        let (i, se) = first_order_index(&st[..2], false).unwrap();
+        assert!((i - (16.0 - 0.5) / 17.0).abs() < 1e-12, "{i}");
+        assert!(se > 0.0);
+        // too few worlds per stratum, or no variance: no index
+        assert_eq!(first_order_index(&st, false), None);
+        assert_eq!(
+            first_order_index(&[(5.0, 5.0, 5.0), (5.0, 5.0, 5.0)], false),
+            None
+        );
+    }
+
+    #[test]
+    fn first_order_index_recovers_a_known_share_with_an_honest_error() {
+        use rand::{RngExt, SeedableRng};
+        // y = u + e, u uniform, e ~ N(0, 1/12): the decile means explain
+        // Var({0.05, ..., 0.95}) / (1/12 + 1/12) = 0.0825 / (1/6) = 0.495;
+        // an unrelated input explains 0
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let (reps, n) = (300, 1000);
+        let (mut est, mut ses, mut null_est) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut yes_est, mut yes_ses) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let u: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+            let v: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+            let y: Vec<f64> = u
+                .iter()
+                .map(|&u| {
+                    u + (1.0f64 / 12.0).sqrt() * rng.sample::<f64, _>(rand_distr::StandardNormal)
+                })
+                .collect();
+            let (i, se) = first_order_index(&deciles(&u, &y), false).unwrap();
+            est.push(i);
+            ses.push(se);
+            null_est.push(first_order_index(&deciles(&v, &y), false).unwrap().0);
+            // a yes/no output (a trial's decision): y > 0.5
+            let yes: Vec<f64> = y.iter().map(|&y| f64::from(u8::from(y > 0.5))).collect();
+            let (i, se) = first_order_index(&deciles(&u, &yes), true).unwrap();
+            yes_est.push(i);
+            yes_ses.push(se);
+        }
+        let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+        let sd = |x: &[f64]| {
+            let m = mean(x);
+            (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+        };
+        let truth = 0.0825 / (1.0 / 6.0);
+        // unbiased within the Monte Carlo error of 300 repeats
+        assert!(
+            (mean(&est) - truth).abs() < 3.0 * sd(&est) / (reps as f64).sqrt(),
+            "{} vs {truth}",
+            mean(&est)
+        );
+        assert!(
+            mean(&null_est).abs() < 3.0 * sd(&null_est) / (reps as f64).sqrt(),
+            "null {}",
+            mean(&null_est)
+        );
+        // the stated error is the spread of the estimates (within 20%)
+        let ratio = mean(&ses) / sd(&est);
+        let yes_ratio = mean(&yes_ses) / sd(&yes_est);
+        println!(
+            "index {} (truth {truth}), se / sd {ratio}; yes/no index {}, se / sd {yes_ratio}",
+            mean(&est),
+            mean(&yes_est)
+        );
+        assert!((0.8..1.2).contains(&ratio), "se / sd = {ratio}");
+        assert!(
+            (0.8..1.2).contains(&yes_ratio),
+            "yes/no: se / sd = {yes_ratio}"
+        );
     }
 }

@@ -318,6 +318,8 @@ fn true_effects_are_exact_through_threads_shards_and_resume() {
         e["power_by_true_effect"].as_array().unwrap().len() >= 3,
         "{e}"
     );
+    // (the drivers' strata, compared with the rest below)
+    assert_eq!(e["drivers"].as_array().unwrap().len(), 1, "{e}");
     // shards and merge
     let (a, b, m) = (
         s.with_file_name("s0"),
@@ -380,6 +382,48 @@ fn true_effects_are_exact_through_threads_shards_and_resume() {
         text.contains("true effect (no measurement error) median"),
         "{text}"
     );
+}
+
+/// The drivers of `summary.json`: the RV repair rate explains a clear share
+/// of the RVESV endpoint's true effect across the worlds, the rate of
+/// non-HF serious adverse events none (within its error).
+#[test]
+fn drivers_name_the_parameter_that_moves_the_true_effect() {
+    let s = scenario(
+        "drivers",
+        &format!(
+            "{}\n[uncertainty.parameters.sae_rate_per_year]\ndistribution = \"uniform\"\nlow = 0.05\nhigh = 0.5\n",
+            RV_PRIOR.replace("sd_log = 0.5", "sd_log = 1.0")
+        ),
+    );
+    let out = s.with_file_name("out");
+    let o = hfsim()
+        .args(["run", s.to_str().unwrap(), "--no-progress", "--no-plots"])
+        .args(["--replicates", "1000", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = summary(&out);
+    let e = by_name(&v, "delta_rvesv_mri_d180");
+    let d = e["drivers"].as_array().unwrap();
+    println!("{d:#?}");
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[0]["parameter"], "rv_repair_emax_per_day");
+    let f = |x: &Value, k: &str| x[k].as_f64().unwrap();
+    assert!(
+        f(&d[0], "true_effect_first_order") > 3.0 * f(&d[0], "true_effect_first_order_se"),
+        "{d:?}"
+    );
+    assert_eq!(d[1]["parameter"], "sae_rate_per_year");
+    assert!(
+        f(&d[1], "true_effect_first_order").abs() < 3.0 * f(&d[1], "true_effect_first_order_se"),
+        "{d:?}"
+    );
+    // an endpoint without a true effect still gets the decision's indices
+    let events = by_name(&v, "any_sae")["drivers"].as_array().unwrap();
+    assert!(events[0].get("true_effect_first_order").is_none());
+    assert!(events[0]["rejection_first_order"].is_number());
 }
 
 fn normal_cdf(x: f64) -> f64 {

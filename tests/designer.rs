@@ -709,6 +709,26 @@ fn the_report_states_power_assurance_drivers_and_the_domain() {
     }
     assert!(sec.contains("<figure><svg ") && sec.contains("Tornado chart"));
     assert!(html.contains("Every setting lies inside the domain"));
+    // without a sensitivity run, the worlds themselves name what moves the
+    // true effect (given-data first-order indices), where clearly above chance
+    let worlds = dir.join("worlds");
+    run_ok(&[
+        "run",
+        "scenarios/prime_hfref.toml",
+        "--replicates",
+        "1000",
+        "--no-plots",
+        "--report",
+        "--out",
+        worlds.to_str().unwrap(),
+    ]);
+    let html = read(&worlds.join("report.html"));
+    assert!(html.contains("No sensitivity analysis was found"));
+    assert!(html.contains("first-order indices from the assurance worlds themselves"));
+    assert!(
+        html.contains("its true effect varies most with <code>rv_"),
+        "no driver named in the answer"
+    );
     // results.csv carries the assurance beside the power (empty without [uncertainty])
     let column = |csv: &str, name: &str| -> Vec<String> {
         let mut lines = csv.lines();

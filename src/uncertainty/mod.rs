@@ -120,14 +120,37 @@ impl Uncertainty {
     /// The world of replicate `replicate`: the central values with the
     /// uncertain ones drawn.
     pub fn world(&self, central: &ModelParams, seed: u64, replicate: u64) -> ModelParams {
+        self.world_and_strata(central, seed, replicate).0
+    }
+
+    /// The world of replicate `replicate` and, per uncertain parameter, the
+    /// stratum its draw fell in ([`stratum`]).
+    pub fn world_and_strata(
+        &self,
+        central: &ModelParams,
+        seed: u64,
+        replicate: u64,
+    ) -> (ModelParams, Vec<u8>) {
         let z = self.world_normals(seed, replicate);
         let mut m = central.clone();
-        for (u, z) in self.parameters.iter().zip(z) {
+        for (u, &z) in self.parameters.iter().zip(&z) {
             m.set(u.parameter, u.prior.at_normal(z));
         }
         self.shrink(&mut m);
-        m
+        (m, z.iter().map(|&z| stratum(z)).collect())
     }
+}
+
+/// Strata of equal prior probability per uncertain parameter, for the
+/// given-data sensitivity of the assurance worlds (`summary::drivers`).
+pub const STRATA: usize = 10;
+
+/// The stratum of a world's parameter whose normal deviate is `z`: `j` if
+/// `Phi(z)` lies in `[j / STRATA, (j + 1) / STRATA)`, the draw's decile of
+/// its prior (or posterior) whatever the marginal's shape.
+pub fn stratum(z: f64) -> u8 {
+    let u = 0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2);
+    ((u * STRATA as f64).floor() as i64).clamp(0, STRATA as i64 - 1) as u8
 }
 
 /// Lower Cholesky factor of a symmetric `k x k` matrix (row major).
