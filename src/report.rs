@@ -150,13 +150,12 @@ pub fn design_answer(r: &ReportInput) -> String {
                 f3(a.assurance_ci_high)
             );
             // the parameters whose strata explain a share of the true
-            // effect clearly above chance (more than 2 standard errors)
+            // effect clearly above chance
             let clear: Vec<String> = a
                 .drivers
                 .iter()
                 .filter_map(|d| {
-                    let (i, se) = (d.true_effect_first_order?, d.true_effect_first_order_se?);
-                    (i > 2.0 * se && i > 0.01).then(|| {
+                    d.clear_share().map(|(i, se)| {
                         format!(
                             "<code>{}</code> ({} ± {})",
                             esc(&d.parameter),

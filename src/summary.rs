@@ -301,6 +301,19 @@ pub struct Driver {
     pub rejection_first_order_se: Option<f64>,
 }
 
+impl Driver {
+    /// The true effect's share and its SE when it is clearly above chance
+    /// (more than two standard errors and above 0.01), the rule by which the
+    /// console and the report name a driver.
+    pub fn clear_share(&self) -> Option<(f64, f64)> {
+        let (i, se) = (
+            self.true_effect_first_order?,
+            self.true_effect_first_order_se?,
+        );
+        (i > 2.0 * se && i > 0.01).then_some((i, se))
+    }
+}
+
 /// The drivers of one endpoint: per uncertain parameter (names in
 /// declaration order), the first-order indices of the true effect and of
 /// the decision over its strata, sorted by the true effect's index (the

@@ -404,6 +404,13 @@ fn drivers_name_the_parameter_that_moves_the_true_effect() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // the console names it
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("true effect varies most with rv_repair_emax_per_day "),
+        "{text}"
+    );
+    assert!(!text.contains("varies most with sae_rate"), "{text}");
     let v = summary(&out);
     let e = by_name(&v, "delta_rvesv_mri_d180");
     let d = e["drivers"].as_array().unwrap();

@@ -168,6 +168,22 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliRe
                         rate(bins.iter().rev().find(|b| b.worlds > 0)),
                     );
                 }
+                let clear: Vec<String> = a
+                    .drivers
+                    .iter()
+                    .filter_map(|d| {
+                        d.clear_share()
+                            .map(|(i, se)| format!("{} {i:.3} ± {se:.3}", d.parameter))
+                    })
+                    .take(3)
+                    .collect();
+                if !clear.is_empty() {
+                    outln!(
+                        "  {:<24} true effect varies most with {} (share of its variance across worlds)",
+                        "",
+                        clear.join(", ")
+                    );
+                }
             }
         }
     }
