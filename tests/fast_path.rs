@@ -10,9 +10,10 @@
 //! after an infusion), 6.0e-5 for 4e6 cells/kg with heparin, 5.0e-6 for
 //! placebo, 2.3e-6 for strong RV responders (emax up to 12/day).
 
-use hfsim::model::fast::{FastOptions, simulate_fast};
+use hfsim::model::fast::{FastOptions, LINEAR_BLOCKS, linear_residual, simulate_fast};
 use hfsim::model::simulate::{SimulationPlan, Trajectory, simulate_with};
 use hfsim::model::*;
+use hfsim::model::state::{LUNG, RV_CHAIN_1, RV_CHAIN_2, RV_CHAIN_3, RV_REPAIR, State};
 use hfsim::rng::DesignSlot;
 use hfsim::solver::dopri5::Dopri5;
 
@@ -327,4 +328,54 @@ fn fast_path_matches_reference_under_the_structural_alternatives() {
         worst.0,
         worst.1
     );
+}
+
+/// The fast path takes the matrices of its linear blocks from the model's
+/// own right-hand side (each mechanism's equations, probed with unit
+/// states). That is exact only if the block states' equations are linear in
+/// the block's states and nothing else: checked at random states (every
+/// state, slow and coagulation ones included, set at random) for every
+/// regimen and a range of patients. A mechanism that makes a block row
+/// nonlinear fails here before it can make the fast path wrong.
+#[test]
+fn linear_blocks_are_linear_in_their_own_states() {
+    use rand::{RngExt, SeedableRng};
+    let loaded = prime();
+    let s = &loaded.scenario;
+    let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
+    let cohort = sampler.enrol(5, 12).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+    let mut worst: f64 = 0.0;
+    let mut checked = 0;
+    for (_, reg) in regimens() {
+        for c in cohort.iter() {
+            let p = sampler.sample_params(&s.model, 5, c.index);
+            let model = PatientModel::new(&p, &sampler.baseline(c), &reg);
+            for _ in 0..4 {
+                let mut y = model.initial_state();
+                for v in y.iter_mut() {
+                    *v += rng.random_range(0.0..3.0);
+                }
+                for block in LINEAR_BLOCKS {
+                    worst = worst.max(linear_residual(&model, &y, block));
+                }
+                checked += 1;
+            }
+        }
+    }
+    println!("{checked} states, worst relative residual {worst:.1e}");
+    assert!(checked > 400);
+    assert!(worst < 1e-13, "block rows are not linear in the block states: {worst:.2e}");
+    // the check sees a nonlinear row: the pulmonary chain with the RV repair
+    // state (its drive is an Emax of the chain's output) is not linear
+    let c = &cohort[0];
+    let model = PatientModel::new(
+        &sampler.sample_params(&s.model, 5, c.index),
+        &sampler.baseline(c),
+        &regimens()[0].1,
+    );
+    let y: State = std::array::from_fn(|i| 0.5 + i as f64 * 0.1);
+    let with_repair = [LUNG, RV_CHAIN_1, RV_CHAIN_2, RV_CHAIN_3, RV_REPAIR];
+    let r = linear_residual(&model, &y, &with_repair);
+    assert!(r > 1e-3, "a nonlinear row went unseen: {r:.1e}");
 }

@@ -20,7 +20,7 @@
 //! `tests/fast_path.rs` (tolerances in docs/performance.md).
 
 use super::paracrine::Paracrine;
-use super::patient::{DoseAmounts, PatientModel};
+use super::patient::{DoseAmounts, InfusionInput, PatientModel};
 use super::simulate::{HAZARD_GRID_STEP, SimulationPlan, Trajectory};
 use super::state::*;
 use crate::solver::dopri5::Dopri5;
@@ -81,51 +81,77 @@ const S_IDX: [usize; NS] = [
     RV_LOGIT_EF,
 ];
 
-/// Linear block matrix `[L, H, G, Gm, D, M1, M2, M3, B, Ab]` (lower triangular).
-fn block_a(m: &PatientModel) -> [[f64; NA]; NA] {
-    let k = &m.kinetics;
-    let p = &m.paracrine;
-    let im = &m.immune;
-    let mut a = [[0.0; NA]; NA];
-    a[0][0] = -k.k_lung;
-    a[1][1] = -k.k_heart;
-    a[2][2] = -(k.k_maturation + k.k_graft_loss);
-    a[3][2] = k.k_maturation;
-    a[3][3] = -k.k_mature_loss;
-    a[4][0] = k.k_lung;
-    a[4][1] = k.k_heart;
-    a[4][2] = k.k_graft_loss;
-    a[4][3] = k.k_mature_loss;
-    a[4][4] = -k.k_debris;
-    a[5][0] = p.premedication_factor * p.lung_to_lv;
-    a[5][1] = p.premedication_factor;
-    a[5][2] = p.premedication_factor * p.graft_to_lv;
-    a[5][5] = -p.k_transit;
-    a[6][5] = p.k_transit;
-    a[6][6] = -p.k_transit;
-    a[7][6] = p.k_transit;
-    a[7][7] = -p.k_transit;
-    a[8][0] = im.priming_gain;
-    a[8][1] = im.priming_gain;
-    a[8][2] = im.priming_gain;
-    a[8][8] = -im.k_priming;
-    a[9][8] = im.k_priming;
-    a[9][9] = -im.k_antibody;
+/// The matrix of a linear block, derived from the model's right-hand side
+/// (the mechanisms' own equations, `PatientModel::rhs`, with no infusion
+/// running): column `j` is the derivative of the block's states when state
+/// `idx[j]` is 1 and every other state 0. Exact for terms linear in the
+/// block's states; the states of [`A_IDX`] and [`P_IDX`] are those whose
+/// mechanisms (`kinetics`, `paracrine`'s delay chains, `immune`) declare them
+/// linear, and `tests/fast_path.rs` checks on random states that their rows
+/// are linear and depend on nothing else. A block that comes out other than
+/// lower triangular sends the patient to the reference integrator.
+fn linear_block<const N: usize>(m: &PatientModel, idx: &[usize; N]) -> [[f64; N]; N] {
+    let mut a = [[0.0; N]; N];
+    let none = InfusionInput::default();
+    let mut zero_dy = [0.0; N_STATES];
+    m.rhs(0.0, &[0.0; N_STATES], &mut zero_dy, &none);
+    for (j, &sj) in idx.iter().enumerate() {
+        let mut y = [0.0; N_STATES];
+        y[sj] = 1.0;
+        let mut dy = [0.0; N_STATES];
+        m.rhs(0.0, &y, &mut dy, &none);
+        for (i, &si) in idx.iter().enumerate() {
+            a[i][j] = dy[si] - zero_dy[si];
+        }
+    }
     a
 }
 
-/// Pulmonary chain `[L, P1, P2, P3]`.
-fn block_p(m: &PatientModel) -> [[f64; NP]; NP] {
-    let p = &m.paracrine;
-    let mut a = [[0.0; NP]; NP];
-    a[0][0] = -m.kinetics.k_lung;
-    a[1][0] = p.premedication_factor;
-    a[1][1] = -p.k_transit;
-    a[2][1] = p.k_transit;
-    a[2][2] = -p.k_transit;
-    a[3][2] = p.k_transit;
-    a[3][3] = -p.k_transit;
-    a
+/// The state indices of the fast path's linear blocks: `[L, H, G, Gm, D,
+/// M1, M2, M3, B, Ab]` and the pulmonary chain `[L, P1, P2, P3]`.
+pub const LINEAR_BLOCKS: [&[usize]; 2] = [&A_IDX, &P_IDX];
+
+/// How far the model's right-hand side at state `y` (no infusion running)
+/// is from linear in the states `idx` on their rows: the largest
+/// `|f_i(y) - f_i(0) - sum_j a_ij y_j|` over `i` in `idx`, with `a_ij` probed
+/// as [`linear_block`] does, relative to the size of the terms. Zero to
+/// rounding for each of [`LINEAR_BLOCKS`] when every block state's equation
+/// is linear in the block's own states, as its mechanism declares; a
+/// mechanism that made a block row nonlinear, or fed it from a state outside
+/// the block, shows here (`tests/fast_path.rs`).
+pub fn linear_residual(model: &PatientModel, y: &State, idx: &[usize]) -> f64 {
+    let none = InfusionInput::default();
+    let rhs = |x: &State| {
+        let mut f = [0.0; N_STATES];
+        model.rhs(0.0, x, &mut f, &none);
+        f
+    };
+    let (f, f0) = (rhs(y), rhs(&[0.0; N_STATES]));
+    let columns: Vec<State> = idx
+        .iter()
+        .map(|&sj| {
+            let mut e = [0.0; N_STATES];
+            e[sj] = 1.0;
+            rhs(&e)
+        })
+        .collect();
+    let mut worst: f64 = 0.0;
+    for &si in idx {
+        let (mut pred, mut size) = (0.0, f[si].abs());
+        for (col, &sj) in columns.iter().zip(idx) {
+            let term = (col[si] - f0[si]) * y[sj];
+            pred += term;
+            size += term.abs();
+        }
+        worst = worst.max((f[si] - f0[si] - pred).abs() / size.max(1e-300));
+    }
+    worst
+}
+
+/// Whether a block matrix is lower triangular (the propagators assume it:
+/// cells and signals flow one way along the chains).
+fn is_lower_triangular<const N: usize>(a: &[[f64; N]; N]) -> bool {
+    (0..N).all(|i| (i + 1..N).all(|j| a[i][j] == 0.0))
 }
 
 fn scaled<const N: usize>(a: &[[f64; N]; N], s: f64) -> [[f64; N]; N] {
@@ -358,7 +384,12 @@ pub fn simulate_fast(
         }
         return run_cell_free(model, plan, hc, (end / hc).round() as usize, out);
     }
-    run(model, plan, h, n_steps, out)
+    let aa = linear_block(model, &A_IDX);
+    let ap = linear_block(model, &P_IDX);
+    if !(is_lower_triangular(&aa) && is_lower_triangular(&ap)) {
+        return crate::model::simulate::simulate_with(model, plan, &opts.fallback, out);
+    }
+    run(model, plan, (&aa, &ap), h, n_steps, out)
 }
 
 /// Largest step of a patient given no cells (days): only the quadrature of
@@ -986,6 +1017,7 @@ const MAX_TAIL_STEP: f64 = 8.0;
 fn run(
     model: &PatientModel,
     plan: &SimulationPlan,
+    (aa, ap): (&[[f64; NA]; NA], &[[f64; NP]; NP]),
     h0: f64,
     _n_steps: usize,
     out: &mut Trajectory,
@@ -998,13 +1030,11 @@ fn run(
     out.hazard_grid.clear();
     out.hazard_grid.resize(n_grid, [0.0; 3]);
 
-    let aa = block_a(model);
-    let ap = block_p(model);
     let coag = &model.coagulation;
     let ic = -(-coag.k_sustained * 0.5 * h).exp_m1() / coag.k_sustained;
     let ic2 = -(-coag.k_sustained * h).exp_m1() / coag.k_sustained;
     let mut pr = Propagators {
-        lin: LinearPropagators::new(&aa, &ap, h, true),
+        lin: LinearPropagators::new(aa, ap, h, true),
         di: (-coag.k_acute * 0.5 * h).exp(),
         dc: (-coag.k_sustained * 0.5 * h).exp(),
         ii: -(-coag.k_acute * 0.5 * h).exp_m1() / coag.k_acute,
@@ -1016,7 +1046,7 @@ fn run(
         ic2,
         jc2: coag.injury_rate * ic2,
     };
-    let substeps = RepairSubsteps::new(model, &aa, &ap, h);
+    let substeps = RepairSubsteps::new(model, aa, ap, h);
     let (sae_bg, sae_thr) = model.hazards.sae_parts();
     let form = model.gdmt.exponential_form();
     let mut half_decay = (-model.gdmt.rate * 0.5 * h).exp();
@@ -1212,7 +1242,7 @@ fn run(
                             int_c: prev_fast.int_c + pr.ic * prev_fast.c,
                         }
                     } else {
-                        propagate_exact(&aa, &ap, coag, &prev_fast, dt)
+                        propagate_exact(aa, ap, coag, &prev_fast, dt)
                     };
                     assemble(&fast_s, &slow_s, &lam_s, prev_cum, ts, sae_bg, sae_thr)
                 };
@@ -1231,7 +1261,7 @@ fn run(
                 let mut y = [0.0; N_STATES];
                 y[ANTIBODY] = fast.xa[9];
                 let d = model.dose_amounts(&y);
-                apply_dose(model, &aa, &ap, &d, &mut fast);
+                apply_dose(model, aa, ap, &d, &mut fast);
                 fast.int_i -= d.acute * over_i;
                 fast.int_c -= d.sustained * over_c;
                 fast.j -= coag.injury_rate * d.sustained * over_c;
@@ -1571,14 +1601,11 @@ fn apply_dose(
     d: &DoseAmounts,
     f: &mut Fast,
 ) {
-    let del = &model.kinetics.delivery;
-    let mut va = [0.0; NA];
-    va[0] = del.to_lung * d.viable;
-    va[1] = del.to_heart * d.viable;
-    va[2] = del.to_graft * d.viable;
-    va[4] = del.to_debris * d.viable + d.lysed;
-    let mut vp = [0.0; NP];
-    vp[0] = del.to_lung * d.viable;
+    // what the dose adds to each state, from the mechanisms' own bolus
+    let mut y = [0.0; N_STATES];
+    model.apply_bolus(&mut y, d);
+    let va: [f64; NA] = std::array::from_fn(|k| y[A_IDX[k]]);
+    let vp: [f64; NP] = std::array::from_fn(|k| y[P_IDX[k]]);
     let t = model.infusion_days;
     let coag = &model.coagulation;
     let (ba, bp, fi, fc) = if t > 0.0 {
@@ -1597,8 +1624,8 @@ fn apply_dose(
     for i in 0..NP {
         f.xp[i] += bp[i];
     }
-    f.i += d.acute * fi;
-    f.c += d.sustained * fc;
+    f.i += y[IBMIR] * fi;
+    f.c += y[SUSTAINED] * fc;
 }
 
 /// The full state vector from the blocks.
