@@ -12,8 +12,8 @@
 
 use hfsim::model::fast::{FastOptions, LINEAR_BLOCKS, linear_residual, simulate_fast};
 use hfsim::model::simulate::{SimulationPlan, Trajectory, simulate_with};
-use hfsim::model::*;
 use hfsim::model::state::{LUNG, RV_CHAIN_1, RV_CHAIN_2, RV_CHAIN_3, RV_REPAIR, State};
+use hfsim::model::*;
 use hfsim::rng::DesignSlot;
 use hfsim::solver::dopri5::Dopri5;
 
@@ -365,7 +365,10 @@ fn linear_blocks_are_linear_in_their_own_states() {
     }
     println!("{checked} states, worst relative residual {worst:.1e}");
     assert!(checked > 400);
-    assert!(worst < 1e-13, "block rows are not linear in the block states: {worst:.2e}");
+    assert!(
+        worst < 1e-13,
+        "block rows are not linear in the block states: {worst:.2e}"
+    );
     // the check sees a nonlinear row: the pulmonary chain with the RV repair
     // state (its drive is an Emax of the chain's output) is not linear
     let c = &cohort[0];

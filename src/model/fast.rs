@@ -19,6 +19,7 @@
 //! Accuracy against tight-tolerance Dopri5 is checked by
 //! `tests/fast_path.rs` (tolerances in docs/performance.md).
 
+use super::coagulation::CoagulationDecay;
 use super::paracrine::Paracrine;
 use super::patient::{DoseAmounts, InfusionInput, PatientModel};
 use super::simulate::{HAZARD_GRID_STEP, SimulationPlan, Trajectory};
@@ -204,17 +205,6 @@ fn effective_bolus<const N: usize>(a: &[[f64; N]; N], t: f64, v: &[f64; N]) -> [
     sum
 }
 
-/// `(e^{kT} - 1) / (kT)`: effective bolus factor of a pure decay.
-#[inline]
-fn decay_bolus_factor(k: f64, t: f64) -> f64 {
-    let x = k * t;
-    if x.abs() < 1e-8 {
-        1.0 + x / 2.0
-    } else {
-        x.exp_m1() / x
-    }
-}
-
 /// Exact propagators `exp(A step/2)` and `exp(A step)` of the linear block
 /// (`_a`) and the pulmonary chain (`_p`), computed once per patient.
 struct LinearPropagators {
@@ -255,19 +245,9 @@ impl LinearPropagators {
 /// Precomputed per-patient propagators.
 struct Propagators {
     lin: LinearPropagators,
-    /// Full-step decay and integral factors of I and C, and injury per unit C.
-    di2: f64,
-    dc2: f64,
-    ii2: f64,
-    ic2: f64,
-    jc2: f64,
-    /// Decay of I and C over a half step, the integrals of the decays, and
-    /// the injury gained per unit of C over a half step.
-    di: f64,
-    dc: f64,
-    ii: f64,
-    ic: f64,
-    jc: f64,
+    /// The coagulation states over a half step and a full step.
+    half: CoagulationDecay,
+    full: CoagulationDecay,
 }
 
 /// The fast-state snapshot at one node.
@@ -324,9 +304,9 @@ impl Fast {
             p,
             row(&pr.lin.half_p, 3, &self.xp),
             row(&pr.lin.half_a, 7, &self.xa),
-            self.c * pr.dc,
+            self.c * pr.half.sustained,
             row(&pr.lin.half_a, 3, &self.xa),
-            self.j + pr.jc * self.c,
+            self.j + pr.half.injury_per_sustained * self.c,
         )
     }
 
@@ -336,11 +316,11 @@ impl Fast {
         Fast {
             xa: tri_mul(&pr.lin.full_a, &self.xa),
             xp: tri_mul(&pr.lin.full_p, &self.xp),
-            i: self.i * pr.di2,
-            c: self.c * pr.dc2,
-            j: self.j + pr.jc2 * self.c,
-            int_i: self.int_i + pr.ii2 * self.i,
-            int_c: self.int_c + pr.ic2 * self.c,
+            i: self.i * pr.full.acute,
+            c: self.c * pr.full.sustained,
+            j: self.j + pr.full.injury_per_sustained * self.c,
+            int_i: self.int_i + pr.full.acute_integral * self.i,
+            int_c: self.int_c + pr.full.sustained_integral * self.c,
         }
     }
 }
@@ -508,13 +488,13 @@ impl RepairSubsteps {
         };
         let per_half = (used * 0.5 * h / REPAIR_SUBSTEP_RATE).ceil().max(1.0);
         let dt = 0.5 * h / per_half;
-        let k = model.coagulation.k_sustained;
+        let coag = &model.coagulation;
         Some(RepairSubsteps {
             dt,
             stiff,
             lin: LinearPropagators::new(aa, ap, dt, stiff[1]),
-            dc_half: (-k * 0.5 * dt).exp(),
-            dc_full: (-k * dt).exp(),
+            dc_half: coag.decay(0.5 * dt).sustained,
+            dc_full: coag.decay(dt).sustained,
             e_half: (-model.gdmt.rate * 0.5 * dt).exp(),
             form: model.gdmt.exponential_form(),
         })
@@ -931,24 +911,6 @@ fn cell_free_state(y0: &State, slow: &[f64; NS], lam: [f64; 2], sae: f64) -> Sta
     y
 }
 
-/// Integrals over `[0, T]` of a pure decay's effective bolus minus its true
-/// ramp (amount 1 infused over `T`): subtracted from cumulative integrals so
-/// that they are exact from the end of the infusion on.
-#[inline]
-fn ramp_overcount(k: f64, t: f64) -> f64 {
-    if t <= 0.0 {
-        return 0.0;
-    }
-    let kt = k * t;
-    if kt < 1e-6 {
-        return t / 2.0 - k * t * t / 12.0;
-    }
-    let a_eff = decay_bolus_factor(k, t);
-    let bolus = a_eff * (-(-kt).exp_m1()) / k;
-    let ramp = (t - (-(-kt).exp_m1()) / k) / kt;
-    bolus - ramp
-}
-
 /// Hazards `(h_HFH, h_death)` per day and the rate of change of their log,
 /// from the slow states and their derivatives.
 #[inline]
@@ -1031,20 +993,10 @@ fn run(
     out.hazard_grid.resize(n_grid, [0.0; 3]);
 
     let coag = &model.coagulation;
-    let ic = -(-coag.k_sustained * 0.5 * h).exp_m1() / coag.k_sustained;
-    let ic2 = -(-coag.k_sustained * h).exp_m1() / coag.k_sustained;
     let mut pr = Propagators {
         lin: LinearPropagators::new(aa, ap, h, true),
-        di: (-coag.k_acute * 0.5 * h).exp(),
-        dc: (-coag.k_sustained * 0.5 * h).exp(),
-        ii: -(-coag.k_acute * 0.5 * h).exp_m1() / coag.k_acute,
-        ic,
-        jc: coag.injury_rate * ic,
-        di2: (-coag.k_acute * h).exp(),
-        dc2: (-coag.k_sustained * h).exp(),
-        ii2: -(-coag.k_acute * h).exp_m1() / coag.k_acute,
-        ic2,
-        jc2: coag.injury_rate * ic2,
+        half: coag.decay(0.5 * h),
+        full: coag.decay(h),
     };
     let substeps = RepairSubsteps::new(model, aa, ap, h);
     let (sae_bg, sae_thr) = model.hazards.sae_parts();
@@ -1058,8 +1010,7 @@ fn run(
     // steps of a PRIME patient).
     let negligible = 1e-3 * model.paracrine.rv_ec50.min(model.paracrine.lv_ec50)
         / model.paracrine.k_transit.max(1.0);
-    let over_i = ramp_overcount(coag.k_acute, model.infusion_days);
-    let over_c = ramp_overcount(coag.k_sustained, model.infusion_days);
+    let infusion = coag.infusion_as_bolus(model.infusion_days);
 
     let y0 = model.initial_state();
     let mut fast = Fast {
@@ -1152,7 +1103,7 @@ fn run(
                     // I and C decay without input between nodes: their integrals are exact.
                     let tau = td - prev_t;
                     let (fi, fc) = if (tau - 0.5 * pr_step).abs() < 1e-12 {
-                        (pr.ii, pr.ic)
+                        (pr.half.acute_integral, pr.half.sustained_integral)
                     } else {
                         decay_integrals.at(coag, tau)
                     };
@@ -1235,11 +1186,11 @@ fn run(
                         Fast {
                             xa: tri_mul(&pr.lin.half_a, &prev_fast.xa),
                             xp: tri_mul(&pr.lin.half_p, &prev_fast.xp),
-                            i: prev_fast.i * pr.di,
-                            c: prev_fast.c * pr.dc,
-                            j: prev_fast.j + pr.jc * prev_fast.c,
-                            int_i: prev_fast.int_i + pr.ii * prev_fast.i,
-                            int_c: prev_fast.int_c + pr.ic * prev_fast.c,
+                            i: prev_fast.i * pr.half.acute,
+                            c: prev_fast.c * pr.half.sustained,
+                            j: prev_fast.j + pr.half.injury_per_sustained * prev_fast.c,
+                            int_i: prev_fast.int_i + pr.half.acute_integral * prev_fast.i,
+                            int_c: prev_fast.int_c + pr.half.sustained_integral * prev_fast.c,
                         }
                     } else {
                         propagate_exact(aa, ap, coag, &prev_fast, dt)
@@ -1262,9 +1213,9 @@ fn run(
                 y[ANTIBODY] = fast.xa[9];
                 let d = model.dose_amounts(&y);
                 apply_dose(model, aa, ap, &d, &mut fast);
-                fast.int_i -= d.acute * over_i;
-                fast.int_c -= d.sustained * over_c;
-                fast.j -= coag.injury_rate * d.sustained * over_c;
+                fast.int_i -= d.acute * infusion.over_acute;
+                fast.int_c -= d.sustained * infusion.over_sustained;
+                fast.j -= coag.injury_overcount(d.sustained, infusion.over_sustained);
                 cum_dose += d.viable + d.lysed;
                 dr0 = fast.drivers(para);
                 k1 = slow_rhs(model, t, &slow, &dr0, g0);
@@ -1337,16 +1288,8 @@ fn run(
                 .all(|v| v.abs() < negligible)
         {
             pr.lin.double();
-            pr.di = pr.di2;
-            pr.dc = pr.dc2;
-            pr.ii = pr.ii2;
-            pr.ic = pr.ic2;
-            pr.jc = pr.jc2;
-            pr.ii2 *= 1.0 + pr.di2;
-            pr.ic2 *= 1.0 + pr.dc2;
-            pr.jc2 = coag.injury_rate * pr.ic2;
-            pr.di2 *= pr.di2;
-            pr.dc2 *= pr.dc2;
+            pr.half = pr.full;
+            pr.full = coag.doubled(&pr.full);
             half_decay *= half_decay;
             h *= 2.0;
             pr_step = h;
@@ -1367,12 +1310,7 @@ struct DecayIntegrals {
 impl DecayIntegrals {
     #[inline]
     fn at(&mut self, coag: &super::coagulation::Coagulation, tau: f64) -> (f64, f64) {
-        let compute = || {
-            (
-                -(-coag.k_acute * tau).exp_m1() / coag.k_acute,
-                -(-coag.k_sustained * tau).exp_m1() / coag.k_sustained,
-            )
-        };
+        let compute = || coag.decay_integrals(tau);
         let day = tau.round();
         if (tau - day).abs() > 1e-12 || !(1.0..MAX_TAIL_STEP).contains(&day) {
             return compute();
@@ -1391,18 +1329,15 @@ fn propagate_exact(
 ) -> Fast {
     let pa = expm_lower(&scaled(aa, dt));
     let pp = expm_lower(&scaled(ap, dt));
-    let ei = (-coag.k_acute * dt).exp();
-    let ec = (-coag.k_sustained * dt).exp();
-    let ii = -(-coag.k_acute * dt).exp_m1() / coag.k_acute;
-    let ic = -(-coag.k_sustained * dt).exp_m1() / coag.k_sustained;
+    let d = coag.decay(dt);
     Fast {
         xa: tri_mul(&pa, &f.xa),
         xp: tri_mul(&pp, &f.xp),
-        i: f.i * ei,
-        c: f.c * ec,
-        j: f.j + coag.injury_rate * ic * f.c,
-        int_i: f.int_i + ii * f.i,
-        int_c: f.int_c + ic * f.c,
+        i: f.i * d.acute,
+        c: f.c * d.sustained,
+        j: f.j + d.injury_per_sustained * f.c,
+        int_i: f.int_i + d.acute_integral * f.i,
+        int_c: f.int_c + d.sustained_integral * f.c,
     }
 }
 
@@ -1607,17 +1542,13 @@ fn apply_dose(
     let va: [f64; NA] = std::array::from_fn(|k| y[A_IDX[k]]);
     let vp: [f64; NP] = std::array::from_fn(|k| y[P_IDX[k]]);
     let t = model.infusion_days;
-    let coag = &model.coagulation;
-    let (ba, bp, fi, fc) = if t > 0.0 {
-        (
-            effective_bolus(aa, t, &va),
-            effective_bolus(ap, t, &vp),
-            decay_bolus_factor(coag.k_acute, t),
-            decay_bolus_factor(coag.k_sustained, t),
-        )
+    let coag = model.coagulation.infusion_as_bolus(t);
+    let (ba, bp) = if t > 0.0 {
+        (effective_bolus(aa, t, &va), effective_bolus(ap, t, &vp))
     } else {
-        (va, vp, 1.0, 1.0)
+        (va, vp)
     };
+    let (fi, fc) = (coag.acute_factor, coag.sustained_factor);
     for i in 0..NA {
         f.xa[i] += ba[i];
     }
