@@ -78,9 +78,22 @@ impl Biomarkers {
 
     #[inline]
     pub fn ln_ntprobnp(&self, v: &Ventricles) -> f64 {
+        self.ln_ntprobnp_from_logs(v.lvesv_ml.ln(), v.rvedv_ml.ln())
+    }
+
+    /// The model's ln NT-proBNP from ln LVESV and ln RVEDV: the only place
+    /// the equation is written.
+    #[inline]
+    pub fn ln_ntprobnp_from_logs(&self, ln_lvesv: f64, ln_rvedv: f64) -> f64 {
         self.ln_ntprobnp0
-            + self.ntprobnp_lvesv * (v.lvesv_ml.ln() - self.ln_lvesv0)
-            + self.ntprobnp_rvedv * (v.rvedv_ml.ln() - self.ln_rvedv0)
+            + self.ntprobnp_lvesv * (ln_lvesv - self.ln_lvesv0)
+            + self.ntprobnp_rvedv * (ln_rvedv - self.ln_rvedv0)
+    }
+
+    /// Rate of change of ln NT-proBNP from those of ln LVESV and ln RVEDV.
+    #[inline]
+    pub fn ln_ntprobnp_rate(&self, dln_lvesv: f64, dln_rvedv: f64) -> f64 {
+        self.ntprobnp_lvesv * dln_lvesv + self.ntprobnp_rvedv * dln_rvedv
     }
 
     /// The measurable NT-proBNP (ng/L): the model's value with the floor.

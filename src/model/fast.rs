@@ -20,6 +20,7 @@
 //! `tests/fast_path.rs` (tolerances in docs/performance.md).
 
 use super::coagulation::CoagulationDecay;
+use super::gdmt::Gdmt;
 use super::paracrine::Paracrine;
 use super::patient::{DoseAmounts, InfusionInput, PatientModel};
 use super::simulate::{HAZARD_GRID_STEP, SimulationPlan, Trajectory};
@@ -277,7 +278,7 @@ struct Drivers {
 impl Drivers {
     #[inline]
     fn new(p: &Paracrine, p3: f64, m3: f64, c: f64, gm: f64, j: f64) -> Drivers {
-        let (g_rv, g_lv) = p.drives(p.k_transit * p3, p.k_transit * m3, c);
+        let (g_rv, g_lv) = p.drives_from_chains(p3, m3, c);
         Drivers { g_rv, g_lv, gm, j }
     }
 }
@@ -471,13 +472,13 @@ impl RepairSubsteps {
         h: f64,
     ) -> Option<RepairSubsteps> {
         let p = &model.paracrine;
-        let rates = [p.rv_emax + p.k_rv_repair_off, p.lv_emax + p.k_lv_repair_off];
+        let rates = p.repair_rate_bounds();
         // RV repair may need substeps in any patient with a drive: its onset
         // after a dose (the delay chain's output rising like t^3, saturating
         // within days in strong responders) can be too sharp for one RK4 step
         // of the slow states (`rv_needs_substeps` decides step by step). LV
         // repair is slow (emax 0.002/day) unless stiff.
-        let stiff = [p.rv_emax > 0.0, rates[1] * h > MAX_REPAIR_STEP_RATE];
+        let stiff = [p.can_drive_rv_repair(), rates[1] * h > MAX_REPAIR_STEP_RATE];
         if !stiff[0] && !stiff[1] {
             return None;
         }
@@ -495,7 +496,7 @@ impl RepairSubsteps {
             lin: LinearPropagators::new(aa, ap, dt, stiff[1]),
             dc_half: coag.decay(0.5 * dt).sustained,
             dc_full: coag.decay(dt).sustained,
-            e_half: (-model.gdmt.rate * 0.5 * dt).exp(),
+            e_half: (-model.gdmt.onset_rate() * 0.5 * dt).exp(),
             form: model.gdmt.exponential_form(),
         })
     }
@@ -504,13 +505,12 @@ impl RepairSubsteps {
     /// `p3`, `m3`, `c` and the GDMT set point at `e = exp(-mu t)`.
     #[inline]
     fn drive(&self, model: &PatientModel, t: f64, e: f64, p3: f64, m3: f64, c: f64) -> RepairDrive {
-        let p = &model.paracrine;
-        let (g_rv, g_lv) = p.drives(p.k_transit * p3, p.k_transit * m3, c);
+        let (g_rv, g_lv) = model.paracrine.drives_from_chains(p3, m3, c);
         RepairDrive {
             t,
             g_rv,
             g_lv,
-            g_ef: gdmt_from(&self.form, e).0,
+            g_ef: Gdmt::setpoint_from_form(&self.form, e).0,
         }
     }
 
@@ -518,15 +518,9 @@ impl RepairSubsteps {
     /// `slow_rhs`).
     #[inline]
     fn rates(model: &PatientModel, d: &RepairDrive, q: [f64; 4]) -> [f64; 4] {
-        let p = &model.paracrine;
-        let r = &model.remodelling;
-        let (yr, zr) = r.rv_setpoints(d.t, q[0], d.g_ef);
-        [
-            d.g_rv * (1.0 - q[0]) - p.k_rv_repair_off * q[0],
-            d.g_lv * (1.0 - q[1]) - p.k_lv_repair_off * q[1],
-            r.k_rv * (yr - q[2]),
-            r.k_rv * (zr - q[3]),
-        ]
+        let (dq, dr) = model.paracrine.repair_rates(d.g_rv, d.g_lv, q[0], q[1]);
+        let (dy, dz) = model.remodelling.rv_rates(d.t, q[0], d.g_ef, q[2], q[3]);
+        [dq, dr, dy, dz]
     }
 
     fn start(
@@ -653,12 +647,11 @@ fn stiff_repair(
     let Some(sub) = sub else {
         return StiffRepair::default();
     };
-    let p = &model.paracrine;
+    let off = model.paracrine.repair_off_rates();
     let g: [(f64, f64); 3] = std::array::from_fn(|i| (d[i].g_rv, d[i].g_lv));
     let stiff = [
-        sub.stiff[0] && rv_needs_substeps(p.k_rv_repair_off, slow[0], &g, h),
-        sub.stiff[1]
-            && (g[0].1.max(g[1].1).max(g[2].1) + p.k_lv_repair_off) * h > MAX_REPAIR_STEP_RATE,
+        sub.stiff[0] && rv_needs_substeps(off[0], slow[0], &g, h),
+        sub.stiff[1] && (g[0].1.max(g[1].1).max(g[2].1) + off[1]) * h > MAX_REPAIR_STEP_RATE,
     ];
     if !stiff[0] && !stiff[1] {
         return StiffRepair::default();
@@ -684,58 +677,8 @@ const MAX_SLOW_STEP_RATE: f64 = 1.5;
 /// the remodelling relaxation and the decay of repair (the onset of repair,
 /// up to `emax` in strong responders, is substepped by `stiff_repair`).
 fn slow_stiffness(model: &PatientModel) -> f64 {
-    let p = &model.paracrine;
-    let r = &model.remodelling;
-    p.k_rv_repair_off
-        .max(p.k_lv_repair_off)
-        .max(r.k_lv)
-        .max(r.k_rv)
-}
-
-/// `x' = k (c + A - B e^{-mu t} + pi t - x)` from `x(0) = x0`, solved exactly:
-/// `x(t) = c + A + pi (t - 1/k) + (x0 - c - A + pi/k) e^{-kt} - B k (e^{-mu t} - e^{-k t}) / (k - mu)`
-/// (the last term as `B k t e^{-a t} phi((b-a) t)` with `a, b` the smaller
-/// and larger rate, exact when `k = mu`).
-#[derive(Clone, Copy)]
-struct Lagged {
-    k: f64,
-    mu: f64,
-    base: f64,
-    b: f64,
-    pi: f64,
-    d: f64,
-}
-
-impl Lagged {
-    fn new(k: f64, mu: f64, c_plus_a: f64, b: f64, pi: f64, x0: f64) -> Lagged {
-        Lagged {
-            k,
-            mu,
-            base: c_plus_a,
-            b,
-            pi,
-            d: x0 - c_plus_a + pi / k,
-        }
-    }
-    #[inline]
-    fn at(&self, t: f64) -> (f64, f64) {
-        self.at_with(t, (-self.k * t).exp(), (-self.mu * t).exp())
-    }
-
-    /// With `ek = exp(-k t)` and `emu = exp(-mu t)` supplied (recurrences).
-    #[inline]
-    fn at_with(&self, t: f64, ek: f64, emu: f64) -> (f64, f64) {
-        let gap = self.k - self.mu;
-        let lag = if gap.abs() * t > 1e-6 {
-            self.b * self.k * (emu - ek) / gap
-        } else {
-            // equal rates: B k t e^{-kt}, plus the first-order correction
-            self.b * self.k * t * ek * (1.0 + 0.5 * gap * t)
-        };
-        let x = self.base + self.pi * (t - 1.0 / self.k) + self.d * ek - lag;
-        let setpoint = self.base - self.b * emu + self.pi * t;
-        (x, self.k * (setpoint - x))
-    }
+    let [q, r] = model.paracrine.repair_off_rates();
+    q.max(r).max(model.remodelling.largest_rate())
 }
 
 /// A patient given no cells: no repair, no injury, no procoagulant activity;
@@ -754,42 +697,17 @@ fn run_cell_free(
     out.samples.resize(plan.sample_days.len(), [0.0; N_STATES]);
     out.hazard_grid.clear();
     out.hazard_grid.resize(n_grid, [0.0; 3]);
-    let r = &model.remodelling;
-    let (a_ef, b_ef, a_edv, b_edv) = model.gdmt.exponential_form();
-    let mu = model.gdmt.rate;
+    let mu = model.gdmt.onset_rate();
     let y0 = model.initial_state();
-    let c = r.rv_gdmt_coupling;
-    let lv_edv = Lagged::new(
-        r.k_lv,
+    let [lv_edv, lv_ef, rv_edv, rv_ef] = model.remodelling.cell_free_solution(
+        model.gdmt.exponential_form(),
         mu,
-        r.lv_log_edv_ref + a_edv,
-        b_edv,
-        r.lv_edv_progression,
-        y0[LV_LOG_EDV],
-    );
-    let lv_ef = Lagged::new(
-        r.k_lv,
-        mu,
-        r.lv_logit_ef_ref + a_ef,
-        b_ef,
-        r.lv_ef_progression,
-        y0[LV_LOGIT_EF],
-    );
-    let rv_edv = Lagged::new(
-        r.k_rv,
-        mu,
-        r.rv_log_edv_ref,
-        0.0,
-        r.rv_edv_progression,
-        y0[RV_LOG_EDV],
-    );
-    let rv_ef = Lagged::new(
-        r.k_rv,
-        mu,
-        r.rv_logit_ef_ref + c * a_ef,
-        c * b_ef,
-        0.0,
-        y0[RV_LOGIT_EF],
+        [
+            y0[LV_LOG_EDV],
+            y0[LV_LOGIT_EF],
+            y0[RV_LOG_EDV],
+            y0[RV_LOGIT_EF],
+        ],
     );
     let slow_at = |t: f64| -> ([f64; NS], [f64; NS]) {
         let (a, da) = lv_edv.at(t);
@@ -799,7 +717,11 @@ fn run_cell_free(
         ([0.0, 0.0, a, b, e, f], [0.0, 0.0, da, db, de, df])
     };
     // node values by recurrence: exp(-k_LV t), exp(-k_RV t), exp(-mu t)
-    let (step_lv, step_rv, step_mu) = ((-r.k_lv * h).exp(), (-r.k_rv * h).exp(), (-mu * h).exp());
+    let (step_lv, step_rv, step_mu) = (
+        (-lv_edv.rate() * h).exp(),
+        (-rv_edv.rate() * h).exp(),
+        (-mu * h).exp(),
+    );
     let (mut e_lv, mut e_rv, mut e_mu) = (1.0f64, 1.0f64, 1.0f64);
     let (sae_bg, _) = model.hazards.sae_parts();
     let mut lam = [0.0f64; 2];
@@ -920,21 +842,13 @@ fn hazard_rates(model: &PatientModel, slow: &[f64; NS], ds: &[f64; NS]) -> ((f64
     let lvef = ez / (1.0 + ez);
     let ln_lvesv = slow[2] - (1.0 + ez).ln();
     let b = &model.biomarkers;
-    let ln_np = b.ln_ntprobnp0
-        + b.ntprobnp_lvesv * (ln_lvesv - b.ln_lvesv0)
-        + b.ntprobnp_rvedv * (slow[4] - b.ln_rvedv0);
+    let ln_np = b.ln_ntprobnp_from_logs(ln_lvesv, slow[4]);
     let dlvef = lvef * (1.0 - lvef) * ds[3];
-    let dln_np = b.ntprobnp_lvesv * (ds[2] - lvef * ds[3]) + b.ntprobnp_rvedv * ds[4];
+    let dln_np = b.ln_ntprobnp_rate(ds[2] - lvef * ds[3], ds[4]);
     (
         model.hazards.hfh_and_death(lvef, ln_np),
         model.hazards.log_hazard_slope(dlvef, dln_np),
     )
-}
-
-/// GDMT set point from its exponential form at `e = exp(-mu t)`.
-#[inline]
-fn gdmt_from(form: &(f64, f64, f64, f64), e: f64) -> (f64, f64) {
-    (form.0 - form.1 * e, form.2 - form.3 * e)
 }
 
 /// Sample indices in day order; no allocation when the days are already
@@ -1001,15 +915,14 @@ fn run(
     let substeps = RepairSubsteps::new(model, aa, ap, h);
     let (sae_bg, sae_thr) = model.hazards.sae_parts();
     let form = model.gdmt.exponential_form();
-    let mut half_decay = (-model.gdmt.rate * 0.5 * h).exp();
+    let mut half_decay = (-model.gdmt.onset_rate() * 0.5 * h).exp();
     let tail_stiffness = slow_stiffness(model);
     // Cells and chain signals below this (1e-3 of the EC50s) no longer need
     // the 2-day step: they still drive the slow states, exactly propagated,
     // through the RK4 stages of the longer tail steps (1e-6 and 1e-3 give the
     // same worst differences in tests/fast_path.rs; 1e-3 saves 15% of the
     // steps of a PRIME patient).
-    let negligible = 1e-3 * model.paracrine.rv_ec50.min(model.paracrine.lv_ec50)
-        / model.paracrine.k_transit.max(1.0);
+    let negligible = model.paracrine.chain_content_for_signal(1e-3);
     let infusion = coag.infusion_as_bolus(model.infusion_days);
 
     let y0 = model.initial_state();
@@ -1071,7 +984,7 @@ fn run(
     // Full step that `pr` propagates over.
     let mut pr_step = h;
     loop {
-        let g0 = gdmt_from(&form, e_gdmt);
+        let g0 = Gdmt::setpoint_from_form(&form, e_gdmt);
         // the drivers at a node are those at the end of the step to it
         let mut dr0 = match carried {
             Some(d) => d,
@@ -1238,8 +1151,8 @@ fn run(
         carried = Some(d2);
         let e1 = e_gdmt * half_decay;
         let e2 = e1 * half_decay;
-        let g1 = gdmt_from(&form, e1);
-        let g2 = gdmt_from(&form, e2);
+        let g1 = Gdmt::setpoint_from_form(&form, e1);
+        let g2 = Gdmt::setpoint_from_form(&form, e2);
         // Strong responders make the repair states stiff (rate × step above
         // RK4's comfort): those two scalar linear equations are integrated on
         // their own with substeps, and the other slow states see their values.
@@ -1512,20 +1425,11 @@ fn slow_rhs(
     f: &Drivers,
     gdmt: (f64, f64),
 ) -> [f64; NS] {
-    let p = &model.paracrine;
     let r = &model.remodelling;
-    let (g_rv, g_lv) = (f.g_rv, f.g_lv);
-    let (q, rr) = (s[0], s[1]);
-    let (yl, zl) = r.lv_setpoints(t, rr, f.j, f.gm, gdmt);
-    let (yr, zr) = r.rv_setpoints(t, q, gdmt.0);
-    [
-        g_rv * (1.0 - q) - p.k_rv_repair_off * q,
-        g_lv * (1.0 - rr) - p.k_lv_repair_off * rr,
-        r.k_lv * (yl - s[2]),
-        r.k_lv * (zl - s[3]),
-        r.k_rv * (yr - s[4]),
-        r.k_rv * (zr - s[5]),
-    ]
+    let (dq, dr) = model.paracrine.repair_rates(f.g_rv, f.g_lv, s[0], s[1]);
+    let (dyl, dzl) = r.lv_rates(t, s[1], f.j, f.gm, gdmt, s[2], s[3]);
+    let (dyr, dzr) = r.rv_rates(t, s[0], gdmt.0, s[4], s[5]);
+    [dq, dr, dyl, dzl, dyr, dzr]
 }
 
 /// Apply a dose to the fast states (bolus, or the effective bolus of an infusion).

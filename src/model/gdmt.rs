@@ -87,7 +87,7 @@ pub struct Gdmt {
     terms: [Term; N_GDMT],
     n: usize,
     /// `1 / tau`
-    pub rate: f64,
+    onset_rate: f64,
 }
 
 impl Gdmt {
@@ -114,7 +114,7 @@ impl Gdmt {
         Gdmt {
             terms,
             n,
-            rate: 1.0 / p.get(P::GdmtTimeConstant),
+            onset_rate: 1.0 / p.get(P::GdmtTimeConstant),
         }
     }
 
@@ -123,7 +123,7 @@ impl Gdmt {
     pub fn setpoint(&self, t: f64) -> (f64, f64) {
         let (mut ef, mut edv) = (0.0, 0.0);
         for term in &self.terms[..self.n] {
-            let f = 1.0 - (-self.rate * (t + term.days_on)).exp();
+            let f = 1.0 - (-self.onset_rate * (t + term.days_on)).exp();
             ef += term.ef * f;
             edv += term.edv * f;
         }
@@ -135,7 +135,7 @@ impl Gdmt {
     pub fn lagged(&self, k: f64, t: f64) -> (f64, f64) {
         let (mut ef, mut edv) = (0.0, 0.0);
         for term in &self.terms[..self.n] {
-            let f = lagged_response(self.rate, k, t + term.days_on);
+            let f = lagged_response(self.onset_rate, k, t + term.days_on);
             ef += term.ef * f;
             edv += term.edv * f;
         }
@@ -147,13 +147,26 @@ impl Gdmt {
     pub fn exponential_form(&self) -> (f64, f64, f64, f64) {
         let mut out = (0.0, 0.0, 0.0, 0.0);
         for term in &self.terms[..self.n] {
-            let e = (-self.rate * term.days_on).exp();
+            let e = (-self.onset_rate * term.days_on).exp();
             out.0 += term.ef;
             out.1 += term.ef * e;
             out.2 += term.edv;
             out.3 += term.edv * e;
         }
         out
+    }
+
+    /// The rate `mu = 1 / tau` of the exponential form (per day).
+    #[inline]
+    pub fn onset_rate(&self) -> f64 {
+        self.onset_rate
+    }
+
+    /// The set point `(logit EF, log EDV)` from the exponential form at
+    /// `e = exp(-mu t)`: `(A_ef - B_ef e, A_edv - B_edv e)`.
+    #[inline]
+    pub fn setpoint_from_form(form: &(f64, f64, f64, f64), e: f64) -> (f64, f64) {
+        (form.0 - form.1 * e, form.2 - form.3 * e)
     }
 
     /// The same GDMT with every class's EF effect multiplied by `s_ef` and

@@ -187,6 +187,12 @@ impl Kinetics {
         y[DEBRIS] += d.to_debris * viable + lysed;
     }
 
+    /// Share of delivered cells that meets flowing blood (drives IBMIR).
+    #[inline]
+    pub fn blood_contact(&self) -> f64 {
+        self.delivery.blood_contact
+    }
+
     /// Total cells accounted for (equals the cumulative dose).
     pub fn total_cells(y: &State) -> f64 {
         y[LUNG] + y[HEART] + y[GRAFT] + y[GRAFT_MATURE] + y[DEBRIS] + y[CLEARED]

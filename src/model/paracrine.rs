@@ -103,6 +103,57 @@ impl Paracrine {
         )
     }
 
+    /// Repair drives `(g_RV, g_LV)` from the contents of the chains' last
+    /// compartments `P3`, `M3` and the sustained procoagulant state.
+    #[inline]
+    pub fn drives_from_chains(&self, p3: f64, m3: f64, sustained_procoagulant: f64) -> (f64, f64) {
+        self.drives(
+            self.k_transit * p3,
+            self.k_transit * m3,
+            sustained_procoagulant,
+        )
+    }
+
+    /// Rates of change `(dQ/dt, dR/dt)` of the repair states from their
+    /// drives: the only place these two equations are written (the
+    /// reference right-hand side and the fast path call it).
+    #[inline]
+    pub fn repair_rates(&self, g_rv: f64, g_lv: f64, q: f64, r: f64) -> (f64, f64) {
+        (
+            g_rv * (1.0 - q) - self.k_rv_repair_off * q,
+            g_lv * (1.0 - r) - self.k_lv_repair_off * r,
+        )
+    }
+
+    /// Decay rates `[k_Q, k_R]` of the repair states without drive (per day).
+    #[inline]
+    pub fn repair_off_rates(&self) -> [f64; 2] {
+        [self.k_rv_repair_off, self.k_lv_repair_off]
+    }
+
+    /// The largest relaxation rates `[Emax_RV + k_Q, Emax_LV + k_R]` of the
+    /// repair states (per day): `g <= Emax` for any exposure.
+    #[inline]
+    pub fn repair_rate_bounds(&self) -> [f64; 2] {
+        [
+            self.rv_emax + self.k_rv_repair_off,
+            self.lv_emax + self.k_lv_repair_off,
+        ]
+    }
+
+    /// Whether any exposure can drive RV repair.
+    #[inline]
+    pub fn can_drive_rv_repair(&self) -> bool {
+        self.rv_emax > 0.0
+    }
+
+    /// Chain content below which the signals leaving the chains are at most
+    /// `share` of the smaller EC50 (or of `share` itself for fast chains).
+    #[inline]
+    pub fn chain_content_for_signal(&self, share: f64) -> f64 {
+        share * self.rv_ec50.min(self.lv_ec50) / self.k_transit.max(1.0)
+    }
+
     /// Repair drives `(g_RV, g_LV)` (per day).
     #[inline]
     pub fn drives(&self, s_rv: f64, s_lv: f64, sustained_procoagulant: f64) -> (f64, f64) {
@@ -142,7 +193,6 @@ impl Paracrine {
         dy[LV_CHAIN_3] = k * (y[LV_CHAIN_2] - y[LV_CHAIN_3]);
         let (s_rv, s_lv) = self.signals(y);
         let (g_rv, g_lv) = self.drives(s_rv, s_lv, y[SUSTAINED]);
-        dy[RV_REPAIR] = g_rv * (1.0 - y[RV_REPAIR]) - self.k_rv_repair_off * y[RV_REPAIR];
-        dy[LV_REPAIR] = g_lv * (1.0 - y[LV_REPAIR]) - self.k_lv_repair_off * y[LV_REPAIR];
+        (dy[RV_REPAIR], dy[LV_REPAIR]) = self.repair_rates(g_rv, g_lv, y[RV_REPAIR], y[LV_REPAIR]);
     }
 }

@@ -190,7 +190,7 @@ impl PatientModel {
         let coagulation = Coagulation::new(
             p,
             unblocked,
-            kinetics.delivery.blood_contact,
+            kinetics.blood_contact(),
             b.anticoagulant,
             b.ddimer_mg_per_l,
         );

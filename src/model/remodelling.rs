@@ -251,13 +251,158 @@ impl Remodelling {
         [yl, zl, yr, zr]
     }
 
+    /// Rates of change `(dy_LV/dt, dz_LV/dt)` at LV state `(y, z)`, with the
+    /// set points' inputs as in [`Remodelling::lv_setpoints`]: the only place
+    /// the LV equations are written (the reference right-hand side and the
+    /// fast path call it).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn lv_rates(
+        &self,
+        t: f64,
+        repair: f64,
+        injury: f64,
+        patch: f64,
+        gdmt: (f64, f64),
+        y: f64,
+        z: f64,
+    ) -> (f64, f64) {
+        let (ys, zs) = self.lv_setpoints(t, repair, injury, patch, gdmt);
+        (self.k_lv * (ys - y), self.k_lv * (zs - z))
+    }
+
+    /// Rates of change `(dy_RV/dt, dz_RV/dt)` at RV state `(y, z)`, with the
+    /// set points' inputs as in [`Remodelling::rv_setpoints`].
+    #[inline]
+    pub fn rv_rates(&self, t: f64, q: f64, g_ef: f64, y: f64, z: f64) -> (f64, f64) {
+        let (ys, zs) = self.rv_setpoints(t, q, g_ef);
+        (self.k_rv * (ys - y), self.k_rv * (zs - z))
+    }
+
+    /// The larger of the two ventricles' relaxation rates (per day).
+    #[inline]
+    pub fn largest_rate(&self) -> f64 {
+        self.k_lv.max(self.k_rv)
+    }
+
     #[inline]
     pub fn rhs(&self, t: f64, y: &State, dy: &mut State, gdmt: (f64, f64)) {
-        let s = self.setpoints(t, y, gdmt);
-        dy[LV_LOG_EDV] = self.k_lv * (s[0] - y[LV_LOG_EDV]);
-        dy[LV_LOGIT_EF] = self.k_lv * (s[1] - y[LV_LOGIT_EF]);
-        dy[RV_LOG_EDV] = self.k_rv * (s[2] - y[RV_LOG_EDV]);
-        dy[RV_LOGIT_EF] = self.k_rv * (s[3] - y[RV_LOGIT_EF]);
+        (dy[LV_LOG_EDV], dy[LV_LOGIT_EF]) = self.lv_rates(
+            t,
+            y[LV_REPAIR],
+            y[INJURY],
+            y[GRAFT_MATURE],
+            gdmt,
+            y[LV_LOG_EDV],
+            y[LV_LOGIT_EF],
+        );
+        (dy[RV_LOG_EDV], dy[RV_LOGIT_EF]) =
+            self.rv_rates(t, y[RV_REPAIR], gdmt.0, y[RV_LOG_EDV], y[RV_LOGIT_EF]);
+    }
+
+    /// The exact solution of the four remodelling equations for a patient
+    /// given no cells (no repair, injury or patch), with the GDMT set point
+    /// in its exponential form `(A_ef, B_ef, A_edv, B_edv)` at rate `mu`
+    /// (`Gdmt::exponential_form`), from `[y_LV, z_LV, y_RV, z_RV]` at day 0:
+    /// `[y_LV, z_LV, y_RV, z_RV]` as [`LaggedRelaxation`]s.
+    pub fn cell_free_solution(
+        &self,
+        form: (f64, f64, f64, f64),
+        mu: f64,
+        y0: [f64; 4],
+    ) -> [LaggedRelaxation; 4] {
+        let (a_ef, b_ef, a_edv, b_edv) = form;
+        let c = self.rv_gdmt_coupling;
+        [
+            LaggedRelaxation::new(
+                self.k_lv,
+                mu,
+                self.lv_log_edv_ref + a_edv,
+                b_edv,
+                self.lv_edv_progression,
+                y0[0],
+            ),
+            LaggedRelaxation::new(
+                self.k_lv,
+                mu,
+                self.lv_logit_ef_ref + a_ef,
+                b_ef,
+                self.lv_ef_progression,
+                y0[1],
+            ),
+            LaggedRelaxation::new(
+                self.k_rv,
+                mu,
+                self.rv_log_edv_ref,
+                0.0,
+                self.rv_edv_progression,
+                y0[2],
+            ),
+            LaggedRelaxation::new(
+                self.k_rv,
+                mu,
+                self.rv_logit_ef_ref + c * a_ef,
+                c * b_ef,
+                0.0,
+                y0[3],
+            ),
+        ]
+    }
+}
+
+/// `x' = k (c + A - B e^{-mu t} + pi t - x)` from `x(0) = x0`, solved exactly:
+/// `x(t) = c + A + pi (t - 1/k) + (x0 - c - A + pi/k) e^{-kt} - B k (e^{-mu t} - e^{-k t}) / (k - mu)`
+/// (the last term as `B k t e^{-k t}` with a first-order correction when
+/// `k` and `mu` nearly coincide). One remodelling equation of a patient given
+/// no cells ([`Remodelling::cell_free_solution`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaggedRelaxation {
+    k: f64,
+    mu: f64,
+    base: f64,
+    b: f64,
+    pi: f64,
+    d: f64,
+}
+
+impl LaggedRelaxation {
+    fn new(k: f64, mu: f64, c_plus_a: f64, b: f64, pi: f64, x0: f64) -> LaggedRelaxation {
+        LaggedRelaxation {
+            k,
+            mu,
+            base: c_plus_a,
+            b,
+            pi,
+            d: x0 - c_plus_a + pi / k,
+        }
+    }
+
+    /// The relaxation rate `k` (per day).
+    #[inline]
+    pub fn rate(&self) -> f64 {
+        self.k
+    }
+
+    /// `(x(t), x'(t))`.
+    #[inline]
+    pub fn at(&self, t: f64) -> (f64, f64) {
+        self.at_with(t, (-self.k * t).exp(), (-self.mu * t).exp())
+    }
+
+    /// The same with `ek = exp(-k t)` and `emu = exp(-mu t)` supplied
+    /// (recurrences).
+    #[inline]
+    pub fn at_with(&self, t: f64, ek: f64, emu: f64) -> (f64, f64) {
+        let gap = self.k - self.mu;
+        let lag = if gap.abs() * t > 1e-6 {
+            self.b * self.k * (emu - ek) / gap
+        } else {
+            // equal rates: B k t e^{-kt}, plus the first-order correction
+            self.b * self.k * t * ek * (1.0 + 0.5 * gap * t)
+        };
+        let x = self.base + self.pi * (t - 1.0 / self.k) + self.d * ek - lag;
+        let setpoint = self.base - self.b * emu + self.pi * t;
+        (x, self.k * (setpoint - x))
     }
 }
 
