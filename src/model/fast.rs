@@ -1,25 +1,28 @@
 //! The fast path: exact linear parts, RK4 only where the model is nonlinear.
 //!
 //! The model splits into
-//! * a linear block `[L, H, G, Gm, D, M1, M2, M3, B, Ab]` and the pulmonary
-//!   chain `[L, P1, P2, P3]`: propagated exactly on a uniform grid with
-//!   per-patient matrix exponentials `exp(A h/2)` (computed once per patient);
-//! * the coagulation states `I, C, J` and the integrals the SAE hazard needs:
-//!   closed forms (pure decays between doses);
+//! * three linear blocks, `[L, H, G, Gm, D, M1, M2, M3, B, Ab]`, the
+//!   pulmonary chain `[L, P1, P2, P3]` and the coagulation block
+//!   `[I, C, Injury, Lambda_SAE]`: propagated exactly on a uniform grid with
+//!   per-patient matrix exponentials `exp(A h/2)` (computed once per patient),
+//!   the matrices `A` probed from the model's own right-hand side
+//!   ([`linear_block`]);
 //! * the slow nonlinear states `Q, R, yL, zL, yR, zR`: classical RK4 with
-//!   step `h`, the fast states known exactly at the stage times;
+//!   step `h`, the fast states known exactly at the stage times, their rates
+//!   from the mechanisms' functions (`Paracrine::repair_rates`,
+//!   `Remodelling::lv_rates`, `rv_rates`);
 //! * HF-hospitalization and death hazards: trapezoidal rule on the grid.
 //!
 //! An infusion of duration `T` enters as the effective bolus
-//! `(1/T) int_0^T exp(-A s) ds b`, exact for the linear states from the end
-//! of the infusion on. Doses must fall on grid nodes and infusions must end
-//! before the next half-step node; otherwise the patient is integrated by
-//! the reference path (same equations). States between nodes (visits with a
-//! window) come from cubic Hermite interpolation with exact derivatives.
-//! Accuracy against tight-tolerance Dopri5 is checked by
-//! `tests/fast_path.rs` (tolerances in docs/performance.md).
+//! `(1/T) int_0^T exp(-A s) ds b`, exact for every block state (integrals
+//! included) from the end of the infusion on. Doses must fall on grid nodes
+//! and infusions must end before the next half-step node; otherwise the
+//! patient is integrated by the reference path (same equations). States
+//! between nodes (visits with a window) come from cubic Hermite
+//! interpolation with exact derivatives. Accuracy against tight-tolerance
+//! Dopri5 is checked by `tests/fast_path.rs` (tolerances in
+//! docs/performance.md).
 
-use super::coagulation::CoagulationDecay;
 use super::gdmt::Gdmt;
 use super::paracrine::Paracrine;
 use super::patient::{DoseAmounts, InfusionInput, PatientModel};
@@ -73,6 +76,11 @@ const A_IDX: [usize; NA] = [
 ];
 const NP: usize = 4;
 const P_IDX: [usize; NP] = [LUNG, RV_CHAIN_1, RV_CHAIN_2, RV_CHAIN_3];
+/// The coagulation block `[I, C, Injury, Lambda_SAE]` (the SAE hazard is
+/// linear in `I + C`, so its cumulative hazard, less the background rate
+/// times `t`, belongs to the block).
+const NC: usize = 4;
+const C_IDX: [usize; NC] = [IBMIR, SUSTAINED, INJURY, CUM_HAZARD_SAE];
 const NS: usize = 6;
 const S_IDX: [usize; NS] = [
     RV_REPAIR,
@@ -87,9 +95,9 @@ const S_IDX: [usize; NS] = [
 /// (the mechanisms' own equations, `PatientModel::rhs`, with no infusion
 /// running): column `j` is the derivative of the block's states when state
 /// `idx[j]` is 1 and every other state 0. Exact for terms linear in the
-/// block's states; the states of [`A_IDX`] and [`P_IDX`] are those whose
-/// mechanisms (`kinetics`, `paracrine`'s delay chains, `immune`) declare them
-/// linear, and `tests/fast_path.rs` checks on random states that their rows
+/// block's states; the states of [`A_IDX`], [`P_IDX`] and [`C_IDX`] are
+/// those whose mechanisms (`kinetics`, `paracrine`'s delay chains, `immune`,
+/// `coagulation` and the SAE hazard of `events`) declare them linear, and `tests/fast_path.rs` checks on random states that their rows
 /// are linear and depend on nothing else. A block that comes out other than
 /// lower triangular sends the patient to the reference integrator.
 fn linear_block<const N: usize>(m: &PatientModel, idx: &[usize; N]) -> [[f64; N]; N] {
@@ -110,8 +118,9 @@ fn linear_block<const N: usize>(m: &PatientModel, idx: &[usize; N]) -> [[f64; N]
 }
 
 /// The state indices of the fast path's linear blocks: `[L, H, G, Gm, D,
-/// M1, M2, M3, B, Ab]` and the pulmonary chain `[L, P1, P2, P3]`.
-pub const LINEAR_BLOCKS: [&[usize]; 2] = [&A_IDX, &P_IDX];
+/// M1, M2, M3, B, Ab]`, the pulmonary chain `[L, P1, P2, P3]` and the
+/// coagulation block `[I, C, Injury, Lambda_SAE]`.
+pub const LINEAR_BLOCKS: [&[usize]; 3] = [&A_IDX, &P_IDX, &C_IDX];
 
 /// How far the model's right-hand side at state `y` (no infusion running)
 /// is from linear in the states `idx` on their rows: the largest
@@ -148,6 +157,27 @@ pub fn linear_residual(model: &PatientModel, y: &State, idx: &[usize]) -> f64 {
         worst = worst.max((f[si] - f0[si] - pred).abs() / size.max(1e-300));
     }
     worst
+}
+
+/// The matrices of the three linear blocks of one patient.
+struct Blocks {
+    a: [[f64; NA]; NA],
+    p: [[f64; NP]; NP],
+    c: [[f64; NC]; NC],
+}
+
+impl Blocks {
+    fn of(model: &PatientModel) -> Blocks {
+        Blocks {
+            a: linear_block(model, &A_IDX),
+            p: linear_block(model, &P_IDX),
+            c: linear_block(model, &C_IDX),
+        }
+    }
+
+    fn lower_triangular(&self) -> bool {
+        is_lower_triangular(&self.a) && is_lower_triangular(&self.p) && is_lower_triangular(&self.c)
+    }
 }
 
 /// Whether a block matrix is lower triangular (the propagators assume it:
@@ -207,30 +237,40 @@ fn effective_bolus<const N: usize>(a: &[[f64; N]; N], t: f64, v: &[f64; N]) -> [
 }
 
 /// Exact propagators `exp(A step/2)` and `exp(A step)` of the linear block
-/// (`_a`) and the pulmonary chain (`_p`), computed once per patient.
+/// (`_a`), the pulmonary chain (`_p`) and the coagulation block (`_c`),
+/// computed once per patient.
 struct LinearPropagators {
     half_a: [[f64; NA]; NA],
     full_a: [[f64; NA]; NA],
     half_p: [[f64; NP]; NP],
     full_p: [[f64; NP]; NP],
+    half_c: [[f64; NC]; NC],
+    full_c: [[f64; NC]; NC],
 }
 
 impl LinearPropagators {
-    /// Over `step` days; the linear block only `with_block` (left zero
-    /// otherwise, for callers that need the pulmonary chain alone).
-    fn new(aa: &[[f64; NA]; NA], ap: &[[f64; NP]; NP], step: f64, with_block: bool) -> Self {
-        let (half_a, full_a) = if with_block {
-            let half = expm_lower(&scaled(aa, 0.5 * step));
-            (half, square_lower(&half))
-        } else {
-            ([[0.0; NA]; NA], [[0.0; NA]; NA])
-        };
-        let half_p = expm_lower(&scaled(ap, 0.5 * step));
+    /// Over `step` days; the linear and coagulation blocks only
+    /// `with_blocks` (left zero otherwise, for callers that need the
+    /// pulmonary chain alone).
+    fn new(b: &Blocks, step: f64, with_blocks: bool) -> Self {
+        fn halves<const N: usize>(a: &[[f64; N]; N], step: f64, on: bool) -> [[[f64; N]; N]; 2] {
+            if on {
+                let half = expm_lower(&scaled(a, 0.5 * step));
+                [half, square_lower(&half)]
+            } else {
+                [[[0.0; N]; N]; 2]
+            }
+        }
+        let [half_a, full_a] = halves(&b.a, step, with_blocks);
+        let [half_p, full_p] = halves(&b.p, step, true);
+        let [half_c, full_c] = halves(&b.c, step, with_blocks);
         LinearPropagators {
             half_a,
             full_a,
-            full_p: square_lower(&half_p),
             half_p,
+            full_p,
+            half_c,
+            full_c,
         }
     }
 
@@ -238,17 +278,11 @@ impl LinearPropagators {
     fn double(&mut self) {
         self.half_a = self.full_a;
         self.half_p = self.full_p;
+        self.half_c = self.full_c;
         self.full_a = square_lower(&self.full_a);
         self.full_p = square_lower(&self.full_p);
+        self.full_c = square_lower(&self.full_c);
     }
-}
-
-/// Precomputed per-patient propagators.
-struct Propagators {
-    lin: LinearPropagators,
-    /// The coagulation states over a half step and a full step.
-    half: CoagulationDecay,
-    full: CoagulationDecay,
 }
 
 /// The fast-state snapshot at one node.
@@ -256,12 +290,8 @@ struct Propagators {
 struct Fast {
     xa: [f64; NA],
     xp: [f64; NP],
-    i: f64,
-    c: f64,
-    j: f64,
-    /// cumulative integrals of I and C (SAE hazard)
-    int_i: f64,
-    int_c: f64,
+    /// `[I, C, Injury, Lambda_SAE - background t]`
+    xc: [f64; NC],
 }
 
 /// What the slow states need from the fast ones: the repair drives (per
@@ -295,33 +325,41 @@ fn row<const N: usize>(m: &[[f64; N]; N], i: usize, x: &[f64; N]) -> f64 {
 impl Fast {
     #[inline]
     fn drivers(&self, p: &Paracrine) -> Drivers {
-        Drivers::new(p, self.xp[3], self.xa[7], self.c, self.xa[3], self.j)
+        Drivers::new(
+            p, self.xp[3], self.xa[7], self.xc[1], self.xa[3], self.xc[2],
+        )
     }
 
     /// The drivers half a step ahead (only the rows that are needed).
     #[inline]
-    fn midpoint(&self, p: &Paracrine, pr: &Propagators) -> Drivers {
+    fn midpoint(&self, p: &Paracrine, pr: &LinearPropagators) -> Drivers {
         Drivers::new(
             p,
-            row(&pr.lin.half_p, 3, &self.xp),
-            row(&pr.lin.half_a, 7, &self.xa),
-            self.c * pr.half.sustained,
-            row(&pr.lin.half_a, 3, &self.xa),
-            self.j + pr.half.injury_per_sustained * self.c,
+            row(&pr.half_p, 3, &self.xp),
+            row(&pr.half_a, 7, &self.xa),
+            row(&pr.half_c, 1, &self.xc),
+            row(&pr.half_a, 3, &self.xa),
+            row(&pr.half_c, 2, &self.xc),
         )
     }
 
     /// A full step ahead.
     #[inline]
-    fn step(&self, pr: &Propagators) -> Fast {
+    fn step(&self, pr: &LinearPropagators) -> Fast {
         Fast {
-            xa: tri_mul(&pr.lin.full_a, &self.xa),
-            xp: tri_mul(&pr.lin.full_p, &self.xp),
-            i: self.i * pr.full.acute,
-            c: self.c * pr.full.sustained,
-            j: self.j + pr.full.injury_per_sustained * self.c,
-            int_i: self.int_i + pr.full.acute_integral * self.i,
-            int_c: self.int_c + pr.full.sustained_integral * self.c,
+            xa: tri_mul(&pr.full_a, &self.xa),
+            xp: tri_mul(&pr.full_p, &self.xp),
+            xc: tri_mul(&pr.full_c, &self.xc),
+        }
+    }
+
+    /// Half a step ahead.
+    #[inline]
+    fn half_step(&self, pr: &LinearPropagators) -> Fast {
+        Fast {
+            xa: tri_mul(&pr.half_a, &self.xa),
+            xp: tri_mul(&pr.half_p, &self.xp),
+            xc: tri_mul(&pr.half_c, &self.xc),
         }
     }
 }
@@ -365,12 +403,11 @@ pub fn simulate_fast(
         }
         return run_cell_free(model, plan, hc, (end / hc).round() as usize, out);
     }
-    let aa = linear_block(model, &A_IDX);
-    let ap = linear_block(model, &P_IDX);
-    if !(is_lower_triangular(&aa) && is_lower_triangular(&ap)) {
+    let blocks = Blocks::of(model);
+    if !blocks.lower_triangular() {
         return crate::model::simulate::simulate_with(model, plan, &opts.fallback, out);
     }
-    run(model, plan, (&aa, &ap), h, n_steps, out)
+    run(model, plan, &blocks, h, n_steps, out)
 }
 
 /// Largest step of a patient given no cells (days): only the quadrature of
@@ -432,8 +469,6 @@ struct RepairSubsteps {
     /// Over the substep; the linear block only drives LV repair, so it is
     /// propagated only when that is stiff.
     lin: LinearPropagators,
-    dc_half: f64,
-    dc_full: f64,
     /// `exp(-mu dt / 2)` of the GDMT set point.
     e_half: f64,
     form: (f64, f64, f64, f64),
@@ -455,7 +490,7 @@ struct RepairDrive {
 struct RepairPoint {
     xa: [f64; NA],
     xp: [f64; NP],
-    c: f64,
+    xc: [f64; NC],
     /// Time (day) and `exp(-mu t)` of the GDMT set point.
     t: f64,
     e: f64,
@@ -465,12 +500,7 @@ struct RepairPoint {
 }
 
 impl RepairSubsteps {
-    fn new(
-        model: &PatientModel,
-        aa: &[[f64; NA]; NA],
-        ap: &[[f64; NP]; NP],
-        h: f64,
-    ) -> Option<RepairSubsteps> {
+    fn new(model: &PatientModel, blocks: &Blocks, h: f64) -> Option<RepairSubsteps> {
         let p = &model.paracrine;
         let rates = p.repair_rate_bounds();
         // RV repair may need substeps in any patient with a drive: its onset
@@ -489,13 +519,10 @@ impl RepairSubsteps {
         };
         let per_half = (used * 0.5 * h / REPAIR_SUBSTEP_RATE).ceil().max(1.0);
         let dt = 0.5 * h / per_half;
-        let coag = &model.coagulation;
         Some(RepairSubsteps {
             dt,
             stiff,
-            lin: LinearPropagators::new(aa, ap, dt, stiff[1]),
-            dc_half: coag.decay(0.5 * dt).sustained,
-            dc_full: coag.decay(dt).sustained,
+            lin: LinearPropagators::new(blocks, dt, stiff[1]),
             e_half: (-model.gdmt.onset_rate() * 0.5 * dt).exp(),
             form: model.gdmt.exponential_form(),
         })
@@ -535,31 +562,39 @@ impl RepairSubsteps {
         RepairPoint {
             xa: f.xa,
             xp: f.xp,
-            c: f.c,
+            xc: f.xc,
             t,
             e,
             q,
-            dq: Self::rates(model, &self.drive(model, t, e, f.xp[3], f.xa[7], f.c), q),
+            dq: Self::rates(
+                model,
+                &self.drive(model, t, e, f.xp[3], f.xa[7], f.xc[1]),
+                q,
+            ),
         }
     }
 
-    /// One RK4 substep, in place (the LV block is propagated only when the
-    /// LV repair state is stiff).
+    /// One RK4 substep, in place (the LV and coagulation blocks are
+    /// propagated only when the LV repair state is stiff: only its drive
+    /// depends on them).
     fn substep(&self, model: &PatientModel, a: &mut RepairPoint) {
         let dt = self.dt;
         let lv = self.stiff[1];
         let p3_half = row(&self.lin.half_p, 3, &a.xp);
-        let m3_half = if lv {
-            row(&self.lin.half_a, 7, &a.xa)
+        let (m3_half, c_half) = if lv {
+            (
+                row(&self.lin.half_a, 7, &a.xa),
+                row(&self.lin.half_c, 1, &a.xc),
+            )
         } else {
-            0.0
+            (0.0, 0.0)
         };
-        let c_half = a.c * self.dc_half;
         a.xp = tri_mul(&self.lin.full_p, &a.xp);
         if lv {
             a.xa = tri_mul(&self.lin.full_a, &a.xa);
+            a.xc = tri_mul(&self.lin.full_c, &a.xc);
         }
-        let c = a.c * self.dc_full;
+        let c = a.xc[1];
         let (t_half, t) = (a.t + 0.5 * dt, a.t + dt);
         let (e_half, e) = (a.e * self.e_half, a.e * self.e_half * self.e_half);
         let stage = |q: [f64; 4], k: [f64; 4], w: f64| std::array::from_fn(|j| q[j] + w * k[j]);
@@ -573,7 +608,6 @@ impl RepairSubsteps {
         for j in 0..4 {
             a.q[j] += dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]);
         }
-        a.c = c;
         a.t = t;
         a.e = e;
         a.dq = Self::rates(model, &end, a.q);
@@ -893,7 +927,7 @@ const MAX_TAIL_STEP: f64 = 8.0;
 fn run(
     model: &PatientModel,
     plan: &SimulationPlan,
-    (aa, ap): (&[[f64; NA]; NA], &[[f64; NP]; NP]),
+    blocks: &Blocks,
     h0: f64,
     _n_steps: usize,
     out: &mut Trajectory,
@@ -906,14 +940,9 @@ fn run(
     out.hazard_grid.clear();
     out.hazard_grid.resize(n_grid, [0.0; 3]);
 
-    let coag = &model.coagulation;
-    let mut pr = Propagators {
-        lin: LinearPropagators::new(aa, ap, h, true),
-        half: coag.decay(0.5 * h),
-        full: coag.decay(h),
-    };
-    let substeps = RepairSubsteps::new(model, aa, ap, h);
-    let (sae_bg, sae_thr) = model.hazards.sae_parts();
+    let mut pr = LinearPropagators::new(blocks, h, true);
+    let substeps = RepairSubsteps::new(model, blocks, h);
+    let (sae_bg, _) = model.hazards.sae_parts();
     let form = model.gdmt.exponential_form();
     let mut half_decay = (-model.gdmt.onset_rate() * 0.5 * h).exp();
     let tail_stiffness = slow_stiffness(model);
@@ -923,17 +952,12 @@ fn run(
     // same worst differences in tests/fast_path.rs; 1e-3 saves 15% of the
     // steps of a PRIME patient).
     let negligible = model.paracrine.chain_content_for_signal(1e-3);
-    let infusion = coag.infusion_as_bolus(model.infusion_days);
 
     let y0 = model.initial_state();
     let mut fast = Fast {
         xa: [0.0; NA],
         xp: [0.0; NP],
-        i: 0.0,
-        c: 0.0,
-        j: 0.0,
-        int_i: 0.0,
-        int_c: 0.0,
+        xc: [0.0; NC],
     };
     let mut slow = [0.0; NS];
     for (k, &s) in S_IDX.iter().enumerate() {
@@ -976,7 +1000,7 @@ fn run(
     let mut prev_stages = [[0.0; NS]; 4];
     let mut prev_cum = cum_dose;
 
-    let mut decay_integrals = DecayIntegrals::default();
+    let mut day_propagators = DayPropagators::default();
     let mut t = 0.0f64;
     let mut first = true;
     let para = &model.paracrine;
@@ -1009,19 +1033,16 @@ fn run(
             // Daily hazard grid inside (prev_t, t]: Hermite with the rates as derivatives.
             while next_grid_day < n_grid && (next_grid_day as f64) * HAZARD_GRID_STEP <= t + 1e-9 {
                 let td = next_grid_day as f64 * HAZARD_GRID_STEP;
-                let sae_at = |f: &Fast, tt: f64| sae_bg * tt + sae_thr * (f.int_i + f.int_c);
                 out.hazard_grid[next_grid_day] = if (td - t).abs() <= 1e-9 {
-                    [lam[0], lam[1], sae_at(&fast, t)]
+                    [lam[0], lam[1], sae_bg * t + fast.xc[3]]
                 } else {
-                    // I and C decay without input between nodes: their integrals are exact.
+                    // the coagulation block has no input between nodes: exact
                     let tau = td - prev_t;
-                    let (fi, fc) = if (tau - 0.5 * pr_step).abs() < 1e-12 {
-                        (pr.half.acute_integral, pr.half.sustained_integral)
+                    let sae = if (tau - 0.5 * pr_step).abs() < 1e-12 {
+                        row(&pr.half_c, 3, &prev_fast.xc)
                     } else {
-                        decay_integrals.at(coag, tau)
+                        row(day_propagators.at(&blocks.c, tau), 3, &prev_fast.xc)
                     };
-                    let int_i = prev_fast.int_i + prev_fast.i * fi;
-                    let int_c = prev_fast.int_c + prev_fast.c * fc;
                     let s = (td - prev_t) / h;
                     let hermite1 = |a: f64, da: f64, b: f64, db: f64| {
                         (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a
@@ -1032,7 +1053,7 @@ fn run(
                     [
                         hermite1(prev_lam[0], prev_hz.0, lam[0], hz.0),
                         hermite1(prev_lam[1], prev_hz.1, lam[1], hz.1),
-                        sae_bg * td + sae_thr * (int_i + int_c),
+                        sae_bg * td + sae,
                     ]
                 };
                 next_grid_day += 1;
@@ -1047,7 +1068,7 @@ fn run(
         if next_sample < order.len()
             && plan.sample_days[order.get(next_sample)].clamp(0.0, end) <= t + 1e-9
         {
-            let y = assemble(&fast, &slow, &lam, cum_dose, t, sae_bg, sae_thr);
+            let y = assemble(&fast, &slow, &lam, cum_dose, t, sae_bg);
             while next_sample < order.len() {
                 let idx = order.get(next_sample);
                 let ts = plan.sample_days[idx].clamp(0.0, end);
@@ -1096,26 +1117,18 @@ fn run(
                     // half a step past the node (e.g. visits on odd days with a
                     // 2-day step): the half-step propagators are exact already
                     let fast_s = if (dt - 0.5 * pr_step).abs() < 1e-12 {
-                        Fast {
-                            xa: tri_mul(&pr.lin.half_a, &prev_fast.xa),
-                            xp: tri_mul(&pr.lin.half_p, &prev_fast.xp),
-                            i: prev_fast.i * pr.half.acute,
-                            c: prev_fast.c * pr.half.sustained,
-                            j: prev_fast.j + pr.half.injury_per_sustained * prev_fast.c,
-                            int_i: prev_fast.int_i + pr.half.acute_integral * prev_fast.i,
-                            int_c: prev_fast.int_c + pr.half.sustained_integral * prev_fast.c,
-                        }
+                        prev_fast.half_step(&pr)
                     } else {
-                        propagate_exact(aa, ap, coag, &prev_fast, dt)
+                        propagate_exact(blocks, &prev_fast, dt)
                     };
-                    assemble(&fast_s, &slow_s, &lam_s, prev_cum, ts, sae_bg, sae_thr)
+                    assemble(&fast_s, &slow_s, &lam_s, prev_cum, ts, sae_bg)
                 };
                 next_sample += 1;
             }
         }
         first = false;
         if t >= end - 1e-9 {
-            out.final_state = assemble(&fast, &slow, &lam, cum_dose, t, sae_bg, sae_thr);
+            out.final_state = assemble(&fast, &slow, &lam, cum_dose, t, sae_bg);
             break;
         }
         // Doses at this node (computed from the state before each).
@@ -1125,10 +1138,7 @@ fn run(
                 let mut y = [0.0; N_STATES];
                 y[ANTIBODY] = fast.xa[9];
                 let d = model.dose_amounts(&y);
-                apply_dose(model, aa, ap, &d, &mut fast);
-                fast.int_i -= d.acute * infusion.over_acute;
-                fast.int_c -= d.sustained * infusion.over_sustained;
-                fast.j -= coag.injury_overcount(d.sustained, infusion.over_sustained);
+                apply_dose(model, blocks, &d, &mut fast);
                 cum_dose += d.viable + d.lysed;
                 dr0 = fast.drivers(para);
                 k1 = slow_rhs(model, t, &slow, &dr0, g0);
@@ -1200,9 +1210,7 @@ fn run(
                 .chain(&fast.xp)
                 .all(|v| v.abs() < negligible)
         {
-            pr.lin.double();
-            pr.half = pr.full;
-            pr.full = coag.doubled(&pr.full);
+            pr.double();
             half_decay *= half_decay;
             h *= 2.0;
             pr_step = h;
@@ -1212,45 +1220,33 @@ fn run(
     Ok(())
 }
 
-/// `int_0^tau exp(-k s) ds` for the decays of I and C, remembered for the
-/// whole days a grid day can lie past a node of the tail (steps of up to 8
-/// days), computed when first needed.
+/// `exp(A_c tau)` of the coagulation block for the whole days a grid day can
+/// lie past a node of the tail (steps of up to 8 days), computed when first
+/// needed (other offsets are computed each time).
 #[derive(Default)]
-struct DecayIntegrals {
-    days: [Option<(f64, f64)>; MAX_TAIL_STEP as usize],
+struct DayPropagators {
+    days: [Option<[[f64; NC]; NC]>; MAX_TAIL_STEP as usize],
+    other: [[f64; NC]; NC],
 }
 
-impl DecayIntegrals {
+impl DayPropagators {
     #[inline]
-    fn at(&mut self, coag: &super::coagulation::Coagulation, tau: f64) -> (f64, f64) {
-        let compute = || coag.decay_integrals(tau);
+    fn at(&mut self, ac: &[[f64; NC]; NC], tau: f64) -> &[[f64; NC]; NC] {
         let day = tau.round();
         if (tau - day).abs() > 1e-12 || !(1.0..MAX_TAIL_STEP).contains(&day) {
-            return compute();
+            self.other = expm_lower(&scaled(ac, tau));
+            return &self.other;
         }
-        *self.days[day as usize].get_or_insert_with(compute)
+        self.days[day as usize].get_or_insert_with(|| expm_lower(&scaled(ac, tau)))
     }
 }
 
 /// The fast states `dt` after `f` with no dose in between, exactly.
-fn propagate_exact(
-    aa: &[[f64; NA]; NA],
-    ap: &[[f64; NP]; NP],
-    coag: &super::coagulation::Coagulation,
-    f: &Fast,
-    dt: f64,
-) -> Fast {
-    let pa = expm_lower(&scaled(aa, dt));
-    let pp = expm_lower(&scaled(ap, dt));
-    let d = coag.decay(dt);
+fn propagate_exact(b: &Blocks, f: &Fast, dt: f64) -> Fast {
     Fast {
-        xa: tri_mul(&pa, &f.xa),
-        xp: tri_mul(&pp, &f.xp),
-        i: f.i * d.acute,
-        c: f.c * d.sustained,
-        j: f.j + d.injury_per_sustained * f.c,
-        int_i: f.int_i + d.acute_integral * f.i,
-        int_c: f.int_c + d.sustained_integral * f.c,
+        xa: tri_mul(&expm_lower(&scaled(&b.a, dt)), &f.xa),
+        xp: tri_mul(&expm_lower(&scaled(&b.p, dt)), &f.xp),
+        xc: tri_mul(&expm_lower(&scaled(&b.c, dt)), &f.xc),
     }
 }
 
@@ -1432,35 +1428,35 @@ fn slow_rhs(
     [dq, dr, dyl, dzl, dyr, dzr]
 }
 
-/// Apply a dose to the fast states (bolus, or the effective bolus of an infusion).
-fn apply_dose(
-    model: &PatientModel,
-    aa: &[[f64; NA]; NA],
-    ap: &[[f64; NP]; NP],
-    d: &DoseAmounts,
-    f: &mut Fast,
-) {
+/// Apply a dose to the fast states (bolus, or the effective bolus of an
+/// infusion: exact for every state of a linear block, the integrals of the
+/// coagulation block included, from the end of the infusion on).
+fn apply_dose(model: &PatientModel, b: &Blocks, d: &DoseAmounts, f: &mut Fast) {
     // what the dose adds to each state, from the mechanisms' own bolus
     let mut y = [0.0; N_STATES];
     model.apply_bolus(&mut y, d);
     let va: [f64; NA] = std::array::from_fn(|k| y[A_IDX[k]]);
     let vp: [f64; NP] = std::array::from_fn(|k| y[P_IDX[k]]);
+    let vc: [f64; NC] = std::array::from_fn(|k| y[C_IDX[k]]);
     let t = model.infusion_days;
-    let coag = model.coagulation.infusion_as_bolus(t);
-    let (ba, bp) = if t > 0.0 {
-        (effective_bolus(aa, t, &va), effective_bolus(ap, t, &vp))
+    let (ba, bp, bc) = if t > 0.0 {
+        (
+            effective_bolus(&b.a, t, &va),
+            effective_bolus(&b.p, t, &vp),
+            effective_bolus(&b.c, t, &vc),
+        )
     } else {
-        (va, vp)
+        (va, vp, vc)
     };
-    let (fi, fc) = (coag.acute_factor, coag.sustained_factor);
     for i in 0..NA {
         f.xa[i] += ba[i];
     }
     for i in 0..NP {
         f.xp[i] += bp[i];
     }
-    f.i += y[IBMIR] * fi;
-    f.c += y[SUSTAINED] * fc;
+    for i in 0..NC {
+        f.xc[i] += bc[i];
+    }
 }
 
 /// The full state vector from the blocks.
@@ -1472,7 +1468,6 @@ fn assemble(
     cum_dose: f64,
     t: f64,
     sae_bg: f64,
-    sae_thr: f64,
 ) -> State {
     let mut y = [0.0; N_STATES];
     for (k, &s) in A_IDX.iter().enumerate() {
@@ -1481,9 +1476,9 @@ fn assemble(
     for (k, &s) in P_IDX.iter().enumerate().skip(1) {
         y[s] = f.xp[k];
     }
-    y[IBMIR] = f.i;
-    y[SUSTAINED] = f.c;
-    y[INJURY] = f.j;
+    for (k, &s) in C_IDX.iter().enumerate() {
+        y[s] = f.xc[k];
+    }
     for (k, &s) in S_IDX.iter().enumerate() {
         y[s] = slow[k];
     }
@@ -1491,7 +1486,7 @@ fn assemble(
         (cum_dose - (y[LUNG] + y[HEART] + y[GRAFT] + y[GRAFT_MATURE] + y[DEBRIS])).max(0.0);
     y[CUM_HAZARD_HFH] = lam[0];
     y[CUM_HAZARD_DEATH] = lam[1];
-    y[CUM_HAZARD_SAE] = sae_bg * t + sae_thr * (f.int_i + f.int_c);
+    y[CUM_HAZARD_SAE] = sae_bg * t + f.xc[3];
     y
 }
 
