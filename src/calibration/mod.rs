@@ -1746,8 +1746,76 @@ pub fn default_free_have_priors() -> Vec<&'static str> {
         .collect()
 }
 
+/// How many of `n` independent checks, each failing with probability
+/// `rate` under a correct model, fail by chance: the expected count, the
+/// central 95% range of the binomial count, and the probability of `k` or
+/// more failures. Calibration targets are not independent (arms of one
+/// trial share patients) and fitted ones fail less often than their
+/// nominal rate, so this is a guide to multiplicity, not a test.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ChanceFailures {
+    pub checks: usize,
+    pub failed: usize,
+    pub expected: f64,
+    pub range_low: usize,
+    pub range_high: usize,
+    pub p_at_least_failed: f64,
+}
+
+pub fn chance_failures(n: usize, k: usize, rate: f64) -> ChanceFailures {
+    // binomial pmf by the recurrence p(j+1) = p(j) (n - j) / (j + 1) r / (1 - r),
+    // from p(0) = (1 - r)^n (in logs: n up to thousands stays in range)
+    let ratio = rate / (1.0 - rate);
+    let mut pmf = vec![0.0; n + 1];
+    pmf[0] = (n as f64 * (-rate).ln_1p()).exp();
+    for j in 0..n {
+        pmf[j + 1] = pmf[j] * (n - j) as f64 / (j + 1) as f64 * ratio;
+    }
+    let mut cdf = 0.0;
+    let (mut low, mut high) = (None, None);
+    for (j, p) in pmf.iter().enumerate() {
+        cdf += p;
+        if low.is_none() && cdf >= 0.025 {
+            low = Some(j);
+        }
+        if high.is_none() && cdf >= 0.975 {
+            high = Some(j);
+        }
+    }
+    let below: f64 = pmf[..k.min(n + 1)].iter().sum();
+    ChanceFailures {
+        checks: n,
+        failed: k,
+        expected: n as f64 * rate,
+        range_low: low.unwrap_or(0),
+        range_high: high.unwrap_or(n),
+        p_at_least_failed: (1.0 - below).clamp(0.0, 1.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// Against exact rational arithmetic (Python `fractions`, `math.comb`):
+    /// Bin(133, 0.05): expected 6.65, central 95% range 2-12, P(X >= 6)
+    /// 0.6583321903; Bin(56, 0.05): 2.8, 0-6, P(X >= 6) 0.0601875328.
+    #[test]
+    fn chance_failures_match_the_exact_binomial() {
+        let a = chance_failures(133, 6, 0.05);
+        assert!((a.expected - 6.65).abs() < 1e-12);
+        assert_eq!((a.range_low, a.range_high), (2, 12));
+        assert!(
+            (a.p_at_least_failed - 0.6583321903210679).abs() < 1e-10,
+            "{a:?}"
+        );
+        let b = chance_failures(56, 6, 0.05);
+        assert_eq!((b.range_low, b.range_high), (0, 6));
+        assert!(
+            (b.p_at_least_failed - 0.060187532849590115).abs() < 1e-10,
+            "{b:?}"
+        );
+        assert_eq!(chance_failures(20, 0, 0.05).p_at_least_failed, 1.0);
+    }
+
     use super::*;
 
     #[test]

@@ -453,6 +453,28 @@ fn check(
                 .collect::<Vec<_>>()
         })
         .collect();
+    // multiplicity: how many `typical` outcome targets a correct model would
+    // put outside their central 95% by chance (baselines are left out: the
+    // cohorts are built from them)
+    let typical: Vec<&TargetResult> = checks
+        .iter()
+        .flat_map(|c| &c.results)
+        .filter(|r| r.kind == calibration::Kind::Typical && r.group != Group::Baseline)
+        .collect();
+    if typical.len() >= 20 {
+        let outside = typical.iter().filter(|r| !r.pass).count();
+        let c = calibration::chance_failures(typical.len(), outside, 0.05);
+        outln!(
+            "{} of {} typical outcome targets lie outside their central 95%; were each an independent draw from the model, {:.1} would by chance (binomial 95% range {}-{}; P({} or more) = {:.3}); targets the fit used fall outside less often than that, so a small P is a misfit, not chance",
+            c.failed,
+            c.checks,
+            c.expected,
+            c.range_low,
+            c.range_high,
+            c.failed,
+            c.p_at_least_failed
+        );
+    }
     if failed.is_empty() {
         if several {
             outln!(
