@@ -5,10 +5,9 @@
 //! Stated tolerance (docs/performance.md): relative 1e-4 on volumes, EFs,
 //! TAPSE, NT-proBNP, walk distance, D-dimer, INR and antibody at every
 //! sample day (absolute floor 1e-9), and on the daily cumulative hazards.
-//! Measured worst cases (commit of docs/performance.md): 7.0e-5 on the HFH
-//! cumulative hazard at day 1 of a PRIME-regimen patient (the first step
-//! after an infusion), 6.0e-5 for 4e6 cells/kg with heparin, 5.0e-6 for
-//! placebo, 2.3e-6 for strong RV responders (emax up to 12/day).
+//! Measured worst cases (docs/model.md, Integration): 5.2e-5 on RVEF at day
+//! 21 of a PRIME-regimen patient, 4.8e-5 for 4e6 cells/kg with heparin,
+//! 2.2e-6 for placebo, 1.6e-6 for strong RV responders.
 
 use hfsim::model::fast::{FastOptions, LINEAR_BLOCKS, linear_residual, simulate_fast};
 use hfsim::model::simulate::{SimulationPlan, Trajectory, simulate_with};
