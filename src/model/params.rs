@@ -572,11 +572,56 @@ impl P {
     }
 }
 
-/// The parameter set of a scenario: typical values and BPV per parameter.
+/// The parameter set of a scenario: typical values and BPV per parameter,
+/// and the correlations of the between-patient deviates, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelParams {
     pub typical: [f64; N_PARAMS],
     pub bpv: [Bpv; N_PARAMS],
+    pub correlation: Option<EtaCorrelation>,
+}
+
+/// Most parameters whose deviates can be correlated (`[[model.correlations]]`).
+pub const MAX_CORRELATED: usize = 16;
+
+/// Correlated between-patient deviates (`[[model.correlations]]`): the
+/// standard normal deviates `z` of the correlated parameters, drawn from the
+/// patient's stream as always, become `eta = L z` with `L` the lower Cholesky
+/// factor of their correlation matrix; every other deviate is unchanged, so a
+/// scenario without correlations draws exactly what it drew before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EtaCorrelation {
+    /// The correlated parameters (each varies between patients).
+    pub params: Vec<P>,
+    /// Lower Cholesky factor of their correlation matrix, row-major.
+    pub cholesky: Vec<f64>,
+    /// The pairs as given: `(a, b, rho)`.
+    pub pairs: Vec<(P, P, f64)>,
+}
+
+impl EtaCorrelation {
+    /// Apply to deviates `etas` in the order of `m.varying()`.
+    #[inline]
+    pub fn apply(&self, m: &ModelParams, etas: &mut [f64]) {
+        let k = self.params.len();
+        let mut at = [usize::MAX; MAX_CORRELATED];
+        for (n, p) in m.varying().enumerate() {
+            if let Some(i) = self.params.iter().position(|q| *q == p) {
+                at[i] = n;
+            }
+        }
+        let mut z = [0.0; MAX_CORRELATED];
+        for i in 0..k {
+            if at[i] < etas.len() {
+                z[i] = etas[at[i]];
+            }
+        }
+        for i in 0..k {
+            if at[i] < etas.len() {
+                etas[at[i]] = (0..=i).map(|j| self.cholesky[i * k + j] * z[j]).sum();
+            }
+        }
+    }
 }
 
 impl Default for ModelParams {
@@ -587,7 +632,11 @@ impl Default for ModelParams {
             typical[i] = p.default;
             bpv[i] = p.bpv;
         }
-        ModelParams { typical, bpv }
+        ModelParams {
+            typical,
+            bpv,
+            correlation: None,
+        }
     }
 }
 

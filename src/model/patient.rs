@@ -26,9 +26,17 @@ impl PatientParams {
 
     /// Apply standard normal deviates `etas` to the varying parameters of
     /// `m`, in the order of [`ModelParams::varying`].
+    /// With `[[model.correlations]]`, the deviates of the correlated
+    /// parameters are correlated first ([`super::params::EtaCorrelation`]).
     pub fn with_etas(m: &ModelParams, etas: &[f64]) -> PatientParams {
+        let mut correlated = [0.0; N_PARAMS];
+        let n = etas.len().min(N_PARAMS);
+        correlated[..n].copy_from_slice(&etas[..n]);
+        if let Some(c) = &m.correlation {
+            c.apply(m, &mut correlated[..n]);
+        }
         let mut v = m.typical;
-        for (p, eta) in m.varying().zip(etas.iter()) {
+        for (p, eta) in m.varying().zip(correlated[..n].iter()) {
             v[p as usize] = m.bpv[p as usize].apply(m.typical[p as usize], *eta);
         }
         PatientParams(v)

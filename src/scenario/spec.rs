@@ -315,6 +315,9 @@ pub struct ScenarioSpec {
     pub model: Vec<(String, f64)>,
     /// `(parameter key, omega)` overrides of between-patient variability.
     pub variability: Vec<(String, f64)>,
+    /// `[[model.correlations]]`: correlations of parameters' between-patient
+    /// deviates.
+    pub model_correlations: Vec<CorrelationSpec>,
     pub endpoints: Vec<EndpointSpec>,
     pub families: Vec<FamilySpec>,
     pub sweep: Option<SweepSpec>,
@@ -610,7 +613,7 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
     let background = read_background(top.table("background"));
     let arms = read_arms(top.req_table("arms"));
     let trial = read_trial(top.req_table("trial"));
-    let (model, variability) = read_model(top.table("model"));
+    let (model, variability, model_correlations) = read_model(top.table("model"));
     let endpoints: Vec<EndpointSpec> = top.tables("endpoints").iter().map(read_endpoint).collect();
     if !top.has("endpoints") {
         top.missing("endpoints", "one or more [[endpoints]] tables");
@@ -647,6 +650,7 @@ pub fn read(doc: &DocumentMut, issues: &Issues) -> ScenarioSpec {
         trial,
         model,
         variability,
+        model_correlations,
         endpoints,
         families,
         sweep,
@@ -1074,10 +1078,23 @@ fn read_trial(t: Option<Reader>) -> TrialSpec {
 /// `(parameter key, value)` pairs.
 type KeyValues = Vec<(String, f64)>;
 
-fn read_model(t: Option<Reader>) -> (KeyValues, KeyValues) {
-    let (mut values, mut omegas) = (Vec::new(), Vec::new());
-    let Some(t) = t else { return (values, omegas) };
+fn read_model(t: Option<Reader>) -> (KeyValues, KeyValues, Vec<CorrelationSpec>) {
+    let (mut values, mut omegas, mut correlations) = (Vec::new(), Vec::new(), Vec::new());
+    let Some(t) = t else {
+        return (values, omegas, correlations);
+    };
+    for ct in t.tables("correlations") {
+        if let (Some(a), Some(b), Some(rho)) =
+            (ct.req_string("a"), ct.req_string("b"), ct.req_f64("rho"))
+        {
+            correlations.push(CorrelationSpec { a, b, rho });
+        }
+        ct.finish(&["a", "b", "rho"]);
+    }
     for key in t.keys() {
+        if key == "correlations" {
+            continue;
+        }
         if key == "variability" {
             if let Some(v) = t.table("variability") {
                 for k in v.keys() {
@@ -1092,7 +1109,7 @@ fn read_model(t: Option<Reader>) -> (KeyValues, KeyValues) {
             values.push((key.clone(), x));
         }
     }
-    (values, omegas)
+    (values, omegas, correlations)
 }
 
 fn read_endpoint(t: &Reader) -> EndpointSpec {

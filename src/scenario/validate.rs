@@ -679,6 +679,7 @@ fn validate_model(spec: &ScenarioSpec, issues: &Issues) -> ModelParams {
             None => unknown(key, path),
         }
     }
+    m.correlation = validate_model_correlations(spec, &m, issues);
     // Rates that must stay meaningful together.
     let ab = m.get(P::RvRepairHalfLife);
     if ab <= 0.0 {
@@ -1025,6 +1026,136 @@ fn validate_population(p: &PopulationSpec, issues: &Issues) -> Option<Population
 }
 
 /// Lower Cholesky factor, or `None` if not positive definite.
+/// `[[model.correlations]]`: pairs of parameters that vary between patients,
+/// with the correlation of their deviates; checked for unknown or
+/// non-varying parameters, repeats and a matrix that is not positive definite.
+fn validate_model_correlations(
+    spec: &ScenarioSpec,
+    m: &ModelParams,
+    issues: &Issues,
+) -> Option<crate::model::params::EtaCorrelation> {
+    use crate::model::params::{Bpv, EtaCorrelation, MAX_CORRELATED};
+    if spec.model_correlations.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = PARAMS.iter().map(|p| p.name).collect();
+    let mut params: Vec<P> = Vec::new();
+    let mut pairs: Vec<(P, P, f64)> = Vec::new();
+    let mut ok = true;
+    for (n, c) in spec.model_correlations.iter().enumerate() {
+        let path = format!("model.correlations[{n}]");
+        let find = |name: &str, key: &str| -> Option<P> {
+            let Some(p) = P::from_name(name) else {
+                let hint = suggest(name, names.iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                err(
+                    issues,
+                    IssueKind::UnknownKey,
+                    format!("{path}.{key}"),
+                    format!("unknown model parameter `{name}`{hint} (`hfsim model` lists them)"),
+                );
+                return None;
+            };
+            if m.bpv[p as usize] == Bpv::None {
+                err(
+                    issues,
+                    IssueKind::Inconsistent,
+                    format!("{path}.{key}"),
+                    format!(
+                        "`{name}` does not vary between patients, so its deviate cannot be correlated (`hfsim model` marks those that vary)"
+                    ),
+                );
+                return None;
+            }
+            Some(p)
+        };
+        let (a, b) = (find(&c.a, "a"), find(&c.b, "b"));
+        if !(c.rho > -1.0 && c.rho < 1.0) {
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{path}.rho"),
+                format!("must be in (-1, 1) (got {})", c.rho),
+            );
+            ok = false;
+            continue;
+        }
+        let (Some(a), Some(b)) = (a, b) else {
+            ok = false;
+            continue;
+        };
+        if a == b {
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{path}.b"),
+                "a parameter cannot be correlated with itself",
+            );
+            ok = false;
+        } else if pairs
+            .iter()
+            .any(|&(x, y, _)| (x, y) == (a, b) || (x, y) == (b, a))
+        {
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                path.clone(),
+                format!("the pair ({}, {}) is given twice", c.a, c.b),
+            );
+            ok = false;
+        } else {
+            for p in [a, b] {
+                if !params.contains(&p) {
+                    params.push(p);
+                }
+            }
+            pairs.push((a, b, c.rho));
+        }
+    }
+    if !ok {
+        return None;
+    }
+    if params.len() > MAX_CORRELATED {
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "model.correlations",
+            format!(
+                "at most {MAX_CORRELATED} parameters can be correlated (got {})",
+                params.len()
+            ),
+        );
+        return None;
+    }
+    // in table order, so that the factor does not depend on the order of the pairs
+    params.sort_by_key(|p| *p as usize);
+    let k = params.len();
+    let at = |p: P| params.iter().position(|q| *q == p).expect("collected");
+    let mut r = vec![vec![0.0; k]; k];
+    for (i, row) in r.iter_mut().enumerate() {
+        row[i] = 1.0;
+    }
+    for &(a, b, rho) in &pairs {
+        r[at(a)][at(b)] = rho;
+        r[at(b)][at(a)] = rho;
+    }
+    let Some(l) = cholesky(&r) else {
+        err(
+            issues,
+            IssueKind::Inconsistent,
+            "model.correlations",
+            "the correlation matrix is not positive definite: some correlations contradict each other (e.g. a~b = 0.9, b~c = 0.9, a~c = -0.9)",
+        );
+        return None;
+    };
+    Some(EtaCorrelation {
+        params,
+        cholesky: l.into_iter().flatten().collect(),
+        pairs,
+    })
+}
+
 pub fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = a.len();
     let mut l = vec![vec![0.0; n]; n];
