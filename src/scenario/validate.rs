@@ -866,72 +866,45 @@ fn validate_population(p: &PopulationSpec, issues: &Issues) -> Option<Population
         );
     }
     // Correlation matrix.
-    let k = p.covariates.len();
-    let mut r = vec![vec![0.0; k]; k];
-    for (i, row) in r.iter_mut().enumerate() {
-        row[i] = 1.0;
-    }
-    for (n, c) in p.correlations.iter().enumerate() {
-        let path = format!("population.correlations[{n}]");
-        let names: Vec<&str> = p.covariates.iter().map(|c| c.name.as_str()).collect();
-        let find = |name: &str, key: &str| -> Option<usize> {
-            let i = idx(name);
-            if i.is_none() {
-                let hint = suggest(name, names.iter().copied())
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                err(
-                    issues,
-                    IssueKind::UnknownKey,
-                    format!("{path}.{key}"),
-                    format!("no covariate named `{name}`{hint}"),
-                );
+    let names: Vec<&str> = p.covariates.iter().map(|c| c.name.as_str()).collect();
+    let pairs: Vec<CorrelationPair> = p
+        .correlations
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            let path = format!("population.correlations[{n}]");
+            let find = |name: &str, key: &str| -> Option<usize> {
+                let i = idx(name);
+                if i.is_none() {
+                    let hint = suggest(name, names.iter().copied())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    err(
+                        issues,
+                        IssueKind::UnknownKey,
+                        format!("{path}.{key}"),
+                        format!("no covariate named `{name}`{hint}"),
+                    );
+                }
+                i
+            };
+            let (a, b) = (find(&c.a, "a"), find(&c.b, "b"));
+            CorrelationPair {
+                path,
+                spec: c,
+                a,
+                b,
             }
-            i
-        };
-        let (a, b) = (find(&c.a, "a"), find(&c.b, "b"));
-        if !(c.rho > -1.0 && c.rho < 1.0) {
-            err(
-                issues,
-                IssueKind::OutOfRange,
-                format!("{path}.rho"),
-                format!("must be in (-1, 1) (got {})", c.rho),
-            );
-            continue;
-        }
-        if let (Some(a), Some(b)) = (a, b) {
-            if a == b {
-                err(
-                    issues,
-                    IssueKind::Inconsistent,
-                    format!("{path}.b"),
-                    "a covariate cannot be correlated with itself",
-                );
-            } else if r[a][b] != 0.0 {
-                err(
-                    issues,
-                    IssueKind::Inconsistent,
-                    path.clone(),
-                    format!("the pair ({}, {}) is given twice", c.a, c.b),
-                );
-            } else {
-                r[a][b] = c.rho;
-                r[b][a] = c.rho;
-            }
-        }
-    }
-    let cholesky = match cholesky(&r) {
-        Some(l) => l,
-        None => {
-            err(
-                issues,
-                IssueKind::Inconsistent,
-                "population.correlations",
-                "the correlation matrix is not positive definite: some correlations contradict each other (e.g. a~b = 0.9, b~c = 0.9, a~c = -0.9)",
-            );
-            Vec::new()
-        }
-    };
+        })
+        .collect();
+    let cholesky = correlation_factor(
+        p.covariates.len(),
+        &pairs,
+        "population.correlations",
+        "covariate",
+        issues,
+    )
+    .unwrap_or_default();
     // Inclusion criteria.
     let mut criteria = Vec::new();
     for c in &p.inclusion {
@@ -1026,9 +999,90 @@ fn validate_population(p: &PopulationSpec, issues: &Issues) -> Option<Population
 }
 
 /// Lower Cholesky factor, or `None` if not positive definite.
+/// One pair of a `[[... .correlations]]` table: its key path, what was
+/// written, and its two members resolved to indices (`None` when a name was
+/// refused, already reported).
+struct CorrelationPair<'a> {
+    path: String,
+    spec: &'a crate::scenario::spec::CorrelationSpec,
+    a: Option<usize>,
+    b: Option<usize>,
+}
+
+/// The lower Cholesky factor of the correlation matrix of `k` variables
+/// given by `pairs`, or `None` after reporting what is wrong: `rho` outside
+/// (-1, 1), a `what` paired with itself, a pair given twice, or a matrix
+/// that is not positive definite (at `table`).
+fn correlation_factor(
+    k: usize,
+    pairs: &[CorrelationPair],
+    table: &str,
+    what: &str,
+    issues: &Issues,
+) -> Option<Vec<Vec<f64>>> {
+    let mut r = vec![vec![0.0; k]; k];
+    for (i, row) in r.iter_mut().enumerate() {
+        row[i] = 1.0;
+    }
+    let mut seen: Vec<(usize, usize)> = Vec::new();
+    let mut ok = true;
+    for c in pairs {
+        let rho = c.spec.rho;
+        if !(rho > -1.0 && rho < 1.0) {
+            err(
+                issues,
+                IssueKind::OutOfRange,
+                format!("{}.rho", c.path),
+                format!("must be in (-1, 1) (got {rho})"),
+            );
+            ok = false;
+            continue;
+        }
+        let (Some(a), Some(b)) = (c.a, c.b) else {
+            ok = false;
+            continue;
+        };
+        if a == b {
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                format!("{}.b", c.path),
+                format!("a {what} cannot be correlated with itself"),
+            );
+            ok = false;
+        } else if seen.contains(&(a.min(b), a.max(b))) {
+            err(
+                issues,
+                IssueKind::Inconsistent,
+                c.path.clone(),
+                format!("the pair ({}, {}) is given twice", c.spec.a, c.spec.b),
+            );
+            ok = false;
+        } else {
+            seen.push((a.min(b), a.max(b)));
+            r[a][b] = rho;
+            r[b][a] = rho;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let l = cholesky(&r);
+    if l.is_none() {
+        err(
+            issues,
+            IssueKind::Inconsistent,
+            table,
+            "the correlation matrix is not positive definite: some correlations contradict each other (e.g. a~b = 0.9, b~c = 0.9, a~c = -0.9)",
+        );
+    }
+    l
+}
+
 /// `[[model.correlations]]`: pairs of parameters that vary between patients,
 /// with the correlation of their deviates; checked for unknown or
-/// non-varying parameters, repeats and a matrix that is not positive definite.
+/// non-varying parameters, then as any correlation table
+/// ([`correlation_factor`]).
 fn validate_model_correlations(
     spec: &ScenarioSpec,
     m: &ModelParams,
@@ -1039,83 +1093,53 @@ fn validate_model_correlations(
         return None;
     }
     let names: Vec<&str> = PARAMS.iter().map(|p| p.name).collect();
-    let mut params: Vec<P> = Vec::new();
-    let mut pairs: Vec<(P, P, f64)> = Vec::new();
-    let mut ok = true;
-    for (n, c) in spec.model_correlations.iter().enumerate() {
-        let path = format!("model.correlations[{n}]");
-        let find = |name: &str, key: &str| -> Option<P> {
-            let Some(p) = P::from_name(name) else {
-                let hint = suggest(name, names.iter().copied())
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                err(
-                    issues,
-                    IssueKind::UnknownKey,
-                    format!("{path}.{key}"),
-                    format!("unknown model parameter `{name}`{hint} (`hfsim model` lists them)"),
-                );
-                return None;
-            };
-            if m.bpv[p as usize] == Bpv::None {
-                err(
-                    issues,
-                    IssueKind::Inconsistent,
-                    format!("{path}.{key}"),
-                    format!(
-                        "`{name}` does not vary between patients, so its deviate cannot be correlated (`hfsim model` marks those that vary)"
-                    ),
-                );
-                return None;
-            }
-            Some(p)
-        };
-        let (a, b) = (find(&c.a, "a"), find(&c.b, "b"));
-        if !(c.rho > -1.0 && c.rho < 1.0) {
-            err(
-                issues,
-                IssueKind::OutOfRange,
-                format!("{path}.rho"),
-                format!("must be in (-1, 1) (got {})", c.rho),
-            );
-            ok = false;
-            continue;
-        }
-        let (Some(a), Some(b)) = (a, b) else {
-            ok = false;
-            continue;
-        };
-        if a == b {
-            err(
-                issues,
-                IssueKind::Inconsistent,
-                format!("{path}.b"),
-                "a parameter cannot be correlated with itself",
-            );
-            ok = false;
-        } else if pairs
-            .iter()
-            .any(|&(x, y, _)| (x, y) == (a, b) || (x, y) == (b, a))
-        {
-            err(
-                issues,
-                IssueKind::Inconsistent,
-                path.clone(),
-                format!("the pair ({}, {}) is given twice", c.a, c.b),
-            );
-            ok = false;
-        } else {
-            for p in [a, b] {
-                if !params.contains(&p) {
-                    params.push(p);
+    let resolved: Vec<(String, Option<P>, Option<P>)> = spec
+        .model_correlations
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            let path = format!("model.correlations[{n}]");
+            let find = |name: &str, key: &str| -> Option<P> {
+                let Some(p) = P::from_name(name) else {
+                    let hint = suggest(name, names.iter().copied())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    err(
+                        issues,
+                        IssueKind::UnknownKey,
+                        format!("{path}.{key}"),
+                        format!(
+                            "unknown model parameter `{name}`{hint} (`hfsim model` lists them)"
+                        ),
+                    );
+                    return None;
+                };
+                if m.bpv[p as usize] == Bpv::None {
+                    err(
+                        issues,
+                        IssueKind::Inconsistent,
+                        format!("{path}.{key}"),
+                        format!(
+                            "`{name}` does not vary between patients, so its deviate cannot be correlated (`hfsim model` marks those that vary)"
+                        ),
+                    );
+                    return None;
                 }
-            }
-            pairs.push((a, b, c.rho));
-        }
-    }
-    if !ok {
-        return None;
-    }
+                Some(p)
+            };
+            let (a, b) = (find(&c.a, "a"), find(&c.b, "b"));
+            (path, a, b)
+        })
+        .collect();
+    // the correlated parameters in table order, so that the factor does not
+    // depend on the order of the pairs
+    let mut params: Vec<P> = resolved
+        .iter()
+        .flat_map(|(_, a, b)| [*a, *b])
+        .flatten()
+        .collect();
+    params.sort_by_key(|p| *p as usize);
+    params.dedup();
     if params.len() > MAX_CORRELATED {
         err(
             issues,
@@ -1128,27 +1152,29 @@ fn validate_model_correlations(
         );
         return None;
     }
-    // in table order, so that the factor does not depend on the order of the pairs
-    params.sort_by_key(|p| *p as usize);
-    let k = params.len();
-    let at = |p: P| params.iter().position(|q| *q == p).expect("collected");
-    let mut r = vec![vec![0.0; k]; k];
-    for (i, row) in r.iter_mut().enumerate() {
-        row[i] = 1.0;
-    }
-    for &(a, b, rho) in &pairs {
-        r[at(a)][at(b)] = rho;
-        r[at(b)][at(a)] = rho;
-    }
-    let Some(l) = cholesky(&r) else {
-        err(
-            issues,
-            IssueKind::Inconsistent,
-            "model.correlations",
-            "the correlation matrix is not positive definite: some correlations contradict each other (e.g. a~b = 0.9, b~c = 0.9, a~c = -0.9)",
-        );
-        return None;
-    };
+    let at = |p: Option<P>| p.and_then(|p| params.iter().position(|q| *q == p));
+    let pairs: Vec<CorrelationPair> = resolved
+        .iter()
+        .zip(&spec.model_correlations)
+        .map(|((path, a, b), c)| CorrelationPair {
+            path: path.clone(),
+            spec: c,
+            a: at(*a),
+            b: at(*b),
+        })
+        .collect();
+    let l = correlation_factor(
+        params.len(),
+        &pairs,
+        "model.correlations",
+        "parameter",
+        issues,
+    )?;
+    let pairs = resolved
+        .iter()
+        .zip(&spec.model_correlations)
+        .filter_map(|((_, a, b), c)| Some(((*a)?, (*b)?, c.rho)))
+        .collect();
     Some(EtaCorrelation {
         params,
         cholesky: l.into_iter().flatten().collect(),
