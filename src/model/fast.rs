@@ -180,6 +180,18 @@ impl Blocks {
     }
 }
 
+/// The fastest rate of the patient's linear blocks (1/day): the largest
+/// `|a_ii|` of the probed matrices (their eigenvalues, the blocks being
+/// lower triangular). How quickly the cells, signals and procoagulant
+/// states can change after a dose.
+pub fn fastest_linear_rate(model: &PatientModel) -> f64 {
+    fn largest<const N: usize>(a: &[[f64; N]; N]) -> f64 {
+        (0..N).map(|i| a[i][i].abs()).fold(0.0, f64::max)
+    }
+    let b = Blocks::of(model);
+    largest(&b.a).max(largest(&b.p)).max(largest(&b.c))
+}
+
 /// Whether a block matrix is lower triangular (the propagators assume it:
 /// cells and signals flow one way along the chains).
 fn is_lower_triangular<const N: usize>(a: &[[f64; N]; N]) -> bool {

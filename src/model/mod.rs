@@ -11,6 +11,7 @@
 //! deterministic: randomness enters only through the patient's parameters,
 //! baseline and the deviates passed to `events` and `observation`.
 
+pub mod added;
 pub mod biomarkers;
 pub mod coagulation;
 pub mod events;
