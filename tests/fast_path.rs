@@ -336,6 +336,57 @@ fn fast_path_matches_reference_under_the_structural_alternatives() {
 /// state, slow and coagulation ones included, set at random) for every
 /// regimen and a range of patients. A mechanism that makes a block row
 /// nonlinear fails here before it can make the fast path wrong.
+/// The fast path probes `PatientModel::linear_rhs` for its matrices; it
+/// must be the whole right-hand side on every block row, bit for bit (a
+/// mechanism that wrote a block row outside it would show here), and leave
+/// the other rows alone.
+#[test]
+fn linear_rhs_is_the_rhs_on_every_block_row() {
+    use rand::{RngExt, SeedableRng};
+    let loaded = prime();
+    let s = &loaded.scenario;
+    let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
+    let cohort = sampler.enrol(6, 8).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+    let rows: Vec<usize> = LINEAR_BLOCKS.iter().flat_map(|b| b.iter().copied()).collect();
+    let mut checked = 0;
+    for (_, reg) in regimens() {
+        for c in &cohort {
+            let p = sampler.sample_params(&s.model, 6, c.index);
+            let model = PatientModel::new(&p, &sampler.baseline(c), &reg);
+            for _ in 0..3 {
+                let mut y = model.initial_state();
+                for v in y.iter_mut() {
+                    *v += rng.random_range(0.0..3.0);
+                }
+                let input = hfsim::model::patient::InfusionInput {
+                    viable_rate: rng.random_range(0.0..30.0),
+                    lysed_rate: rng.random_range(0.0..3.0),
+                    acute_rate: rng.random_range(0.0..3.0),
+                    sustained_rate: rng.random_range(0.0..3.0),
+                };
+                let t = rng.random_range(0.0..360.0);
+                let (mut full, mut linear) = ([0.0; 26], [f64::NAN; 26]);
+                model.rhs(t, &y, &mut full, &input);
+                model.linear_rhs(&y, &mut linear, &input);
+                for &i in &rows {
+                    assert_eq!(full[i].to_bits(), linear[i].to_bits(), "row {i}");
+                }
+                for i in (0..26).filter(|i| !rows.contains(i)) {
+                    let written = !linear[i].is_nan();
+                    // the cumulative clearance is the kinetics' own bookkeeping row
+                    assert!(
+                        !written || i == hfsim::model::state::CLEARED,
+                        "linear_rhs writes row {i}, not a block row"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 200);
+}
+
 #[test]
 fn linear_blocks_are_linear_in_their_own_states() {
     use rand::{RngExt, SeedableRng};

@@ -110,15 +110,20 @@ impl Hazards {
         (self.sae_background, self.sae_thrombotic)
     }
 
-    /// `(h_HFH, h_death, h_SAE)` per day.
+    /// `(h_HFH, h_death)` per day.
     #[inline]
-    pub fn rates(&self, lvef: f64, ln_ntprobnp: f64, procoagulant: f64) -> (f64, f64, f64) {
+    pub fn heart_failure_rates(&self, lvef: f64, ln_ntprobnp: f64) -> (f64, f64) {
         let lp = self.b_lvef * lvef * 100.0 + self.b_ntprobnp * ln_ntprobnp;
         (
             (self.log_hfh_const + lp).exp(),
             (self.log_death_const + lp).exp(),
-            self.sae_background + self.sae_thrombotic * procoagulant.max(0.0),
         )
+    }
+
+    /// The SAE hazard given the procoagulant states `I + C` (linear in them).
+    #[inline]
+    pub fn sae_rate(&self, procoagulant: f64) -> f64 {
+        self.sae_background + self.sae_thrombotic * procoagulant.max(0.0)
     }
 }
 

@@ -92,8 +92,9 @@ const S_IDX: [usize; NS] = [
 ];
 
 /// The matrix of a linear block, derived from the model's right-hand side
-/// (the mechanisms' own equations, `PatientModel::rhs`, with no infusion
-/// running): column `j` is the derivative of the block's states when state
+/// (the mechanisms' own equations, `PatientModel::rhs`, on the block rows:
+/// its part `PatientModel::linear_rhs`, with no infusion running): column
+/// `j` is the derivative of the block's states when state
 /// `idx[j]` is 1 and every other state 0. Exact for terms linear in the
 /// block's states; the states of [`A_IDX`], [`P_IDX`] and [`C_IDX`] are
 /// those whose mechanisms (`kinetics`, `paracrine`'s delay chains, `immune`,
@@ -104,12 +105,12 @@ fn linear_block<const N: usize>(m: &PatientModel, idx: &[usize; N]) -> [[f64; N]
     let mut a = [[0.0; N]; N];
     let none = InfusionInput::default();
     let mut zero_dy = [0.0; N_STATES];
-    m.rhs(0.0, &[0.0; N_STATES], &mut zero_dy, &none);
+    m.linear_rhs(&[0.0; N_STATES], &mut zero_dy, &none);
     for (j, &sj) in idx.iter().enumerate() {
         let mut y = [0.0; N_STATES];
         y[sj] = 1.0;
         let mut dy = [0.0; N_STATES];
-        m.rhs(0.0, &y, &mut dy, &none);
+        m.linear_rhs(&y, &mut dy, &none);
         for (i, &si) in idx.iter().enumerate() {
             a[i][j] = dy[si] - zero_dy[si];
         }
@@ -1234,7 +1235,8 @@ fn run(
 
 /// `exp(A_c tau)` of the coagulation block for the whole days a grid day can
 /// lie past a node of the tail (steps of up to 8 days), computed when first
-/// needed (other offsets are computed each time).
+/// needed as powers of the one-day propagator (one exponential per patient
+/// instead of one per day offset; other offsets are computed each time).
 #[derive(Default)]
 struct DayPropagators {
     days: [Option<[[f64; NC]; NC]>; MAX_TAIL_STEP as usize],
@@ -1249,7 +1251,16 @@ impl DayPropagators {
             self.other = expm_lower(&scaled(ac, tau));
             return &self.other;
         }
-        self.days[day as usize].get_or_insert_with(|| expm_lower(&scaled(ac, tau)))
+        // exp(A k) = exp(A) exp(A (k - 1)): one exponential for every whole day
+        let k = day as usize;
+        if self.days[k].is_none() {
+            let one = *self.days[1].get_or_insert_with(|| expm_lower(&scaled(ac, 1.0)));
+            let mut previous = one;
+            for j in 2..=k {
+                previous = *self.days[j].get_or_insert_with(|| mul_lower(&one, &previous));
+            }
+        }
+        self.days[k].get_or_insert_with(|| expm_lower(&scaled(ac, tau)))
     }
 }
 

@@ -182,8 +182,9 @@ impl Paracrine {
         }
     }
 
+    /// The delay chains (linear: the fast path's blocks).
     #[inline]
-    pub fn rhs(&self, y: &State, dy: &mut State) {
+    pub fn chain_rhs(&self, y: &State, dy: &mut State) {
         let k = self.k_transit;
         dy[RV_CHAIN_1] = self.rv_input(y) - k * y[RV_CHAIN_1];
         dy[RV_CHAIN_2] = k * (y[RV_CHAIN_1] - y[RV_CHAIN_2]);
@@ -191,6 +192,11 @@ impl Paracrine {
         dy[LV_CHAIN_1] = self.lv_input(y) - k * y[LV_CHAIN_1];
         dy[LV_CHAIN_2] = k * (y[LV_CHAIN_1] - y[LV_CHAIN_2]);
         dy[LV_CHAIN_3] = k * (y[LV_CHAIN_2] - y[LV_CHAIN_3]);
+    }
+
+    /// The repair states (nonlinear: Emax drives of the chains' outputs).
+    #[inline]
+    pub fn repair_rhs(&self, y: &State, dy: &mut State) {
         let (s_rv, s_lv) = self.signals(y);
         let (g_rv, g_lv) = self.drives(s_rv, s_lv, y[SUSTAINED]);
         (dy[RV_REPAIR], dy[LV_REPAIR]) = self.repair_rates(g_rv, g_lv, y[RV_REPAIR], y[LV_REPAIR]);

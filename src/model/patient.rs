@@ -262,25 +262,37 @@ impl PatientModel {
         y[SUSTAINED] += d.sustained;
     }
 
-    /// The right-hand side `dy/dt = f(t, y)` with the current infusion input.
+    /// The right-hand side `dy/dt = f(t, y)` with the current infusion input:
+    /// [`Self::linear_rhs`] and the slow, nonlinear rest.
     #[inline]
     pub fn rhs(&self, t: f64, y: &State, dy: &mut State, input: &InfusionInput) {
+        self.linear_rhs(y, dy, input);
+        self.paracrine.repair_rhs(y, dy);
+        self.remodelling.rhs(t, y, dy, self.gdmt.setpoint(t));
+        let v = Ventricles::from_state(y);
+        let (h_hfh, h_death) = self
+            .hazards
+            .heart_failure_rates(v.lvef, self.biomarkers.ln_ntprobnp(&v));
+        dy[CUM_HAZARD_HFH] = h_hfh;
+        dy[CUM_HAZARD_DEATH] = h_death;
+    }
+
+    /// The mechanisms whose states the fast path holds in linear blocks
+    /// (cell kinetics, the delay chains, coagulation, immune priming and the
+    /// SAE hazard): their rows of [`Self::rhs`], written only here and by
+    /// the same expressions (`tests/fast_path.rs` checks that `rhs` and this
+    /// agree bit for bit on every block row). Probed by the fast path for its
+    /// matrices, where evaluating the whole right-hand side would cost the
+    /// exponentials of remodelling and the hazards for nothing.
+    #[inline]
+    pub fn linear_rhs(&self, y: &State, dy: &mut State, input: &InfusionInput) {
         self.kinetics
             .rhs(y, dy, input.viable_rate, input.lysed_rate);
-        self.paracrine.rhs(y, dy);
+        self.paracrine.chain_rhs(y, dy);
         self.coagulation
             .rhs(y, dy, input.acute_rate, input.sustained_rate);
         self.immune.rhs(y, dy);
-        self.remodelling.rhs(t, y, dy, self.gdmt.setpoint(t));
-        let v = Ventricles::from_state(y);
-        let (h_hfh, h_death, h_sae) = self.hazards.rates(
-            v.lvef,
-            self.biomarkers.ln_ntprobnp(&v),
-            y[IBMIR] + y[SUSTAINED],
-        );
-        dy[CUM_HAZARD_HFH] = h_hfh;
-        dy[CUM_HAZARD_DEATH] = h_death;
-        dy[CUM_HAZARD_SAE] = h_sae;
+        dy[CUM_HAZARD_SAE] = self.hazards.sae_rate(y[IBMIR] + y[SUSTAINED]);
     }
 
     /// True observables at day `t` in state `y`.
