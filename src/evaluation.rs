@@ -94,6 +94,9 @@ pub struct ReplicateRecord {
     /// The plausibility audit of every simulated patient, per arm
     /// (`[control, treatment]`, [`crate::plausibility`]).
     pub plausibility: crate::plausibility::ArmAudits,
+    /// The trial at the central values was not run in this replicate
+    /// (`[uncertainty] power_every`): only `world` holds results.
+    pub power_skipped: bool,
 }
 
 /// What assurance needs of a replicate run in its world.
@@ -413,6 +416,7 @@ pub fn evaluate(
         sequential: None,
         world: None,
         plausibility: crate::plausibility::tally_patients(&data.patients),
+        power_skipped: false,
     }
 }
 

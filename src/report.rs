@@ -139,15 +139,16 @@ pub fn design_answer(r: &ReportInput) -> String {
             f3(p.power),
             f3(p.power_ci_low),
             f3(p.power_ci_high),
-            dp.replicates
+            dp.power_replicates.unwrap_or(dp.replicates)
         );
         if let Some(a) = &e.assurance {
             let _ = write!(
                 h,
-                "; assurance {} (95% CI {} to {}) over the uncertainty of the model parameters in <code>[uncertainty]</code>",
+                "; assurance {} (95% CI {} to {}, {} worlds) over the uncertainty of the model parameters in <code>[uncertainty]</code>",
                 f3(a.assurance),
                 f3(a.assurance_ci_low),
-                f3(a.assurance_ci_high)
+                f3(a.assurance_ci_high),
+                a.worlds
             );
             // the parameters whose strata explain a share of the true
             // effect clearly above chance

@@ -129,6 +129,9 @@ pub fn run_replicate(
     if ctx.scenario.sequential.is_some() {
         return crate::sequential::replicate::run(ctx, replicate, ws, export, None);
     }
+    if skips_power(ctx, replicate) {
+        return (power_skipped(replicate, run_world(ctx, replicate, ws)), None);
+    }
     let (mut rec, ex) =
         evaluate_replicate(ctx, replicate, simulate_trial(ctx, replicate, ws), export);
     rec.world = run_world(ctx, replicate, ws);
@@ -175,6 +178,9 @@ pub fn run_replicate_cached(
     if ctx.scenario.sequential.is_some() {
         return crate::sequential::replicate::run(ctx, replicate, ws, export, Some(cache));
     }
+    if skips_power(ctx, replicate) {
+        return (power_skipped(replicate, run_world(ctx, replicate, ws)), None);
+    }
     let (mut rec, ex) = evaluate_replicate(
         ctx,
         replicate,
@@ -197,6 +203,24 @@ fn evaluate_replicate(
     }
 }
 
+/// Whether `[uncertainty] power_every` leaves the trial at the central
+/// values out of this replicate.
+fn skips_power(ctx: &TrialContext, replicate: u64) -> bool {
+    ctx.scenario
+        .uncertainty
+        .as_ref()
+        .is_some_and(|u| !u.runs_power(replicate))
+}
+
+/// The record of a replicate run in its world only.
+fn power_skipped(replicate: u64, world: Option<WorldRecord>) -> ReplicateRecord {
+    let (mut rec, _) = failed_replicate(replicate, String::new());
+    rec.replicate_failure = None;
+    rec.power_skipped = true;
+    rec.world = world;
+    rec
+}
+
 /// The record of a replicate that could not be simulated.
 pub(crate) fn failed_replicate(
     replicate: u64,
@@ -215,6 +239,7 @@ pub(crate) fn failed_replicate(
             sequential: None,
             world: None,
             plausibility: Default::default(),
+            power_skipped: false,
         },
         None,
     )

@@ -534,9 +534,22 @@ pub struct DesignAcc {
     /// The plausibility audit per arm (`[control, treatment]`).
     #[serde(default)]
     pub plausibility: crate::plausibility::ArmAudits,
+    /// Replicates run in their world only (`[uncertainty] power_every`):
+    /// counted in `replicates`, not in anything at the central values.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub power_skipped: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 impl DesignAcc {
+    /// Replicates that ran the trial at the central values.
+    pub fn power_replicates(&self) -> u64 {
+        self.replicates - self.power_skipped
+    }
+
     pub fn new(s: &Scenario) -> DesignAcc {
         DesignAcc {
             endpoints: vec![EndpointAcc::default(); s.endpoints.len()],
@@ -600,6 +613,10 @@ impl DesignAcc {
                     world.map_or(&[][..], |x| &x.strata),
                 );
             }
+        }
+        if r.power_skipped {
+            self.power_skipped += 1;
+            return;
         }
         self.patients_simulated += r.patients_simulated;
         for (a, b) in self.plausibility.iter_mut().zip(&r.plausibility) {
@@ -694,6 +711,7 @@ impl DesignAcc {
             .sort_by_key(|f| (f.replicate, f.patient));
         self.failure_examples.truncate(MAX_FAILURE_EXAMPLES);
         self.replicates += o.replicates;
+        self.power_skipped += o.power_skipped;
         for (k, v) in &o.replicates_failed {
             *self.replicates_failed.entry(k.clone()).or_default() += v;
         }
@@ -1009,6 +1027,12 @@ pub struct FamilySummary {
 pub struct DesignSummary {
     pub design: serde_json::Map<String, serde_json::Value>,
     pub replicates: u64,
+    /// With `[uncertainty] power_every = k > 1`: the replicates that ran the
+    /// trial at the central values (every k-th), over which `power`, the
+    /// effects, the families and the audits are computed; `assurance` uses
+    /// all `replicates`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_replicates: Option<u64>,
     pub endpoints: Vec<EndpointSummary>,
     pub families: Vec<FamilySummary>,
     pub replicates_failed: BTreeMap<String, u64>,
@@ -1182,12 +1206,12 @@ pub fn summarize(
                 .iter()
                 .map(|&k| s.endpoints[k].name.clone())
                 .collect(),
-            disjunctive: PowerEstimate::from_counts(a.any, acc.replicates),
-            conjunctive: PowerEstimate::from_counts(a.all, acc.replicates),
+            disjunctive: PowerEstimate::from_counts(a.any, acc.power_replicates()),
+            conjunctive: PowerEstimate::from_counts(a.all, acc.power_replicates()),
             adjusted_power: a
                 .per_endpoint
                 .iter()
-                .map(|&c| PowerEstimate::from_counts(c, acc.replicates))
+                .map(|&c| PowerEstimate::from_counts(c, acc.power_replicates()))
                 .collect(),
         })
         .collect();
@@ -1195,13 +1219,14 @@ pub fn summarize(
     DesignSummary {
         design,
         replicates: acc.replicates,
+        power_replicates: (acc.power_skipped > 0).then(|| acc.power_replicates()),
         endpoints,
         families,
         replicates_failed: acc.replicates_failed.clone(),
         patients_simulated: acc.patients_simulated,
         patients_failed: acc.patients_failed.clone(),
         failure_examples: acc.failure_examples.clone(),
-        screened_mean: acc.screened as f64 / acc.replicates.max(1) as f64,
+        screened_mean: acc.screened as f64 / acc.power_replicates().max(1) as f64,
         rhs_evaluations_per_patient: acc.rhs_evaluations as f64 / simulated,
         plausibility: crate::plausibility::PlausibilitySummary::of(
             [&arm_keys[0], &arm_keys[1]],

@@ -303,6 +303,68 @@ fn without_measurement_error_the_true_effect_is_the_estimate() {
     }
 }
 
+/// `[uncertainty] power_every = 4`: every replicate in its world (the
+/// assurance of every endpoint exactly as with 1), the trial at the central
+/// values in replicates 0, 4, 8, ... only (power is their share of
+/// rejections, as read from the full run's tests.csv); threads, chunks and
+/// shards give the same summary.
+#[test]
+fn power_every_runs_the_central_trial_in_every_kth_replicate() {
+    let all = scenario("every1", RV_PRIOR);
+    let some = scenario("every4", &format!("[uncertainty]\npower_every = 4\n{RV_PRIOR}"));
+    let full = run(&all, &all.with_file_name("full"), &["--export-replicates", "60"]);
+    let one = run(&some, &some.with_file_name("one"), &["--threads", "1"]);
+    let two = run(
+        &some,
+        &some.with_file_name("two"),
+        &["--threads", "2", "--chunk", "7"],
+    );
+    assert_eq!(one["design_points"], two["design_points"]);
+    assert_eq!(one["design_points"][0]["power_replicates"], 15);
+    assert!(full["design_points"][0].get("power_replicates").is_none());
+    let tests = std::fs::read_to_string(all.with_file_name("full").join("tests.csv")).unwrap();
+    let mut checked = 0;
+    for (a, b) in endpoints(&full).iter().zip(endpoints(&one)) {
+        let name = a["name"].as_str().unwrap();
+        for k in [
+            "assurance",
+            "assurance_mcse",
+            "assurance_ci_low",
+            "assurance_ci_high",
+            "worlds",
+            "world_effect_mean",
+            "true_effect",
+        ] {
+            assert_eq!(a[k], b[k], "{name} {k}");
+        }
+        assert_eq!(b["replicates"], 15, "{name}");
+        let rejected = tests
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|f| f[1] == name && f[0].parse::<u64>().unwrap() % 4 == 0)
+            .filter(|f| f[6] == "1")
+            .count();
+        assert_eq!(b["power"].as_f64().unwrap(), rejected as f64 / 15.0, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 3);
+    let (a, b, m) = (
+        some.with_file_name("s0"),
+        some.with_file_name("s1"),
+        some.with_file_name("m"),
+    );
+    run(&some, &a, &["--shard", "0/2"]);
+    run(&some, &b, &["--shard", "1/2"]);
+    let o = hfsim()
+        .args(["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
+        .arg(&m)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&m)["design_points"], one["design_points"]);
+}
+
 #[test]
 fn true_effects_are_exact_through_threads_shards_and_resume() {
     let s = scenario("exact-runs", RV_PRIOR);
@@ -492,6 +554,10 @@ fn bad_uncertainty_tables_are_explained() {
         (
             "[uncertainty]\n",
             "uncertainty.parameters: required key `parameters`",
+        ),
+        (
+            "[uncertainty]\npower_every = 0\n[uncertainty.parameters.rv_repair_emax_per_day]\ndistribution = \"normal\"\nmean = 0.1\nsd = 0.01\n",
+            "uncertainty.power_every: must be a whole number >= 1",
         ),
     ];
     for (i, (extra, expect)) in cases.iter().enumerate() {

@@ -164,6 +164,14 @@ fn check_acc(acc: &DesignAcc, replicates: u64) -> Result<(), String> {
     if failed > replicates {
         return Err(format!("{failed} failed replicates of {replicates}"));
     }
+    if acc.power_skipped > replicates {
+        return Err(format!(
+            "{} replicates in their world only, of {replicates}",
+            acc.power_skipped
+        ));
+    }
+    // the endpoints count the replicates at the central values
+    let replicates = acc.power_replicates();
     let pf: u64 = acc.patients_failed.values().sum();
     if pf > acc.patients_simulated {
         return Err(format!(

@@ -190,9 +190,15 @@ pub fn print_table(summary: &Summary, points: &[(DesignPoint, Loaded)]) -> CliRe
     if let Some(q) = &d.sequential {
         super::sequential::print(q)?;
     }
+    let at_central = match d.power_replicates {
+        Some(n) => format!(
+            "{n} simulated trials at the central values (uncertainty.power_every: every k-th of the {} replicates; assurance over all of them)",
+            d.replicates
+        ),
+        None => format!("{} simulated trials", d.replicates),
+    };
     outln!(
-        "power: share of {} simulated trials rejecting at alpha (95% Wilson interval, MCSE: Monte Carlo standard error); favour/harm: rejecting in favour of treatment / of control; effect: mean estimate, treatment ({t}) minus control ({c}), a hazard ratio for log-rank (gm: geometric mean)",
-        d.replicates
+        "power: share of {at_central} rejecting at alpha (95% Wilson interval, MCSE: Monte Carlo standard error); favour/harm: rejecting in favour of treatment / of control; effect: mean estimate, treatment ({t}) minus control ({c}), a hazard ratio for log-rank (gm: geometric mean)"
     );
     failures(d)
 }

@@ -428,6 +428,8 @@ pub struct UncertaintySpec {
     pub posterior_file: Option<Result<crate::uncertainty::posterior::PosteriorFile, String>>,
     /// `sceptical = f`: the cell-effect parameters of every world times `f`.
     pub sceptical: Option<f64>,
+    /// `power_every = k`: power at the central values from every `k`-th replicate.
+    pub power_every: Option<u64>,
 }
 
 /// `[uncertainty.parameters.<parameter>]`.
@@ -686,6 +688,7 @@ fn read_uncertainty(t: &Reader) -> UncertaintySpec {
     }
     spec.posterior = t.string("posterior");
     spec.sceptical = t.f64("sceptical");
+    spec.power_every = t.u64("power_every");
     for (index, c) in t.tables("correlations").iter().enumerate() {
         spec.correlations.push(PriorCorrelationSpec {
             index,
@@ -700,7 +703,13 @@ fn read_uncertainty(t: &Reader) -> UncertaintySpec {
         }
         c.finish(&["between", "rho"]);
     }
-    t.finish(&["parameters", "correlations", "posterior", "sceptical"]);
+    t.finish(&[
+        "parameters",
+        "correlations",
+        "posterior",
+        "sceptical",
+        "power_every",
+    ]);
     spec
 }
 

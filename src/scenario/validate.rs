@@ -518,6 +518,15 @@ fn validate_uncertainty(
             ),
         );
     }
+    let power_every = u.power_every.unwrap_or(1);
+    if power_every == 0 {
+        err(
+            issues,
+            IssueKind::OutOfRange,
+            "uncertainty.power_every",
+            "must be a whole number >= 1: the trial at the central values (for power) runs in every k-th replicate, every replicate in its world (for assurance); 1 runs both in every replicate (got 0)",
+        );
+    }
     for c in &u.correlations {
         let path = format!("uncertainty.correlations[{}]", c.index);
         let (Some(between), Some(rho)) = (&c.between, c.rho) else {
@@ -563,7 +572,7 @@ fn validate_uncertainty(
         return None;
     }
     match Uncertainty::new(params, &correlations) {
-        Ok(u) => Some(u.with_sceptical(sceptical)),
+        Ok(u) => Some(u.with_sceptical(sceptical).with_power_every(power_every)),
         Err(e) => {
             err(
                 issues,

@@ -44,6 +44,10 @@ pub struct Uncertainty {
     /// `sceptical`: the factor on the cell-effect parameters ([`CELL_EFFECT`])
     /// of every world (1: as drawn).
     pub sceptical: f64,
+    /// `power_every = k`: the trial at the central values (for `power`) is
+    /// run in every `k`-th replicate only (replicate numbers divisible by
+    /// `k`); every replicate runs in its world (for `assurance`). 1: all.
+    pub power_every: u64,
 }
 
 /// The parameters whose zero is "the cells do nothing": the repair rates of
@@ -81,7 +85,20 @@ impl Uncertainty {
             parameters,
             cholesky,
             sceptical: 1.0,
+            power_every: 1,
         })
+    }
+
+    /// With the trial at the central values run in every `k`-th replicate.
+    pub fn with_power_every(mut self, k: u64) -> Uncertainty {
+        self.power_every = k.max(1);
+        self
+    }
+
+    /// Whether replicate `replicate` runs the trial at the central values
+    /// (for `power`) as well as in its world.
+    pub fn runs_power(&self, replicate: u64) -> bool {
+        replicate % self.power_every.max(1) == 0
     }
 
     /// With the cell-effect parameters of every world times `factor`.
