@@ -98,7 +98,7 @@ impl Uncertainty {
     /// Whether replicate `replicate` runs the trial at the central values
     /// (for `power`) as well as in its world.
     pub fn runs_power(&self, replicate: u64) -> bool {
-        replicate % self.power_every.max(1) == 0
+        replicate.is_multiple_of(self.power_every.max(1))
     }
 
     /// With the cell-effect parameters of every world times `factor`.
