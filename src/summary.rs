@@ -547,7 +547,7 @@ fn is_zero(x: &u64) -> bool {
 impl DesignAcc {
     /// Replicates that ran the trial at the central values.
     pub fn power_replicates(&self) -> u64 {
-        self.replicates - self.power_skipped
+        self.replicates.saturating_sub(self.power_skipped)
     }
 
     pub fn new(s: &Scenario) -> DesignAcc {
