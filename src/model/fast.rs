@@ -731,6 +731,81 @@ fn slow_stiffness(model: &PatientModel) -> f64 {
 /// A patient given no cells: no repair, no injury, no procoagulant activity;
 /// the remodelling equations have a closed-form solution (GDMT lag and
 /// progression), and only the hazards are integrated.
+/// The cumulative heart-failure hazards `[HFH, death]` at one node of the
+/// fast path's grid, with their rates and the rates' log-slope.
+#[derive(Debug, Clone, Copy)]
+struct HazardNode {
+    t: f64,
+    lam: [f64; 2],
+    hz: (f64, f64),
+    slope: f64,
+}
+
+impl HazardNode {
+    /// The node a step `h` later at `t`, with rates `hz` and log-slope
+    /// `slope` there: the trapezoid with the Hermite end correction (fourth
+    /// order), h' = h (d log h / dt).
+    #[inline]
+    fn next(&self, t: f64, h: f64, hz: (f64, f64), slope: f64) -> HazardNode {
+        let corr = h * h / 12.0;
+        let (l, p, q) = (self.lam, self.hz, self.slope);
+        HazardNode {
+            t,
+            lam: [
+                l[0] + 0.5 * h * (p.0 + hz.0) + corr * (p.0 * q - hz.0 * slope),
+                l[1] + 0.5 * h * (p.1 + hz.1) + corr * (p.1 * q - hz.1 * slope),
+            ],
+            hz,
+            slope,
+        }
+    }
+
+    /// The cumulative hazards at `td` between this node and `to`, a step `h`
+    /// apart: cubic Hermite with the rates as derivatives.
+    #[inline]
+    fn between(&self, to: &HazardNode, td: f64, h: f64) -> [f64; 2] {
+        let s = (td - self.t) / h;
+        [
+            hermite(s, h, self.lam[0], self.hz.0, to.lam[0], to.hz.0),
+            hermite(s, h, self.lam[1], self.hz.1, to.lam[1], to.hz.1),
+        ]
+    }
+}
+
+/// Cubic Hermite interpolation at `s` in [0, 1] of a step `h` from `a`
+/// (derivative `da`) to `b` (derivative `db`).
+#[inline]
+fn hermite(s: f64, h: f64, a: f64, da: f64, b: f64, db: f64) -> f64 {
+    (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a
+        + s * (1.0 - s) * (1.0 - s) * h * da
+        + s * s * (3.0 - 2.0 * s) * b
+        + s * s * (s - 1.0) * h * db
+}
+
+/// Fill the daily cumulative-hazard grid in `(prev.t, now.t]` (days from
+/// `*next_day` on): HFH and death at the node exactly and Hermite between
+/// nodes, the SAE column from `sae(day, at_node)`.
+fn fill_hazard_grid(
+    grid: &mut [[f64; 3]],
+    next_day: &mut usize,
+    prev: &HazardNode,
+    now: &HazardNode,
+    h: f64,
+    mut sae: impl FnMut(f64, bool) -> f64,
+) {
+    while *next_day < grid.len() && (*next_day as f64) * HAZARD_GRID_STEP <= now.t + 1e-9 {
+        let td = *next_day as f64 * HAZARD_GRID_STEP;
+        let at_node = (td - now.t).abs() <= 1e-9;
+        let l = if at_node {
+            now.lam
+        } else {
+            prev.between(now, td, h)
+        };
+        grid[*next_day] = [l[0], l[1], sae(td, at_node)];
+        *next_day += 1;
+    }
+}
+
 fn run_cell_free(
     model: &PatientModel,
     plan: &SimulationPlan,
@@ -771,15 +846,17 @@ fn run_cell_free(
     );
     let (mut e_lv, mut e_rv, mut e_mu) = (1.0f64, 1.0f64, 1.0f64);
     let (sae_bg, _) = model.hazards.sae_parts();
-    let mut lam = [0.0f64; 2];
     let (s0, d0) = slow_at(0.0);
-    let (mut prev_hz, mut prev_slope) = hazard_rates(model, &s0, &d0);
-    let mut prev_lam = lam;
-    let mut prev_t = 0.0;
+    let (hz0, slope0) = hazard_rates(model, &s0, &d0);
+    let mut prev = HazardNode {
+        t: 0.0,
+        lam: [0.0; 2],
+        hz: hz0,
+        slope: slope0,
+    };
     // daily grid and node values of the cumulative hazards
     out.hazard_grid[0] = [0.0, 0.0, 0.0];
     let mut next_grid_day = 1usize;
-    let mut node_lam: [(f64, [f64; 2], (f64, f64)); 2] = [(0.0, lam, prev_hz); 2];
     let order = SampleOrder::new(plan.sample_days);
     let mut next_sample = 0;
     for n in 1..=n_steps {
@@ -796,68 +873,40 @@ fn run_cell_free(
         if !(hz.0.is_finite() && hz.1.is_finite()) {
             return Err(SolveFailure::NonFinite { t });
         }
-        let corr = h * h / 12.0;
-        lam[0] = prev_lam[0]
-            + 0.5 * h * (prev_hz.0 + hz.0)
-            + corr * (prev_hz.0 * prev_slope - hz.0 * slope);
-        lam[1] = prev_lam[1]
-            + 0.5 * h * (prev_hz.1 + hz.1)
-            + corr * (prev_hz.1 * prev_slope - hz.1 * slope);
-        node_lam = [(prev_t, prev_lam, prev_hz), (t, lam, hz)];
-        let interp = |td: f64| -> [f64; 2] {
-            let (t0, l0, h0) = node_lam[0];
-            let (_, l1, h1) = node_lam[1];
-            let s = (td - t0) / h;
-            let herm = |a: f64, da: f64, b: f64, db: f64| {
-                (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a
-                    + s * (1.0 - s) * (1.0 - s) * h * da
-                    + s * s * (3.0 - 2.0 * s) * b
-                    + s * s * (s - 1.0) * h * db
-            };
-            [
-                herm(l0[0], h0.0, l1[0], h1.0),
-                herm(l0[1], h0.1, l1[1], h1.1),
-            ]
-        };
-        while next_grid_day < n_grid && (next_grid_day as f64) * HAZARD_GRID_STEP <= t + 1e-9 {
-            let td = next_grid_day as f64 * HAZARD_GRID_STEP;
-            let l = if (td - t).abs() <= 1e-9 {
-                lam
-            } else {
-                interp(td)
-            };
-            out.hazard_grid[next_grid_day] = [l[0], l[1], sae_bg * td];
-            next_grid_day += 1;
-        }
+        let now = prev.next(t, h, hz, slope);
+        fill_hazard_grid(
+            &mut out.hazard_grid,
+            &mut next_grid_day,
+            &prev,
+            &now,
+            h,
+            |td, _| sae_bg * td,
+        );
         while next_sample < order.len() {
             let idx = order.get(next_sample);
             let ts = plan.sample_days[idx].clamp(0.0, end);
             if ts > t + 1e-9 {
                 break;
             }
-            let l = if ts <= prev_t + 1e-12 {
-                prev_lam
+            let l = if ts <= prev.t + 1e-12 {
+                prev.lam
             } else if (ts - t).abs() <= 1e-9 {
-                lam
+                now.lam
             } else {
-                interp(ts)
+                prev.between(&now, ts, h)
             };
             out.samples[idx] = cell_free_state(&y0, &slow_at(ts).0, l, sae_bg * ts);
             next_sample += 1;
         }
-        prev_t = t;
-        prev_lam = lam;
-        prev_hz = hz;
-        prev_slope = slope;
+        prev = now;
     }
-    let _ = node_lam;
-    // samples at day 0 are handled in the loop (ts <= prev_t); anything left is at the end
+    // samples at day 0 are handled in the loop (ts <= prev.t); anything left is at the end
     while next_sample < order.len() {
         let idx = order.get(next_sample);
-        out.samples[idx] = cell_free_state(&y0, &slow_at(end).0, lam, sae_bg * end);
+        out.samples[idx] = cell_free_state(&y0, &slow_at(end).0, prev.lam, sae_bg * end);
         next_sample += 1;
     }
-    out.final_state = cell_free_state(&y0, &slow_at(end).0, lam, sae_bg * end);
+    out.final_state = cell_free_state(&y0, &slow_at(end).0, prev.lam, sae_bg * end);
     out.stats = SolverStats {
         rhs_evaluations: 0,
         accepted_steps: n_steps as u64,
@@ -937,6 +986,75 @@ impl SampleOrder {
 /// Largest step of the tail, once the doses' cells and signals are gone (days).
 const MAX_TAIL_STEP: f64 = 8.0;
 
+/// The fast path's previous node: what a sample inside the step after it
+/// is interpolated from (after that node's doses).
+struct PreviousNode {
+    /// `exp(-mu t)` of the GDMT onset.
+    e: f64,
+    fast: Fast,
+    slow: [f64; NS],
+    /// The RK4 stages of the step from this node.
+    stages: [[f64; NS]; 4],
+    /// Cells given so far.
+    cum: f64,
+    hazards: HazardNode,
+}
+
+impl PreviousNode {
+    /// The state at `ts` inside the step from this node to `now`: the linear
+    /// blocks propagated exactly, the slow states by the RK4 step's
+    /// continuous extension (third order, from the mid-step stages) or, where
+    /// the repair states were stiff, by their substeps (`repair`), the
+    /// cumulative hazards by Hermite.
+    #[allow(clippy::too_many_arguments)]
+    fn state_at(
+        &self,
+        model: &PatientModel,
+        blocks: &Blocks,
+        pr: &LinearPropagators,
+        pr_step: f64,
+        repair: Option<&RepairSubsteps>,
+        last_repair: &StiffRepair,
+        now: &HazardNode,
+        ts: f64,
+        sae_bg: f64,
+    ) -> State {
+        let prev_t = self.hazards.t;
+        let dt = ts - prev_t;
+        let hs = now.t - prev_t;
+        let s = dt / hs;
+        let (b1, b23, b4) = (
+            s - 1.5 * s * s + 2.0 / 3.0 * s * s * s,
+            s * s - 2.0 / 3.0 * s * s * s,
+            -0.5 * s * s + 2.0 / 3.0 * s * s * s,
+        );
+        let st = &self.stages;
+        let mut slow_s = [0.0; NS];
+        for k in 0..NS {
+            slow_s[k] = self.slow[k]
+                + hs * (b1 * st[0][k] + b23 * (st[1][k] + st[2][k]) + b4 * st[3][k]);
+        }
+        if let Some(sub) = repair {
+            let mut x = sub.start(model, prev_t, self.e, &self.fast, &self.slow);
+            sub.advance(model, &mut x, dt);
+            for (j, &(i, block)) in SUBSTEPPED.iter().enumerate() {
+                if last_repair.stiff[block] {
+                    slow_s[i] = x.q[j];
+                }
+            }
+        }
+        let lam_s = self.hazards.between(now, ts, hs);
+        // half a step past the node (e.g. visits on odd days with a 2-day
+        // step): the half-step propagators are exact already
+        let fast_s = if (dt - 0.5 * pr_step).abs() < 1e-12 {
+            self.fast.half_step(pr)
+        } else {
+            propagate_exact(blocks, &self.fast, dt)
+        };
+        assemble(&fast_s, &slow_s, &lam_s, self.cum, ts, sae_bg)
+    }
+}
+
 fn run(
     model: &PatientModel,
     plan: &SimulationPlan,
@@ -1002,16 +1120,20 @@ fn run(
     };
 
     // Previous node: time, post-dose state pieces, hazards (for Hermite).
-    let mut prev_t = 0.0;
     let mut last_repair = StiffRepair::default();
-    let mut prev_e = 1.0;
-    let mut prev_fast = fast;
-    let mut prev_slow = slow;
-    let mut prev_lam = lam;
-    let mut prev_hz = (0.0, 0.0);
-    let mut prev_slope = 0.0;
-    let mut prev_stages = [[0.0; NS]; 4];
-    let mut prev_cum = cum_dose;
+    let mut prev = PreviousNode {
+        e: 1.0,
+        fast,
+        slow,
+        stages: [[0.0; NS]; 4],
+        cum: cum_dose,
+        hazards: HazardNode {
+            t: 0.0,
+            lam,
+            hz: (0.0, 0.0),
+            slope: 0.0,
+        },
+    };
 
     let mut day_propagators = DayPropagators::default();
     let mut t = 0.0f64;
@@ -1032,49 +1154,39 @@ fn run(
         if !(slow.iter().all(|v| v.is_finite()) && hz.0.is_finite() && hz.1.is_finite()) {
             return Err(SolveFailure::NonFinite { t });
         }
+        let prev_t = prev.hazards.t;
         if !first {
-            // Cumulative hazards over the last step: trapezoid with the
-            // Hermite end correction (fourth order), h' = h (d log h / dt).
+            // cumulative hazards over the last step, and the daily grid in
+            // (prev_t, t]; the coagulation block has no input between nodes,
+            // so the SAE column is propagated exactly
             let h = t - prev_t;
-            let corr = h * h / 12.0;
-            lam[0] = prev_lam[0]
-                + 0.5 * h * (prev_hz.0 + hz.0)
-                + corr * (prev_hz.0 * prev_slope - hz.0 * slope);
-            lam[1] = prev_lam[1]
-                + 0.5 * h * (prev_hz.1 + hz.1)
-                + corr * (prev_hz.1 * prev_slope - hz.1 * slope);
-            // Daily hazard grid inside (prev_t, t]: Hermite with the rates as derivatives.
-            while next_grid_day < n_grid && (next_grid_day as f64) * HAZARD_GRID_STEP <= t + 1e-9 {
-                let td = next_grid_day as f64 * HAZARD_GRID_STEP;
-                out.hazard_grid[next_grid_day] = if (td - t).abs() <= 1e-9 {
-                    [lam[0], lam[1], sae_bg * t + fast.xc[3]]
-                } else {
-                    // the coagulation block has no input between nodes: exact
+            lam = prev.hazards.next(t, h, hz, slope).lam;
+            let now = HazardNode { t, lam, hz, slope };
+            let sae_node = sae_bg * t + fast.xc[3];
+            fill_hazard_grid(
+                &mut out.hazard_grid,
+                &mut next_grid_day,
+                &prev.hazards,
+                &now,
+                h,
+                |td, at_node| {
+                    if at_node {
+                        return sae_node;
+                    }
                     let tau = td - prev_t;
                     let sae = if (tau - 0.5 * pr_step).abs() < 1e-12 {
-                        row(&pr.half_c, 3, &prev_fast.xc)
+                        row(&pr.half_c, 3, &prev.fast.xc)
                     } else {
-                        row(day_propagators.at(&blocks.c, tau), 3, &prev_fast.xc)
+                        row(day_propagators.at(&blocks.c, tau), 3, &prev.fast.xc)
                     };
-                    let s = (td - prev_t) / h;
-                    let hermite1 = |a: f64, da: f64, b: f64, db: f64| {
-                        (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a
-                            + s * (1.0 - s) * (1.0 - s) * h * da
-                            + s * s * (3.0 - 2.0 * s) * b
-                            + s * s * (s - 1.0) * h * db
-                    };
-                    [
-                        hermite1(prev_lam[0], prev_hz.0, lam[0], hz.0),
-                        hermite1(prev_lam[1], prev_hz.1, lam[1], hz.1),
-                        sae_bg * td + sae,
-                    ]
-                };
-                next_grid_day += 1;
-            }
+                    sae_bg * td + sae
+                },
+            );
         } else {
             out.hazard_grid[0] = [0.0, 0.0, 0.0];
             next_grid_day = 1;
         }
+        let now = HazardNode { t, lam, hz, slope };
         // Samples in (prev_t, t]: exact at the node (before any dose); between
         // nodes the linear block is propagated exactly and the slow states and
         // cumulative hazards are Hermite-interpolated.
@@ -1091,50 +1203,8 @@ fn run(
                 out.samples[idx] = if (ts - t).abs() <= 1e-9 {
                     y
                 } else {
-                    let dt = ts - prev_t;
-                    let hs = t - prev_t;
-                    let s = dt / hs;
-                    let herm = |a: f64, da: f64, b: f64, db: f64| {
-                        (1.0 + 2.0 * s) * (1.0 - s) * (1.0 - s) * a
-                            + s * (1.0 - s) * (1.0 - s) * hs * da
-                            + s * s * (3.0 - 2.0 * s) * b
-                            + s * s * (s - 1.0) * hs * db
-                    };
-                    let (b1, b23, b4) = (
-                        s - 1.5 * s * s + 2.0 / 3.0 * s * s * s,
-                        s * s - 2.0 / 3.0 * s * s * s,
-                        -0.5 * s * s + 2.0 / 3.0 * s * s * s,
-                    );
-                    let mut slow_s = [0.0; NS];
-                    for k in 0..NS {
-                        // the continuous extension of the RK4 step
-                        // (third order, uses the mid-step stages)
-                        slow_s[k] = prev_slow[k]
-                            + hs * (b1 * prev_stages[0][k]
-                                + b23 * (prev_stages[1][k] + prev_stages[2][k])
-                                + b4 * prev_stages[3][k]);
-                    }
-                    if let (Some(sub), true) = (&substeps, last_repair.values.is_some()) {
-                        let mut x = sub.start(model, prev_t, prev_e, &prev_fast, &prev_slow);
-                        sub.advance(model, &mut x, dt);
-                        for (j, &(i, block)) in SUBSTEPPED.iter().enumerate() {
-                            if last_repair.stiff[block] {
-                                slow_s[i] = x.q[j];
-                            }
-                        }
-                    }
-                    let lam_s = [
-                        herm(prev_lam[0], prev_hz.0, lam[0], hz.0),
-                        herm(prev_lam[1], prev_hz.1, lam[1], hz.1),
-                    ];
-                    // half a step past the node (e.g. visits on odd days with a
-                    // 2-day step): the half-step propagators are exact already
-                    let fast_s = if (dt - 0.5 * pr_step).abs() < 1e-12 {
-                        prev_fast.half_step(&pr)
-                    } else {
-                        propagate_exact(blocks, &prev_fast, dt)
-                    };
-                    assemble(&fast_s, &slow_s, &lam_s, prev_cum, ts, sae_bg)
+                    let repair = substeps.as_ref().filter(|_| last_repair.values.is_some());
+                    prev.state_at(model, blocks, &pr, pr_step, repair, &last_repair, &now, ts, sae_bg)
                 };
                 next_sample += 1;
             }
@@ -1158,14 +1228,14 @@ fn run(
             }
             next_dose += 1;
         }
-        prev_t = t;
-        prev_e = e_gdmt;
-        prev_fast = fast;
-        prev_slow = slow;
-        prev_lam = lam;
-        prev_hz = hz;
-        prev_slope = slope;
-        prev_cum = cum_dose;
+        prev = PreviousNode {
+            e: e_gdmt,
+            fast,
+            slow,
+            stages: prev.stages,
+            cum: cum_dose,
+            hazards: now,
+        };
 
         // RK4 for the slow states; fast states exact at t, t + h/2, t + h.
         let d1 = fast.midpoint(para, &pr);
@@ -1202,13 +1272,13 @@ fn run(
         for k in 0..NS {
             slow[k] += h / 6.0 * (k1[k] + 2.0 * k2[k] + 2.0 * k3[k] + k4[k]);
         }
-        prev_stages = [k1, k2, k3, k4];
+        prev.stages = [k1, k2, k3, k4];
         repair.set(&mut slow, 2);
         stats.rhs_evaluations += 4;
         stats.accepted_steps += 1;
         fast = f2;
         e_gdmt = e2;
-        t = prev_t + h;
+        t = prev.hazards.t + h;
         // Tail: no doses left and the cells and signals have faded: the slow
         // states mostly relax, so double the step (propagators by squaring).
         let remaining = (end - t) / (2.0 * h);
