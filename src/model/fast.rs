@@ -1228,14 +1228,11 @@ fn run(
             }
             next_dose += 1;
         }
-        prev = PreviousNode {
-            e: e_gdmt,
-            fast,
-            slow,
-            stages: prev.stages,
-            cum: cum_dose,
-            hazards: now,
-        };
+        prev.e = e_gdmt;
+        prev.fast = fast;
+        prev.slow = slow;
+        prev.cum = cum_dose;
+        prev.hazards = now;
 
         // RK4 for the slow states; fast states exact at t, t + h/2, t + h.
         let d1 = fast.midpoint(para, &pr);
