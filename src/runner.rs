@@ -130,7 +130,10 @@ pub fn run_replicate(
         return crate::sequential::replicate::run(ctx, replicate, ws, export, None);
     }
     if skips_power(ctx, replicate) {
-        return (power_skipped(replicate, run_world(ctx, replicate, ws)), None);
+        return (
+            power_skipped(replicate, run_world(ctx, replicate, ws)),
+            None,
+        );
     }
     let (mut rec, ex) =
         evaluate_replicate(ctx, replicate, simulate_trial(ctx, replicate, ws), export);
@@ -179,7 +182,10 @@ pub fn run_replicate_cached(
         return crate::sequential::replicate::run(ctx, replicate, ws, export, Some(cache));
     }
     if skips_power(ctx, replicate) {
-        return (power_skipped(replicate, run_world(ctx, replicate, ws)), None);
+        return (
+            power_skipped(replicate, run_world(ctx, replicate, ws)),
+            None,
+        );
     }
     let (mut rec, ex) = evaluate_replicate(
         ctx,

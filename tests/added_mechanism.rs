@@ -18,6 +18,9 @@
 //! Agreement is required to 1e-4 relative (floor 1e-9), the fast path's
 //! tolerance for the patient's own observables (`tests/fast_path.rs`).
 
+mod common;
+
+use common::prime;
 use hfsim::model::added::{
     AddedMechanism, AddedState, MAX_ADDED_STATES, simulate_added_fast, simulate_added_reference,
 };
@@ -83,73 +86,26 @@ impl AddedMechanism for Troponin {
     }
 }
 
+/// The fast-path comparison's regimens (`tests/common`) and adipose MSC
+/// given intracoronary (another product and route).
 fn regimens() -> Vec<(&'static str, Regimen)> {
-    let base = Regimen {
-        route: Route::Intravenous,
-        dose_cells_per_kg: 1.0e6,
-        dose_days: vec![0.0, 42.0, 84.0],
-        infusion_duration_days: 1.0 / 24.0,
-        premedication: Premedication::Methylprednisolone,
-        infusion_anticoagulation: InfusionAnticoagulation::None,
-        donor: Donor::Allogeneic,
-        immunosuppression: Immunosuppression::None,
-        product: Product::UcMsc,
-    };
-    let with = |f: &dyn Fn(&mut Regimen)| {
-        let mut r = base.clone();
-        f(&mut r);
-        r
-    };
-    vec![
-        ("prime", base.clone()),
-        ("placebo", with(&|r| r.dose_cells_per_kg = 0.0)),
-        ("bolus", with(&|r| r.infusion_duration_days = 0.0)),
-        (
-            "heparin_high_dose",
-            with(&|r| {
-                r.infusion_anticoagulation = InfusionAnticoagulation::Heparin;
-                r.dose_cells_per_kg = 4.0e6;
-            }),
-        ),
-        (
-            "six_doses_14_days",
-            with(&|r| r.dose_days = (0..6).map(|i| 14.0 * i as f64).collect()),
-        ),
-        (
-            "odd_days_fallback",
-            with(&|r| r.dose_days = vec![0.0, 21.0, 45.5]),
-        ),
-        (
-            "transendocardial",
-            with(&|r| {
-                r.route = Route::Transendocardial;
-                r.dose_days = vec![0.0];
-            }),
-        ),
-        (
-            "adipose_intracoronary",
-            with(&|r| {
-                r.route = Route::Intracoronary;
-                r.product = Product::AdiposeMsc;
-            }),
-        ),
-    ]
+    let mut all = common::regimens();
+    let mut adipose = all[0].1.clone();
+    adipose.route = Route::Intracoronary;
+    adipose.product = Product::AdiposeMsc;
+    all.push(("adipose_intracoronary", adipose));
+    all
 }
 
 /// The reference integrator for the joined system: tight tolerances, and
-/// steps of at most half a day (troponin's clearance, 1.66/day, makes the
+/// steps of at most a quarter day (troponin's clearance, 1.66/day, makes the
 /// long steps of the follow-up's tail stiff for an explicit method: with
-/// steps of up to 1 day `ode_solvers` detects stiffness in one patient).
+/// steps of up to half a day `ode_solvers` detects stiffness in one patient).
 fn reference() -> Dopri5 {
     Dopri5 {
-        h_max: 0.5,
+        h_max: 0.25,
         ..Dopri5::tight()
     }
-}
-
-fn prime() -> hfsim::scenario::Loaded {
-    hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[])
-        .expect("the default scenario loads")
 }
 
 /// The largest relative difference of the added states between the two
@@ -170,10 +126,7 @@ fn largest_difference(
             let (x, y) = (r.samples[k][j], f.samples[k][j]);
             let err = (x - y).abs() / x.abs().max(1e-9);
             if err > worst.0 {
-                worst = (
-                    err,
-                    format!("{name} at day {d}: reference {x}, fast {y}"),
-                );
+                worst = (err, format!("{name} at day {d}: reference {x}, fast {y}"));
             }
         }
     }
@@ -267,7 +220,12 @@ fn an_added_mechanism_leaves_the_patient_alone_and_sees_the_doses() {
         let given = model.dose_amounts(&model.initial_state()).viable;
         assert!(given > 0.0);
         let wane = (-mechanism.k_wane * 1.0).exp();
-        assert!((path.samples[at(1.0)][2] - given * wane).abs() < 1e-6 * given, "{} {}", path.samples[at(1.0)][2], given * wane);
+        assert!(
+            (path.samples[at(1.0)][2] - given * wane).abs() < 1e-6 * given,
+            "{} {}",
+            path.samples[at(1.0)][2],
+            given * wane
+        );
         assert!(path.samples[at(0.5)][0] > mechanism.tn0 * 1.01);
         // the second dose: what the state before it (antibody primed by the
         // first) lets survive, added on top of what remains of the first
@@ -306,4 +264,3 @@ fn an_understated_rate_is_caught_by_the_agreement_test() {
     println!("understated rate: {err:.2e} ({what})");
     assert!(err > 10.0 * TOL, "{err:.2e}: {what}");
 }
-

@@ -78,6 +78,24 @@ fn summary(out: &Path) -> Value {
     v
 }
 
+/// The summary of the scenario run as two shards and merged.
+fn sharded(s: &Path) -> Value {
+    let (a, b, m) = (
+        s.with_file_name("s0"),
+        s.with_file_name("s1"),
+        s.with_file_name("m"),
+    );
+    run(s, &a, &["--shard", "0/2"]);
+    run(s, &b, &["--shard", "1/2"]);
+    let o = hfsim()
+        .args(["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
+        .arg(&m)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    summary(&m)
+}
+
 fn endpoints(v: &Value) -> &Vec<Value> {
     v["design_points"][0]["endpoints"].as_array().unwrap()
 }
@@ -116,20 +134,7 @@ fn zero_width_uncertainty_gives_assurance_equal_to_power() {
     }
     assert!(checked >= 3);
     // shards and merge give the same summary
-    let (a, b, m) = (
-        s.with_file_name("s0"),
-        s.with_file_name("s1"),
-        s.with_file_name("m"),
-    );
-    run(&s, &a, &["--shard", "0/2"]);
-    run(&s, &b, &["--shard", "1/2"]);
-    let o = hfsim()
-        .args(["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
-        .arg(&m)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(summary(&m)["design_points"], one["design_points"]);
+    assert_eq!(sharded(&s)["design_points"], one["design_points"]);
 }
 
 #[test]
@@ -311,8 +316,15 @@ fn without_measurement_error_the_true_effect_is_the_estimate() {
 #[test]
 fn power_every_runs_the_central_trial_in_every_kth_replicate() {
     let all = scenario("every1", RV_PRIOR);
-    let some = scenario("every4", &format!("[uncertainty]\npower_every = 4\n{RV_PRIOR}"));
-    let full = run(&all, &all.with_file_name("full"), &["--export-replicates", "60"]);
+    let some = scenario(
+        "every4",
+        &format!("[uncertainty]\npower_every = 4\n{RV_PRIOR}"),
+    );
+    let full = run(
+        &all,
+        &all.with_file_name("full"),
+        &["--export-replicates", "60"],
+    );
     let one = run(&some, &some.with_file_name("one"), &["--threads", "1"]);
     let two = run(
         &some,
@@ -345,24 +357,15 @@ fn power_every_runs_the_central_trial_in_every_kth_replicate() {
             .filter(|f| f[1] == name && f[0].parse::<u64>().unwrap() % 4 == 0)
             .filter(|f| f[6] == "1")
             .count();
-        assert_eq!(b["power"].as_f64().unwrap(), rejected as f64 / 15.0, "{name}");
+        assert_eq!(
+            b["power"].as_f64().unwrap(),
+            rejected as f64 / 15.0,
+            "{name}"
+        );
         checked += 1;
     }
     assert!(checked >= 3);
-    let (a, b, m) = (
-        some.with_file_name("s0"),
-        some.with_file_name("s1"),
-        some.with_file_name("m"),
-    );
-    run(&some, &a, &["--shard", "0/2"]);
-    run(&some, &b, &["--shard", "1/2"]);
-    let o = hfsim()
-        .args(["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
-        .arg(&m)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(summary(&m)["design_points"], one["design_points"]);
+    assert_eq!(sharded(&some)["design_points"], one["design_points"]);
 }
 
 #[test]
@@ -383,20 +386,7 @@ fn true_effects_are_exact_through_threads_shards_and_resume() {
     // (the drivers' strata, compared with the rest below)
     assert_eq!(e["drivers"].as_array().unwrap().len(), 1, "{e}");
     // shards and merge
-    let (a, b, m) = (
-        s.with_file_name("s0"),
-        s.with_file_name("s1"),
-        s.with_file_name("m"),
-    );
-    run(&s, &a, &["--shard", "0/2"]);
-    run(&s, &b, &["--shard", "1/2"]);
-    let o = hfsim()
-        .args(["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
-        .arg(&m)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(summary(&m)["design_points"], one["design_points"]);
+    assert_eq!(sharded(&s)["design_points"], one["design_points"]);
     // interrupted, then resumed
     let cut = s.with_file_name("cut");
     let o = hfsim()

@@ -9,6 +9,8 @@
 //! 21 of a PRIME-regimen patient, 4.8e-5 for 4e6 cells/kg with heparin,
 //! 2.2e-6 for placebo, 1.6e-6 for strong RV responders.
 
+mod common;
+
 use hfsim::model::fast::{FastOptions, LINEAR_BLOCKS, linear_residual, simulate_fast};
 use hfsim::model::simulate::{SimulationPlan, Trajectory, simulate_with};
 use hfsim::model::state::{LUNG, RV_CHAIN_1, RV_CHAIN_2, RV_CHAIN_3, RV_REPAIR, State};
@@ -35,72 +37,7 @@ fn observables(o: &Observables) -> [(&'static str, f64); 12] {
     ]
 }
 
-fn regimens() -> Vec<(&'static str, Regimen)> {
-    let base = Regimen {
-        route: Route::Intravenous,
-        dose_cells_per_kg: 1.0e6,
-        dose_days: vec![0.0, 42.0, 84.0],
-        infusion_duration_days: 1.0 / 24.0,
-        premedication: Premedication::Methylprednisolone,
-        infusion_anticoagulation: InfusionAnticoagulation::None,
-        donor: Donor::Allogeneic,
-        immunosuppression: Immunosuppression::None,
-        product: hfsim::model::Product::UcMsc,
-    };
-    let with = |f: &dyn Fn(&mut Regimen)| {
-        let mut r = base.clone();
-        f(&mut r);
-        r
-    };
-    vec![
-        ("prime", base.clone()),
-        ("placebo", with(&|r| r.dose_cells_per_kg = 0.0)),
-        ("bolus", with(&|r| r.infusion_duration_days = 0.0)),
-        (
-            "heparin_high_dose",
-            with(&|r| {
-                r.infusion_anticoagulation = InfusionAnticoagulation::Heparin;
-                r.dose_cells_per_kg = 4.0e6;
-            }),
-        ),
-        (
-            "six_doses_14_days",
-            with(&|r| r.dose_days = (0..6).map(|i| 14.0 * i as f64).collect()),
-        ),
-        (
-            "odd_days_fallback",
-            with(&|r| r.dose_days = vec![0.0, 21.0, 45.5]),
-        ),
-        (
-            "long_infusion_fallback",
-            with(&|r| r.infusion_duration_days = 2.0),
-        ),
-        ("intracoronary", with(&|r| r.route = Route::Intracoronary)),
-        (
-            "transendocardial",
-            with(&|r| {
-                r.route = Route::Transendocardial;
-                r.dose_days = vec![0.0];
-            }),
-        ),
-        (
-            "patch_immunosuppressed",
-            with(&|r| {
-                r.route = Route::EpicardialPatch;
-                r.dose_days = vec![0.0];
-                r.dose_cells_per_kg = 5.0e6;
-                r.immunosuppression = Immunosuppression::Standard;
-            }),
-        ),
-        ("autologous", with(&|r| r.donor = Donor::Autologous)),
-    ]
-}
-
-/// The default scenario (its calibrated model and cohort).
-fn prime() -> hfsim::scenario::Loaded {
-    hfsim::scenario::load_file(std::path::Path::new("scenarios/prime_hfref.toml"), &[])
-        .expect("the default scenario loads")
-}
+use common::{prime, regimens};
 
 /// The largest relative difference between the reference and the fast path
 /// for one patient, over every observable at every sample day and, with
@@ -348,7 +285,10 @@ fn linear_rhs_is_the_rhs_on_every_block_row() {
     let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
     let cohort = sampler.enrol(6, 8).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
-    let rows: Vec<usize> = LINEAR_BLOCKS.iter().flat_map(|b| b.iter().copied()).collect();
+    let rows: Vec<usize> = LINEAR_BLOCKS
+        .iter()
+        .flat_map(|b| b.iter().copied())
+        .collect();
     let mut checked = 0;
     for (_, reg) in regimens() {
         for c in &cohort {

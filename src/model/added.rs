@@ -167,7 +167,8 @@ struct SampleCursor {
 impl SampleCursor {
     /// Record `own` for every sample day not after `t`.
     fn record(&mut self, days: &[f64], end: f64, t: f64, own: &AddedState, out: &mut [AddedState]) {
-        while self.next < self.order.len() && days[self.order[self.next]].clamp(0.0, end) <= t + 1e-9
+        while self.next < self.order.len()
+            && days[self.order[self.next]].clamp(0.0, end) <= t + 1e-9
         {
             out[self.order[self.next]] = *own;
             self.next += 1;
@@ -220,7 +221,10 @@ pub fn simulate_added_fast<M: AddedMechanism>(
     doses.sort_by(f64::total_cmp);
     let is_dose = |t: f64| doses.iter().any(|&d| (d - t).abs() <= 1e-9);
     let infusing = |t: f64| {
-        infusion > 0.0 && doses.iter().any(|&d| t > d + 1e-9 && t < d + infusion - 1e-9)
+        infusion > 0.0
+            && doses
+                .iter()
+                .any(|&d| t > d + 1e-9 && t < d + infusion - 1e-9)
     };
     // nodes every piece must stop at (sample days during an infusion are
     // recorded by the integrator instead)

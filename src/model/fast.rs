@@ -1031,8 +1031,8 @@ impl PreviousNode {
         let st = &self.stages;
         let mut slow_s = [0.0; NS];
         for k in 0..NS {
-            slow_s[k] = self.slow[k]
-                + hs * (b1 * st[0][k] + b23 * (st[1][k] + st[2][k]) + b4 * st[3][k]);
+            slow_s[k] =
+                self.slow[k] + hs * (b1 * st[0][k] + b23 * (st[1][k] + st[2][k]) + b4 * st[3][k]);
         }
         if let Some(sub) = repair {
             let mut x = sub.start(model, prev_t, self.e, &self.fast, &self.slow);
@@ -1204,7 +1204,17 @@ fn run(
                     y
                 } else {
                     let repair = substeps.as_ref().filter(|_| last_repair.values.is_some());
-                    prev.state_at(model, blocks, &pr, pr_step, repair, &last_repair, &now, ts, sae_bg)
+                    prev.state_at(
+                        model,
+                        blocks,
+                        &pr,
+                        pr_step,
+                        repair,
+                        &last_repair,
+                        &now,
+                        ts,
+                        sae_bg,
+                    )
                 };
                 next_sample += 1;
             }
