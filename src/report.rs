@@ -187,6 +187,13 @@ pub fn design_answer(r: &ReportInput) -> String {
             u.parameters.len(),
             if u.parameters.len() == 1 { "" } else { "s" }
         );
+        if u.between_trial && crate::uncertainty::between_trial::is_heterogeneous(&s.model) {
+            let _ = write!(
+                h,
+                "Each world is also a trial drawn from the population of trials: its cell effect differs from the typical trial's by a factor exp({} z) and its LV response splits differently between volume and EF (between-trial SDs calibrated across the published trials), which power at the calibrated values leaves out. ",
+                f3(s.model.get(crate::model::params::P::BetweenTrialEfficacySd))
+            );
+        }
         if efficacy
             .iter()
             .any(|e| e.assurance.as_ref().is_some_and(|a| !a.drivers.is_empty()))

@@ -48,6 +48,9 @@ pub enum Purpose {
     /// The world (model parameter set) a replicate is run in, under
     /// `[uncertainty]`.
     World = 10,
+    /// A trial's own deviation from the typical trial
+    /// (`uncertainty::between_trial`).
+    TrialEffect = 11,
 }
 
 /// Whether the design point enters the key.

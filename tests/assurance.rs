@@ -137,6 +137,37 @@ fn zero_width_uncertainty_gives_assurance_equal_to_power() {
     assert_eq!(sharded(&s)["design_points"], one["design_points"]);
 }
 
+/// Between-trial spread (`between_trial_efficacy_sd`, docs/model.md): with
+/// point priors every world is still a trial drawn from the population of
+/// trials, so the worlds' true effects spread and assurance is no longer
+/// power; `between_trial = false` takes that out and gives power exactly.
+#[test]
+fn worlds_draw_the_trials_own_deviation_unless_told_not_to() {
+    let central = [(P::RvRepairEmax, P::RvRepairEmax.info().default)];
+    let model = "[model]\nbetween_trial_efficacy_sd = 0.8\n";
+    let off = scenario(
+        "between-off",
+        &format!(
+            "{model}[uncertainty]\nbetween_trial = false\n{}",
+            point_priors(&central)
+        ),
+    );
+    let on = scenario("between-on", &format!("{model}{}", point_priors(&central)));
+    let a = run(&off, &off.with_file_name("off"), &[]);
+    let b = run(&on, &on.with_file_name("on"), &[]);
+    let mut spread = 0;
+    for (e, f) in endpoints(&a).iter().zip(endpoints(&b)) {
+        assert_eq!(e["assurance"], e["power"], "{}", e["name"]);
+        assert_eq!(e["world_effect_mean"], e["effect_mean"], "{}", e["name"]);
+        // power (the typical trial) is the same with and without the spread
+        assert_eq!(e["power"], f["power"], "{}", e["name"]);
+        if f["world_effect_mean"] != f["effect_mean"] {
+            spread += 1;
+        }
+    }
+    assert!(spread >= 1, "the trial's own deviation changes some world's effect");
+}
+
 #[test]
 fn a_point_prior_gives_the_power_of_that_value() {
     // the RV repair rate and its persistence set far from the central values

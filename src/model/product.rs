@@ -156,7 +156,32 @@ impl Product {
         scale(P::Immunogenicity, f.immunogenicity);
         scale(P::PatchEngraftment, f.engraftment);
         v[P::PatchEngraftment as usize] = v[P::PatchEngraftment as usize].min(1.0);
+        apply_trial_effects(&mut v);
         PatientParams(v)
+    }
+}
+
+/// The trial's own deviation from the typical trial (`trial_efficacy_effect`,
+/// `trial_volume_effect`; both 0 in the typical trial, where this leaves the
+/// parameters bit for bit): the repair rates times `exp(e)`, and the LV
+/// response's volume share `logit(l_edv) + v`, its contractile share
+/// `logit(l_ef) - v`, so both stay in (0, 1) and the response keeps its size
+/// and moves between volume and EF.
+fn apply_trial_effects(v: &mut [f64; N_PARAMS]) {
+    let e = v[P::TrialEfficacyEffect as usize];
+    if e != 0.0 {
+        let m = e.exp();
+        v[P::RvRepairEmax as usize] *= m;
+        v[P::LvRepairEmax as usize] *= m;
+    }
+    let shift = v[P::TrialVolumeEffect as usize];
+    if shift != 0.0 {
+        let logit = |x: f64| (x / (1.0 - x)).ln();
+        let logistic = |z: f64| 1.0 / (1.0 + (-z).exp());
+        let edv = &mut v[P::LvRepairEdvFraction as usize];
+        *edv = logistic(logit(*edv) + shift);
+        let ef = &mut v[P::LvRepairEfFraction as usize];
+        *ef = logistic(logit(*ef) - shift);
     }
 }
 
@@ -171,6 +196,38 @@ mod tests {
         let q = Product::UcMsc.apply(&p);
         for (i, (a, b)) in p.0.iter().zip(q.0.iter()).enumerate() {
             assert_eq!(a, b, "parameter {i}");
+        }
+    }
+
+    #[test]
+    fn a_trial_effect_scales_the_repair_rates_and_moves_the_lv_response_between_volume_and_ef() {
+        let m = ModelParams::default();
+        let p = PatientParams::typical(&m);
+        for prod in Product::ALL {
+            // the typical trial: the shares bit for bit as given
+            let a = prod.apply(&p);
+            for q in [P::LvRepairEfFraction, P::LvRepairEdvFraction] {
+                assert_eq!(a.get(q).to_bits(), p.get(q).to_bits(), "{prod:?}");
+            }
+        }
+        let mut q = p.clone();
+        q.0[P::TrialEfficacyEffect as usize] = 0.7;
+        q.0[P::TrialVolumeEffect as usize] = 1.2;
+        let a = Product::UcMsc.apply(&p);
+        let b = Product::UcMsc.apply(&q);
+        let ratio = b.get(P::LvRepairEmax) / a.get(P::LvRepairEmax);
+        assert!((ratio - 0.7f64.exp()).abs() < 1e-12);
+        let ratio = b.get(P::RvRepairEmax) / a.get(P::RvRepairEmax);
+        assert!((ratio - 0.7f64.exp()).abs() < 1e-12);
+        let logit = |x: f64| (x / (1.0 - x)).ln();
+        let dv = logit(b.get(P::LvRepairEdvFraction)) - logit(a.get(P::LvRepairEdvFraction));
+        let de = logit(b.get(P::LvRepairEfFraction)) - logit(a.get(P::LvRepairEfFraction));
+        assert!((dv - 1.2).abs() < 1e-9 && (de + 1.2).abs() < 1e-9, "{dv} {de}");
+        // shares stay fractions for any shift
+        q.0[P::TrialVolumeEffect as usize] = 30.0;
+        let c = Product::BmMsc.apply(&q);
+        for x in [c.get(P::LvRepairEdvFraction), c.get(P::LvRepairEfFraction)] {
+            assert!((0.0..=1.0).contains(&x), "{x}");
         }
     }
 

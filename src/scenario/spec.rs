@@ -430,6 +430,8 @@ pub struct UncertaintySpec {
     pub sceptical: Option<f64>,
     /// `power_every = k`: power at the central values from every `k`-th replicate.
     pub power_every: Option<u64>,
+    /// `between_trial = false`: worlds leave out the trial's own deviation.
+    pub between_trial: Option<bool>,
 }
 
 /// `[uncertainty.parameters.<parameter>]`.
@@ -689,6 +691,7 @@ fn read_uncertainty(t: &Reader) -> UncertaintySpec {
     spec.posterior = t.string("posterior");
     spec.sceptical = t.f64("sceptical");
     spec.power_every = t.u64("power_every");
+    spec.between_trial = t.bool("between_trial");
     for (index, c) in t.tables("correlations").iter().enumerate() {
         spec.correlations.push(PriorCorrelationSpec {
             index,
@@ -709,6 +712,7 @@ fn read_uncertainty(t: &Reader) -> UncertaintySpec {
         "posterior",
         "sceptical",
         "power_every",
+        "between_trial",
     ]);
     spec
 }

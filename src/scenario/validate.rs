@@ -519,6 +519,7 @@ fn validate_uncertainty(
         );
     }
     let power_every = u.power_every.unwrap_or(1);
+    let u_between_trial = u.between_trial.unwrap_or(true);
     if power_every == 0 {
         err(
             issues,
@@ -572,7 +573,11 @@ fn validate_uncertainty(
         return None;
     }
     match Uncertainty::new(params, &correlations) {
-        Ok(u) => Some(u.with_sceptical(sceptical).with_power_every(power_every)),
+        Ok(u) => Some(
+            u.with_sceptical(sceptical)
+                .with_power_every(power_every)
+                .with_between_trial(u_between_trial),
+        ),
         Err(e) => {
             err(
                 issues,

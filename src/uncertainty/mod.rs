@@ -18,6 +18,7 @@
 //! central values: the world changes the patients' disease and response,
 //! not who is enrolled.
 
+pub mod between_trial;
 pub mod posterior;
 pub mod prior;
 
@@ -48,6 +49,10 @@ pub struct Uncertainty {
     /// run in every `k`-th replicate only (replicate numbers divisible by
     /// `k`); every replicate runs in its world (for `assurance`). 1: all.
     pub power_every: u64,
+    /// `between_trial`: each world also draws the trial's own deviation
+    /// from the typical trial (`between_trial`; true unless the scenario
+    /// says `between_trial = false`).
+    pub between_trial: bool,
 }
 
 /// The parameters whose zero is "the cells do nothing": the repair rates of
@@ -86,6 +91,7 @@ impl Uncertainty {
             cholesky,
             sceptical: 1.0,
             power_every: 1,
+            between_trial: true,
         })
     }
 
@@ -99,6 +105,12 @@ impl Uncertainty {
     /// (for `power`) as well as in its world.
     pub fn runs_power(&self, replicate: u64) -> bool {
         replicate.is_multiple_of(self.power_every.max(1))
+    }
+
+    /// With (or without) the trial's own deviation drawn in every world.
+    pub fn with_between_trial(mut self, on: bool) -> Uncertainty {
+        self.between_trial = on;
+        self
     }
 
     /// With the cell-effect parameters of every world times `factor`.
@@ -152,6 +164,9 @@ impl Uncertainty {
         let mut m = central.clone();
         for (u, &z) in self.parameters.iter().zip(&z) {
             m.set(u.parameter, u.prior.at_normal(z));
+        }
+        if self.between_trial {
+            between_trial::draw_into(&mut m, seed, replicate);
         }
         self.shrink(&mut m);
         (m, z.iter().map(|&z| stratum(z)).collect())
