@@ -23,6 +23,7 @@ use crate::scenario::Scenario;
 use crate::scenario::spec::EventKind;
 use crate::trial::measurement::slot;
 use crate::trial::{Method, PatientRecord, TrialContext, TrialData, Workspace, simulate_trial};
+use crate::uncertainty::between_trial;
 use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
@@ -1001,10 +1002,22 @@ pub fn simulate_targets(
     let mut scenario = s.clone();
     scenario.run.seed = s.run.seed.wrapping_add(seed_offset);
     let ctx = TrialContext::new(scenario, DesignSlot::Shared, method);
+    let heterogeneous = between_trial::is_heterogeneous(&ctx.scenario.model);
     let rows: Vec<Option<Vec<Option<f64>>>> = (0..replicates)
         .into_par_iter()
         .map_init(Workspace::default, |ws, r| {
-            simulate_trial(&ctx, r, ws).ok().map(|d| {
+            // Each simulated trial is a trial drawn from the population of
+            // trials: its own deviation from the typical trial.
+            let own;
+            let ctx = if heterogeneous {
+                let mut c = ctx.clone();
+                between_trial::draw_into(&mut c.scenario.model, c.scenario.run.seed, r);
+                own = c;
+                &own
+            } else {
+                &ctx
+            };
+            simulate_trial(ctx, r, ws).ok().map(|d| {
                 targets
                     .iter()
                     .map(|t| compute(&ctx.scenario, &d, &t.statistic))
@@ -1355,25 +1368,47 @@ pub struct FitResult {
     pub replicates: u64,
 }
 
-/// The standardized distance: sum over objective targets of
-/// `((simulated mean - published) / simulated SD)^2`, SDs fixed at `scale`.
+/// The data distance, `-2 log` of a Gaussian synthetic likelihood (Wood
+/// 2010) up to a constant: over objective targets of the typical kind,
+/// `((m - published) / s)^2 + ln(s^2 / s0^2)`, with `m` and `s` the
+/// simulated mean and SD at these parameters and `s0` (`scale`) the SD at
+/// the prior medians (so the log term is 0 there and the distance keeps its
+/// scale). The log term is what makes a spread identifiable: a parameter
+/// that widens the simulated trials (the between-trial SDs) lowers the
+/// squared gaps and pays for it in `ln s^2`. `s` is floored at `s0 / 5` (a
+/// statistic that stops varying would otherwise gain without bound). Bounds
+/// and one-sided targets are hinges, `(max(0, gap) / s0)^2`, at the fixed
+/// scale.
 pub fn distance(targets: &[Target], sim: &Simulated, scale: &[f64]) -> f64 {
     targets
         .iter()
         .zip(&sim.values)
         .zip(scale)
         .filter(|((t, _), _)| t.in_objective)
-        .map(|((t, v), &sd)| {
+        .map(|((t, v), &sd0)| {
             if v.is_empty() {
                 return 1e6;
             }
+            let sd0 = sd0.max(1e-9);
             let m = v.iter().sum::<f64>() / v.len() as f64;
-            let gap = match t.kind {
-                Kind::Typical => m - t.published,
-                Kind::UpperBound | Kind::OneSidedUpper => (m - t.published).max(0.0),
-                Kind::LowerBound | Kind::OneSidedLower => (t.published - m).max(0.0),
-            };
-            (gap / sd.max(1e-9)).powi(2)
+            match t.kind {
+                Kind::Typical => {
+                    let sd = if v.len() > 1 {
+                        let ss = v.iter().map(|x| (x - m).powi(2)).sum::<f64>();
+                        (ss / (v.len() - 1) as f64).sqrt()
+                    } else {
+                        sd0
+                    };
+                    let sd = sd.max(sd0 / 5.0);
+                    ((m - t.published) / sd).powi(2) + 2.0 * (sd / sd0).ln()
+                }
+                Kind::UpperBound | Kind::OneSidedUpper => {
+                    ((m - t.published).max(0.0) / sd0).powi(2)
+                }
+                Kind::LowerBound | Kind::OneSidedLower => {
+                    ((t.published - m).max(0.0) / sd0).powi(2)
+                }
+            }
         })
         .sum()
 }
@@ -1724,6 +1759,11 @@ pub const DEFAULT_FREE: &[&str] = &[
     "mpc_efficacy",
     "cardiopoietic_efficacy",
     "patch_contractility_gain",
+    // how trials differ, how the LV progresses on therapy, the LV scan's error
+    "between_trial_efficacy_sd",
+    "between_trial_volume_sd",
+    "lv_progression_log_edv_per_year",
+    "mri_lvesv_cv",
 ];
 
 /// Sanity: every default free parameter exists.
@@ -1817,6 +1857,55 @@ mod tests {
     }
 
     use super::*;
+
+    fn target(kind: Kind, published: f64) -> Target {
+        let mut t = prime_targets().remove(0);
+        t.kind = kind;
+        t.published = published;
+        t.in_objective = true;
+        t
+    }
+
+    fn sim(values: Vec<f64>) -> Simulated {
+        Simulated {
+            replicates: values.len() as u64,
+            values: vec![values],
+            failed_replicates: 0,
+        }
+    }
+
+    /// The synthetic likelihood's two parts: the squared standardized gap at
+    /// the simulated SD, and `ln(s^2 / s0^2)`, so that a wider simulation
+    /// lowers the gap's cost and pays for the width; hinges at the fixed
+    /// scale for bounds.
+    #[test]
+    fn the_distance_is_a_gaussian_synthetic_likelihood() {
+        // values 1, 3: mean 2, SD sqrt(2)
+        let v = sim(vec![1.0, 3.0]);
+        let sd = 2f64.sqrt();
+        let t = [target(Kind::Typical, 5.0)];
+        let d = distance(&t, &v, &[sd]);
+        assert!((d - (3.0 / sd).powi(2)).abs() < 1e-12, "{d}");
+        let d = distance(&t, &v, &[1.0]);
+        assert!((d - ((3.0 / sd).powi(2) + 2.0 * sd.ln())).abs() < 1e-12, "{d}");
+        // doubling the simulated spread around the same mean: the gap costs
+        // a quarter, the width 2 ln 2 more
+        let wide = sim(vec![0.0, 4.0]);
+        let d2 = distance(&t, &wide, &[sd]);
+        let expected = (3.0 / (2.0 * sd)).powi(2) + 2.0 * 2f64.ln();
+        assert!((d2 - expected).abs() < 1e-12, "{d2}");
+        // a statistic that stops varying is floored at s0 / 5
+        let flat = sim(vec![2.0, 2.0]);
+        let d3 = distance(&t, &flat, &[1.0]);
+        assert!((d3 - ((3.0 / 0.2f64).powi(2) + 2.0 * 0.2f64.ln())).abs() < 1e-9);
+        // bounds: hinges at the fixed scale
+        let up = [target(Kind::UpperBound, 1.0)];
+        assert!((distance(&up, &v, &[0.5]) - 4.0).abs() < 1e-12);
+        let up = [target(Kind::UpperBound, 2.5)];
+        assert_eq!(distance(&up, &v, &[0.5]), 0.0);
+        let low = [target(Kind::OneSidedLower, 3.0)];
+        assert!((distance(&low, &v, &[0.5]) - 4.0).abs() < 1e-12);
+    }
 
     #[test]
     fn the_prior_penalty_is_zero_at_the_medians_and_grows_away_from_them() {

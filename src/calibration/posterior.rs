@@ -7,12 +7,13 @@
 //! shape, and `x(z) = F^-1(Phi(z))`.
 //!
 //! **The target.** `-2 log posterior(z) = D(x(z)) + |z|^2 + const`, with `D`
-//! the data distance of `hfsim calibrate fit` (the sum over targets of
-//! `((simulated mean - published) / simulated SD)^2`): a Gaussian synthetic
-//! likelihood (Wood 2010) with the targets independent and each target's
-//! SD held at its value under the prior medians, evaluated on the same
-//! simulated patients at every `z` (common random numbers), so that `D` is a
-//! deterministic function and its noise does not enter the weights.
+//! the data distance of `hfsim calibrate fit` (`calibration::distance`: over
+//! targets, `((simulated mean - published) / simulated SD)^2 + ln` of the
+//! simulated variance relative to that at the prior medians): a Gaussian
+//! synthetic likelihood (Wood 2010) with the targets independent, evaluated
+//! on the same simulated patients and trial effects at every `z` (common
+//! random numbers), so that `D` is a deterministic function and its noise
+//! does not enter the weights.
 //!
 //! **The method: Laplace proposal, importance weights.** (1) Around the
 //! recorded maximum a posteriori values (`calibrate fit`), a finite-difference
@@ -46,7 +47,8 @@ use rayon::prelude::*;
 /// The parameters `calibrate posterior` draws by default: those that decide
 /// the answer to design questions (the cell effect on each ventricle, its
 /// persistence and the share of the deficit it restores, RV progression,
-/// the room GDMT leaves, the background response, the RV scan's error);
+/// the room GDMT leaves, the background response, the RV scan's error, how
+/// much trials differ in their cell effect);
 /// the others stay at the joint fit's values.
 pub const DEFAULT_PARAMETERS: &[&str] = &[
     "rv_repair_emax_per_day",
@@ -58,6 +60,7 @@ pub const DEFAULT_PARAMETERS: &[&str] = &[
     "lv_repair_ef_fraction",
     "gdmt_response",
     "mri_rvedv_cv",
+    "between_trial_efficacy_sd",
 ];
 
 /// Settings of the posterior approximation.

@@ -137,7 +137,28 @@ pub const PRIORS: &[PriorRow] = &[
         ln(0.04, 1.0),
         "engineered heart muscle: macaque grafts thickened the target wall and improved EF dose-dependently (effect sizes not found); the first patient's 400 M cells about +5 LVEF points (assumption from the news piece); BioVAT-HF +10 points single-arm on modern GDMT (trials.md 10)",
     ),
+    // -------------------------------------------------- between-trial spread
+    row(
+        P::BetweenTrialEfficacySd,
+        ln(0.5, 0.7),
+        "trials of one route differ widely: human transendocardial LVEF +7.0 (95% CI 2.7-11.3) over 6 trials (Kanelidis 2017, evidence.md 1b); responses to one GDMT class differ 2-3 fold between trials (SGLT2i CMR meta-analysis I^2 81-87%, evidence.md 1d): a factor of about 1.6 between trials at the median, 1.2-5 at 90%",
+    ),
+    row(
+        P::BetweenTrialVolumeSd,
+        ln(0.5, 0.7),
+        "the LV response to cells shows as volume in one trial and as EF in another (CHART-1: LVEDV -17, LVESV -12.8 mL, EF nearly unchanged; MSC-HF: LVEF +6.2 with LVESV -13 mL; trials.md 7, 8); the size of that spread is an assumption, as between_trial_efficacy_sd",
+    ),
     // ------------------------------------------------------------ progression
+    PriorRow {
+        param: P::LvProgressionEdv,
+        distribution: Distribution::Normal {
+            mean: 0.03,
+            sd: 0.04,
+        },
+        lower: Some(-0.1),
+        upper: Some(0.2),
+        source: "stable HFrEF on long-standing therapy dilates slowly: MSC-HF placebo LVESV +5.4 mL in 6 months (trials.md 7, ischaemic, on therapy for years); untreated LV dilation in the SOLVD placebo arm about +8% a year (Konstam 1992, not in shared/ [R]); at most +/-40% a year (plausibility audit)",
+    },
     PriorRow {
         param: P::RvProgressionEdv,
         distribution: Distribution::Normal {
@@ -191,6 +212,11 @@ pub const PRIORS: &[PriorRow] = &[
         "PRIME-HFrEF placebo: 2 of 19 patients with a serious adverse event",
     ),
     // -------------------------------------------------------------- readouts
+    row(
+        P::MriLvesvCv,
+        ln(0.06, 0.3),
+        "Grothues 2002 AJC 90:29: CMR interstudy CoV of LVESV 4.4-9.2% over normal, heart-failure and hypertrophied hearts (the relative error is smallest in large ventricles); a factor 1.35 either way at 1 SD",
+    ),
     row(
         P::WalkPerRvefPoint,
         ln(2.5, 0.7),
