@@ -1833,6 +1833,110 @@ pub fn chance_failures(n: usize, k: usize, rate: f64) -> ChanceFailures {
     }
 }
 
+impl TargetResult {
+    /// The published value's tail on the side the target tests: the share of
+    /// simulated trials at least as extreme (`typical`: the smaller of the
+    /// two tails; `one_sided_upper`: at or below it; `one_sided_lower`: at or
+    /// above it). `None` for bounds on the simulated mean, which are not
+    /// statements about one trial's sampling. A target passes at `tail >=
+    /// 0.025`.
+    pub fn tail(&self) -> Option<f64> {
+        let nf = self.values.len().max(1) as f64;
+        let below = self.values.iter().filter(|&&x| x < self.published).count() as f64;
+        let equal = self.values.iter().filter(|&&x| x == self.published).count() as f64;
+        let p_le = (below + equal) / nf;
+        let p_ge = (nf - below) / nf;
+        match self.kind {
+            Kind::Typical => Some(p_le.min(p_ge)),
+            Kind::OneSidedUpper => Some(p_le),
+            Kind::OneSidedLower => Some(p_ge),
+            Kind::UpperBound | Kind::LowerBound => None,
+        }
+    }
+}
+
+/// The verdict on a family of targets checked at once.
+///
+/// Each target's own verdict (`TargetResult::pass`) puts the published value
+/// inside the simulated central 95%. Over many targets that cannot be the
+/// verdict on the model: 79 independent typical targets of a correct model
+/// all pass with probability 0.95^79 = 0.017. The family passes when
+/// - no sampled target (typical or one-sided) lies beyond a per-side tail of
+///   0.025 / K, K the number of sampled targets (Bonferroni: a correct model
+///   fails this with probability at most 5%); for a single target this is
+///   its own 95% verdict;
+/// - the typical outcome targets outside their central 95% are not more
+///   than chance explains: P(at least that many | Binomial(n, 0.05)) >= 0.05
+///   (a diffuse misfit that no single target shows);
+/// - every bound on a simulated mean and every qualitative pattern holds
+///   (these are not sampling statements), and every target could be computed
+///   in at least 20 simulated trials.
+///
+/// Targets the fit used are pulled inside their ranges, so the count is
+/// lenient for them: `calibrate check` prints it per fitted and unfitted
+/// trial as well.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FamilyVerdict {
+    /// Sampled targets (typical and one-sided): the Bonferroni family K.
+    pub sampled: usize,
+    /// Per-side tail below which a sampled target fails the family: 0.025 / K.
+    pub tail_limit: f64,
+    /// Targets outside their own central 95% (labels as given).
+    pub outside_95: Vec<String>,
+    /// Targets that fail the family: beyond `tail_limit`, a bound or pattern
+    /// that does not hold, or fewer than 20 simulated values.
+    pub failed: Vec<String>,
+    /// The typical outcome targets outside their central 95% against the
+    /// binomial count (baselines left out: the cohorts are built from them).
+    pub chance: ChanceFailures,
+    /// `chance.p_at_least_failed < 0.05`.
+    pub too_many_outside: bool,
+    pub pass: bool,
+}
+
+/// The family verdict over labelled results and the labels of failed
+/// qualitative patterns (see `FamilyVerdict`).
+pub fn family_verdict(
+    results: &[(String, &TargetResult)],
+    failed_patterns: &[String],
+) -> FamilyVerdict {
+    let sampled = results.iter().filter(|(_, r)| r.tail().is_some()).count();
+    let tail_limit = 0.025 / sampled.max(1) as f64;
+    let mut failed = Vec::new();
+    let mut outside_95 = Vec::new();
+    for (label, r) in results {
+        if !r.pass {
+            outside_95.push(label.clone());
+        }
+        let fails = r.n < 20
+            || match r.tail() {
+                Some(t) => t < tail_limit,
+                None => !r.pass,
+            };
+        if fails {
+            failed.push(label.clone());
+        }
+    }
+    failed.extend(failed_patterns.iter().cloned());
+    let typical: Vec<&TargetResult> = results
+        .iter()
+        .map(|(_, r)| *r)
+        .filter(|r| r.kind == Kind::Typical && r.group != Group::Baseline)
+        .collect();
+    let outside = typical.iter().filter(|r| !r.pass).count();
+    let chance = chance_failures(typical.len(), outside, 0.05);
+    let too_many_outside = chance.p_at_least_failed < 0.05;
+    FamilyVerdict {
+        sampled,
+        tail_limit,
+        outside_95,
+        pass: failed.is_empty() && !too_many_outside,
+        failed,
+        chance,
+        too_many_outside,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Against exact rational arithmetic (Python `fractions`, `math.comb`):
@@ -1887,7 +1991,10 @@ mod tests {
         let d = distance(&t, &v, &[sd]);
         assert!((d - (3.0 / sd).powi(2)).abs() < 1e-12, "{d}");
         let d = distance(&t, &v, &[1.0]);
-        assert!((d - ((3.0 / sd).powi(2) + 2.0 * sd.ln())).abs() < 1e-12, "{d}");
+        assert!(
+            (d - ((3.0 / sd).powi(2) + 2.0 * sd.ln())).abs() < 1e-12,
+            "{d}"
+        );
         // doubling the simulated spread around the same mean: the gap costs
         // a quarter, the width 2 ln 2 more
         let wide = sim(vec![0.0, 4.0]);
@@ -1905,6 +2012,71 @@ mod tests {
         assert_eq!(distance(&up, &v, &[0.5]), 0.0);
         let low = [target(Kind::OneSidedLower, 3.0)];
         assert!((distance(&low, &v, &[0.5]) - 4.0).abs() < 1e-12);
+    }
+
+    /// The family verdict: a target just outside its 95% fails alone but
+    /// not in a family of 40; one beyond every simulated trial fails any
+    /// family of fewer than 1000 / 0.025 = 40 000 over 1000 simulated
+    /// values; many just outside fail by their count; bounds stay strict.
+    #[test]
+    fn the_family_verdict_allows_chance_and_catches_misfit() {
+        // 1000 simulated values 0.5, 1.5, ..., 999.5: the published value p
+        // has tails p / 1000 below and 1 - p / 1000 above
+        let values: Vec<f64> = (0..1000).map(|i| i as f64 + 0.5).collect();
+        let one = |kind: Kind, published: f64| {
+            let mut t = target(kind, published);
+            t.group = Group::Outcome;
+            assess(&[t], &sim(values.clone())).remove(0)
+        };
+        let just_out = one(Kind::Typical, 20.0); // tail 0.020
+        assert!(!just_out.pass);
+        assert_eq!(just_out.tail(), Some(0.02));
+        let inside = one(Kind::Typical, 500.0);
+        let label = |i: usize| format!("t{i}");
+        // alone: Bonferroni over one target is its own 95% verdict
+        let v = family_verdict(&[(label(0), &just_out)], &[]);
+        assert_eq!(
+            (v.sampled, v.failed.clone(), v.pass),
+            (1, vec![label(0)], false)
+        );
+        // one just outside among 40: neither gross nor too many
+        let mut family: Vec<(String, &TargetResult)> = vec![(label(0), &just_out)];
+        family.extend((1..40).map(|i| (label(i), &inside)));
+        let v = family_verdict(&family, &[]);
+        assert!(v.pass, "{v:?}");
+        assert_eq!(v.outside_95, vec![label(0)]);
+        assert!((v.tail_limit - 0.025 / 40.0).abs() < 1e-15);
+        assert!((v.chance.p_at_least_failed - (1.0 - 0.95f64.powi(40))).abs() < 1e-12);
+        // beyond every simulated trial (tail 0 < 0.025 / 40)
+        let beyond = one(Kind::Typical, -1.0);
+        family[0] = (label(0), &beyond);
+        let v = family_verdict(&family, &[]);
+        assert_eq!((v.failed.clone(), v.pass), (vec![label(0)], false));
+        // 8 of 40 just outside: P(8 or more | Bin(40, 0.05)) = 0.0003
+        let mut many: Vec<(String, &TargetResult)> =
+            (0..8).map(|i| (label(i), &just_out)).collect();
+        many.extend((8..40).map(|i| (label(i), &inside)));
+        let v = family_verdict(&many, &[]);
+        assert!(
+            v.failed.is_empty() && v.too_many_outside && !v.pass,
+            "{v:?}"
+        );
+        // a bound on the mean is not a sampling statement: strict
+        let bound = one(Kind::UpperBound, 400.0); // mean 500 > 400
+        assert_eq!(bound.tail(), None);
+        let mut with_bound: Vec<(String, &TargetResult)> = vec![(label(0), &bound)];
+        with_bound.extend((1..40).map(|i| (label(i), &inside)));
+        let v = family_verdict(&with_bound, &[]);
+        assert_eq!(
+            (v.sampled, v.failed.clone(), v.pass),
+            (39, vec![label(0)], false)
+        );
+        // so is a failed pattern
+        let v = family_verdict(&family[1..], &["pattern".to_string()]);
+        assert!(!v.pass);
+        // one-sided: only its own side counts
+        let low_side = one(Kind::OneSidedUpper, 990.0);
+        assert_eq!(low_side.tail(), Some(0.99));
     }
 
     #[test]

@@ -17,13 +17,16 @@ pub struct CalibrateArgs {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum CalibrateCommand {
-    /// For every target of each scenario's published trial ([calibration]; PRIME-HFrEF's without one): published value, simulated median and 95% range, percentile, pass/fail, one table per trial and a summary (exit 1 if any fails).
+    /// For every target of each scenario's published trial ([calibration]; PRIME-HFrEF's without one): published value, simulated median and 95% range, percentile, inside or outside, one table per trial and a summary; exit 1 if the family of targets fails (a target beyond its Bonferroni tail 0.025/K, more outside their 95% than chance explains, or a bound or pattern that does not hold; docs/validation.md "Chance or misfit").
     Check {
         #[arg(required = true, num_args = 1..)]
         scenarios: Vec<PathBuf>,
         /// Simulated trials per scenario.
         #[arg(long, short = 'r', default_value_t = 1000)]
         replicates: u64,
+        /// Exit 1 if any single target lies outside its central 95% (each target its own test, no allowance for multiplicity).
+        #[arg(long)]
+        strict: bool,
         /// Output folder (default: out/<scenario name>/calibration; with several scenarios, <out>/<scenario name>/ and <out>/calibration_trials.csv, default out/calibration).
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
@@ -56,7 +59,7 @@ pub enum CalibrateCommand {
         #[arg(long, short = 't')]
         threads: Option<usize>,
     },
-    /// Draw from an approximate posterior of free parameters given every scenario's trial and the priors (Laplace proposal at the recorded fit, importance weights; docs/validation.md "Posterior"); report prior and posterior medians and 90% intervals, correlations, and a posterior predictive check of every target (exit 1 if a published value falls outside its central 95%).
+    /// Draw from an approximate posterior of free parameters given every scenario's trial and the priors (Laplace proposal at the recorded fit, importance weights; docs/validation.md "Posterior"); report prior and posterior medians and 90% intervals, correlations, and a posterior predictive check of every target (exit 1 if the family of predictive checks fails, as for `check`).
     Posterior {
         #[arg(required = true, num_args = 1..)]
         scenarios: Vec<PathBuf>,
@@ -121,10 +124,11 @@ pub fn calibrate(a: CalibrateArgs) -> CliResult {
         CalibrateCommand::Check {
             scenarios,
             replicates,
+            strict,
             out,
             set,
             threads,
-        } => check(scenarios, replicates, out, set, threads),
+        } => check(scenarios, replicates, strict, out, set, threads),
         CalibrateCommand::Fit {
             scenarios,
             params,
@@ -300,6 +304,8 @@ struct TrialCheck {
     name: String,
     results: Vec<TargetResult>,
     patterns: Vec<calibration::PatternResult>,
+    /// PRIME-HFrEF's built-in targets (fitted by stage 1).
+    prime_targets: bool,
 }
 
 impl TrialCheck {
@@ -339,6 +345,7 @@ fn targets_of(
 fn check(
     paths: Vec<PathBuf>,
     replicates: u64,
+    strict: bool,
     out: Option<PathBuf>,
     set: Vec<String>,
     threads: Option<usize>,
@@ -408,18 +415,18 @@ fn check(
             &csv_bytes(&header, rows)?,
         )?;
         outln!(
-            "\nAll trials\n{:<28} {:<16} {:>8} {:>6} {:>6}  failing",
+            "\nAll trials\n{:<28} {:<16} {:>8} {:>6} {:>7}  outside the central 95% (or failed)",
             "trial",
             "scenario",
             "targets",
-            "pass",
-            "fail"
+            "inside",
+            "outside"
         );
         for c in &checks {
             let failed = c.failed();
             let n = c.results.len() + c.patterns.len();
             outln!(
-                "{:<28} {:<16} {:>8} {:>6} {:>6}  {}",
+                "{:<28} {:<16} {:>8} {:>6} {:>7}  {}",
                 c.trial,
                 c.name,
                 n,
@@ -438,32 +445,32 @@ fn check(
         .iter()
         .map(|c| c.results.len() + c.patterns.len())
         .sum();
-    let failed: Vec<String> = checks
+    let label = |c: &TrialCheck, name: &str| {
+        if several {
+            format!("{}:{name}", c.name)
+        } else {
+            name.to_string()
+        }
+    };
+    let labelled: Vec<(String, &TargetResult)> = checks
+        .iter()
+        .flat_map(|c| c.results.iter().map(move |r| (label(c, &r.name), r)))
+        .collect();
+    let failed_patterns: Vec<String> = checks
         .iter()
         .flat_map(|c| {
-            c.failed()
-                .into_iter()
-                .map(|f| {
-                    if several {
-                        format!("{}:{f}", c.name)
-                    } else {
-                        f.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
+            c.patterns
+                .iter()
+                .filter(|p| !p.pass)
+                .map(move |p| label(c, p.name))
         })
         .collect();
+    let family = calibration::family_verdict(&labelled, &failed_patterns);
     // multiplicity: how many `typical` outcome targets a correct model would
-    // put outside their central 95% by chance (baselines are left out: the
-    // cohorts are built from them)
-    let typical: Vec<&TargetResult> = checks
-        .iter()
-        .flat_map(|c| &c.results)
-        .filter(|r| r.kind == calibration::Kind::Typical && r.group != Group::Baseline)
-        .collect();
-    if typical.len() >= 20 {
-        let outside = typical.iter().filter(|r| !r.pass).count();
-        let c = calibration::chance_failures(typical.len(), outside, 0.05);
+    // put outside their central 95% by chance, all trials and those without
+    // PRIME-HFrEF's built-in targets
+    let c = &family.chance;
+    if c.checks > 0 {
         outln!(
             "{} of {} typical outcome targets lie outside their central 95%; were each an independent draw from the model, {:.1} would by chance (binomial 95% range {}-{}; P({} or more) = {:.3}); targets the fit used fall outside less often than that, so a small P is a misfit, not chance",
             c.failed,
@@ -475,26 +482,95 @@ fn check(
             c.p_at_least_failed
         );
     }
-    if failed.is_empty() {
-        if several {
+    if several {
+        let others: Vec<(String, &TargetResult)> = checks
+            .iter()
+            .filter(|c| !c.prime_targets)
+            .flat_map(|c| c.results.iter().map(move |r| (label(c, &r.name), r)))
+            .collect();
+        let o = calibration::family_verdict(&others, &[]).chance;
+        if o.checks > 0 && o.checks < c.checks {
             outln!(
-                "all {total} targets and patterns of {} trials pass",
-                checks.len()
+                "without PRIME-HFrEF's built-in targets: {} of {} outside, {:.1} by chance (binomial 95% range {}-{}; P({} or more) = {:.3})",
+                o.failed,
+                o.checks,
+                o.expected,
+                o.range_low,
+                o.range_high,
+                o.failed,
+                o.p_at_least_failed
             );
+        }
+    }
+    outln!(
+        "family verdict over {} checks: {} ({} sampled targets, per-side Bonferroni tail {:.2e}: {}; {} outside their 95%: {})",
+        total,
+        if family.pass { "pass" } else { "FAIL" },
+        family.sampled,
+        family.tail_limit,
+        if family.failed.is_empty() {
+            "no target beyond it, every bound and pattern holds".to_string()
         } else {
-            let c = &checks[0];
+            format!("failing {}", family.failed.join(", "))
+        },
+        family.outside_95.len(),
+        if family.too_many_outside {
+            "more than chance explains"
+        } else {
+            "within chance"
+        }
+    );
+    if strict && (!family.outside_95.is_empty() || !failed_patterns.is_empty()) {
+        let mut all = family.outside_95.clone();
+        all.extend(failed_patterns.iter().cloned());
+        return Err(CliError::CheckFailed(format!(
+            "--strict: {} of {total} checks outside their central 95% or failed: {}",
+            all.len(),
+            all.join(", ")
+        )));
+    }
+    if family.pass {
+        if family.outside_95.is_empty() {
+            if several {
+                outln!(
+                    "all {total} targets and patterns of {} trials pass",
+                    checks.len()
+                );
+            } else {
+                outln!(
+                    "all {} targets and {} patterns pass",
+                    checks[0].results.len(),
+                    checks[0].patterns.len()
+                );
+            }
+        } else {
             outln!(
-                "all {} targets and {} patterns pass",
-                c.results.len(),
-                c.patterns.len()
+                "the family passes; outside their own central 95% (as chance allows): {}",
+                family.outside_95.join(", ")
             );
         }
         Ok(())
     } else {
+        let mut why = Vec::new();
+        if !family.failed.is_empty() {
+            why.push(format!(
+                "{} failing on their own: {}",
+                family.failed.len(),
+                family.failed.join(", ")
+            ));
+        }
+        if family.too_many_outside {
+            why.push(format!(
+                "{} of {} typical outcome targets outside their 95% (P = {:.3} by chance): {}",
+                c.failed,
+                c.checks,
+                c.p_at_least_failed,
+                family.outside_95.join(", ")
+            ));
+        }
         Err(CliError::CheckFailed(format!(
-            "{} of {total} checks fail: {}",
-            failed.len(),
-            failed.join(", ")
+            "the family of {total} checks fails: {}",
+            why.join("; ")
         )))
     }
 }
@@ -598,6 +674,7 @@ fn check_one(
         name: s.name.clone(),
         results,
         patterns,
+        prime_targets: trial.prime_patterns,
     })
 }
 
@@ -627,7 +704,7 @@ fn print_check(results: &[TargetResult], patterns: &[calibration::PatternResult]
             r.simulated_median,
             format!("[{:.3}, {:.3}]", r.simulated_low, r.simulated_high),
             r.percentile,
-            if r.pass { "pass" } else { "FAIL" }
+            if r.pass { "pass" } else { "outside" }
         );
     }
     if !patterns.is_empty() {

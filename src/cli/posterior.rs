@@ -296,12 +296,53 @@ pub fn posterior(
     }
     if failed.is_empty() {
         outln!("every published value lies inside its posterior predictive central 95%");
+        return Ok(());
+    }
+    // the same family verdict as `calibrate check`
+    let labelled: Vec<(String, &crate::calibration::TargetResult)> = checks
+        .iter()
+        .flat_map(|c| {
+            c.results
+                .iter()
+                .map(move |r| (format!("{}/{}", c.trial, r.name), r))
+        })
+        .collect();
+    let family = crate::calibration::family_verdict(&labelled, &[]);
+    let ch = &family.chance;
+    outln!(
+        "{} published values outside their posterior predictive central 95% ({}); {} of {} typical outcome targets, {:.1} by chance (P({} or more) = {:.3}); beyond the Bonferroni tail {:.2e} or a bound failing: {}",
+        failed.len(),
+        failed.join(", "),
+        ch.failed,
+        ch.checks,
+        ch.expected,
+        ch.failed,
+        ch.p_at_least_failed,
+        family.tail_limit,
+        if family.failed.is_empty() {
+            "none".to_string()
+        } else {
+            family.failed.join(", ")
+        }
+    );
+    if family.pass {
+        outln!(
+            "the family of predictive checks passes (as calibrate check: docs/validation.md \"Chance or misfit\")"
+        );
         Ok(())
     } else {
         Err(CliError::CheckFailed(format!(
-            "{} published values outside their posterior predictive central 95%: {}",
-            failed.len(),
-            failed.join(", ")
+            "the family of posterior predictive checks fails: {}{}",
+            if family.failed.is_empty() {
+                String::new()
+            } else {
+                format!("failing on their own {}; ", family.failed.join(", "))
+            },
+            if family.too_many_outside {
+                format!("{} outside their 95%, more than chance explains", ch.failed)
+            } else {
+                "the count outside is within chance".to_string()
+            }
         )))
     }
 }
