@@ -165,7 +165,10 @@ fn worlds_draw_the_trials_own_deviation_unless_told_not_to() {
             spread += 1;
         }
     }
-    assert!(spread >= 1, "the trial's own deviation changes some world's effect");
+    assert!(
+        spread >= 1,
+        "the trial's own deviation changes some world's effect"
+    );
 }
 
 #[test]

@@ -222,7 +222,10 @@ mod tests {
         let logit = |x: f64| (x / (1.0 - x)).ln();
         let dv = logit(b.get(P::LvRepairEdvFraction)) - logit(a.get(P::LvRepairEdvFraction));
         let de = logit(b.get(P::LvRepairEfFraction)) - logit(a.get(P::LvRepairEfFraction));
-        assert!((dv - 1.2).abs() < 1e-9 && (de + 1.2).abs() < 1e-9, "{dv} {de}");
+        assert!(
+            (dv - 1.2).abs() < 1e-9 && (de + 1.2).abs() < 1e-9,
+            "{dv} {de}"
+        );
         // shares stay fractions for any shift
         q.0[P::TrialVolumeEffect as usize] = 30.0;
         let c = Product::BmMsc.apply(&q);

@@ -45,7 +45,10 @@ pub fn draw_into(m: &mut ModelParams, seed: u64, replicate: u64) {
         return;
     }
     let [ze, zv] = normals(seed, replicate);
-    m.set(P::TrialEfficacyEffect, m.get(P::BetweenTrialEfficacySd) * ze);
+    m.set(
+        P::TrialEfficacyEffect,
+        m.get(P::BetweenTrialEfficacySd) * ze,
+    );
     m.set(P::TrialVolumeEffect, m.get(P::BetweenTrialVolumeSd) * zv);
 }
 
