@@ -1,8 +1,8 @@
 //! Calibration as inference and its use in a scenario:
 //! * `hfsim calibrate posterior` writes a posterior file (weighted draws,
 //!   a header naming method, trials, seed and command), reproducibly, with
-//!   its summaries and a posterior predictive check, and exits 1 when a
-//!   published value falls outside its predictive central 95%;
+//!   its summaries and a posterior predictive check, and exits 1 when the
+//!   family of predictive checks fails (as `calibrate check`);
 //! * `[uncertainty] posterior = "FILE"` draws the worlds from such a file:
 //!   a file whose mass sits on one draw gives the power of the scenario
 //!   with that draw's values in `[model]`, exactly;
@@ -304,14 +304,20 @@ fn calibrate_posterior_writes_a_reproducible_file_a_scenario_can_use() {
         "one row per target of both trials"
     );
     let failures = predictive.lines().filter(|l| l.ends_with(",false")).count();
-    assert_eq!(
-        failures > 0,
-        o.status.code() == Some(1),
-        "exit code follows the check"
-    );
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("posterior.json")).unwrap())
             .unwrap();
+    let family = &json["predictive_family"];
+    assert_eq!(
+        family["outside_95"].as_array().unwrap().len(),
+        failures,
+        "the family lists the targets outside"
+    );
+    assert_eq!(
+        family["pass"].as_bool().unwrap(),
+        o.status.code() == Some(0),
+        "exit code follows the family verdict"
+    );
     assert_eq!(json["parameters"].as_array().unwrap().len(), 2);
     assert_eq!(json["correlations"].as_array().unwrap().len(), 4);
     // a scenario uses it

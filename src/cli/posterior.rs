@@ -166,6 +166,16 @@ pub fn posterior(
             c.results.len()
         );
     }
+    // the same family verdict as `calibrate check`
+    let labelled: Vec<(String, &crate::calibration::TargetResult)> = checks
+        .iter()
+        .flat_map(|c| {
+            c.results
+                .iter()
+                .map(move |r| (format!("{}/{}", c.trial, r.name), r))
+        })
+        .collect();
+    let family = crate::calibration::family_verdict(&labelled, &[]);
     let command = format!(
         "hfsim calibrate posterior {} --params {} --replicates {} --draws {} --seed {} --predictive-draws {} --predictive-replicates {}{}",
         paths
@@ -287,6 +297,7 @@ pub fn posterior(
             "effective_sample_size": a.effective_sample_size,
             "evaluations": a.evaluations,
             "predictive_failures": failed,
+            "predictive_family": family,
         }),
     )?;
     errln!("wrote {}", dir.display());
@@ -298,16 +309,6 @@ pub fn posterior(
         outln!("every published value lies inside its posterior predictive central 95%");
         return Ok(());
     }
-    // the same family verdict as `calibrate check`
-    let labelled: Vec<(String, &crate::calibration::TargetResult)> = checks
-        .iter()
-        .flat_map(|c| {
-            c.results
-                .iter()
-                .map(move |r| (format!("{}/{}", c.trial, r.name), r))
-        })
-        .collect();
-    let family = crate::calibration::family_verdict(&labelled, &[]);
     let ch = &family.chance;
     outln!(
         "{} published values outside their posterior predictive central 95% ({}); {} of {} typical outcome targets, {:.1} by chance (P({} or more) = {:.3}); beyond the Bonferroni tail {:.2e} or a bound failing: {}",
