@@ -35,12 +35,22 @@ fn deviates(l: &hfsim::scenario::Loaded, n: u64) -> Vec<(f64, f64, f64)> {
     let s = &l.scenario;
     let sampler = hfsim::cohort::CohortSampler::new(s, DesignSlot::Shared);
     let eta = |v: f64, p: P, omega: f64| (v / s.model.get(p)).ln() / omega;
+    // the spreads of the parameter table (both log-normal)
+    let omega = |p: P| p.info().bpv.omega().expect("a between-patient spread");
     (0..n)
         .map(|i| {
             let p = sampler.sample_params(&s.model, 0, i);
             (
-                eta(p.get(P::RvRepairEmax), P::RvRepairEmax, 1.2),
-                eta(p.get(P::LvRepairEmax), P::LvRepairEmax, 0.8),
+                eta(
+                    p.get(P::RvRepairEmax),
+                    P::RvRepairEmax,
+                    omega(P::RvRepairEmax),
+                ),
+                eta(
+                    p.get(P::LvRepairEmax),
+                    P::LvRepairEmax,
+                    omega(P::LvRepairEmax),
+                ),
                 p.get(P::GdmtResponse),
             )
         })
