@@ -1083,6 +1083,15 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
+/// Where `published` falls among simulated values: the counts below it and
+/// equal to it, `P(X <= published)` and `P(X >= published)`.
+fn tails(values: &[f64], published: f64) -> (f64, f64, f64, f64) {
+    let nf = values.len().max(1) as f64;
+    let below = values.iter().filter(|&&x| x < published).count() as f64;
+    let equal = values.iter().filter(|&&x| x == published).count() as f64;
+    (below, equal, (below + equal) / nf, (nf - below) / nf)
+}
+
 /// Compare each target with its simulated distribution. A target passes if
 /// the published value is not in either 2.5% tail: `P(X <= published) >=
 /// 0.025` and `P(X >= published) >= 0.025` (works for counts too).
@@ -1094,11 +1103,8 @@ pub fn assess(targets: &[Target], sim: &Simulated) -> Vec<TargetResult> {
             let mut s = v.clone();
             s.sort_by(f64::total_cmp);
             let n = s.len();
-            let below = s.iter().filter(|&&x| x < t.published).count() as f64;
-            let equal = s.iter().filter(|&&x| x == t.published).count() as f64;
+            let (below, equal, p_le, p_ge) = tails(&s, t.published);
             let nf = n.max(1) as f64;
-            let p_le = (below + equal) / nf;
-            let p_ge = (nf - below) / nf;
             let mean = s.iter().sum::<f64>() / nf;
             let pass = match t.kind {
                 Kind::Typical => n >= 20 && p_le >= 0.025 && p_ge >= 0.025,
@@ -1841,11 +1847,7 @@ impl TargetResult {
     /// statements about one trial's sampling. A target passes at `tail >=
     /// 0.025`.
     pub fn tail(&self) -> Option<f64> {
-        let nf = self.values.len().max(1) as f64;
-        let below = self.values.iter().filter(|&&x| x < self.published).count() as f64;
-        let equal = self.values.iter().filter(|&&x| x == self.published).count() as f64;
-        let p_le = (below + equal) / nf;
-        let p_ge = (nf - below) / nf;
+        let (_, _, p_le, p_ge) = tails(&self.values, self.published);
         match self.kind {
             Kind::Typical => Some(p_le.min(p_ge)),
             Kind::OneSidedUpper => Some(p_le),
