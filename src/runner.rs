@@ -129,7 +129,7 @@ pub fn run_replicate(
     if ctx.scenario.sequential.is_some() {
         return crate::sequential::replicate::run(ctx, replicate, ws, export, None);
     }
-    if skips_power(ctx, replicate) {
+    if !export && skips_power(ctx, replicate) {
         return (
             power_skipped(replicate, run_world(ctx, replicate, ws)),
             None,
@@ -181,7 +181,7 @@ pub fn run_replicate_cached(
     if ctx.scenario.sequential.is_some() {
         return crate::sequential::replicate::run(ctx, replicate, ws, export, Some(cache));
     }
-    if skips_power(ctx, replicate) {
+    if !export && skips_power(ctx, replicate) {
         return (
             power_skipped(replicate, run_world(ctx, replicate, ws)),
             None,
@@ -215,7 +215,7 @@ fn skips_power(ctx: &TrialContext, replicate: u64) -> bool {
     ctx.scenario
         .uncertainty
         .as_ref()
-        .is_some_and(|u| !u.runs_power(replicate))
+        .is_some_and(|u| !u.runs_power(&ctx.scenario.model, ctx.scenario.run.seed, replicate))
 }
 
 /// The record of a replicate run in its world only.

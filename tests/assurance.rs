@@ -135,6 +135,42 @@ fn zero_width_uncertainty_gives_assurance_equal_to_power() {
     assert!(checked >= 3);
     // shards and merge give the same summary
     assert_eq!(sharded(&s)["design_points"], one["design_points"]);
+    // with power_every = 4 every world is still the central values, so
+    // every replicate counts for power: the same summary as k = 1
+    let every4 = scenario(
+        "zero-every4",
+        &format!("[uncertainty]\npower_every = 4\n{}", point_priors(&central)),
+    );
+    let four = run(&every4, &every4.with_file_name("four"), &[]);
+    assert_eq!(four["design_points"], one["design_points"]);
+    assert!(four["design_points"][0].get("power_replicates").is_none());
+}
+
+/// Without `power_every` a run keeps at least 2,500 replicates at the
+/// central values (power's MCSE <= 0.010) and runs the others in their
+/// world only: k = max(1, floor(replicates / 2500)), from the replicates
+/// after `--replicates`/`--set`.
+#[test]
+fn the_default_power_every_keeps_2500_central_replicates() {
+    let s = scenario("default-every", RV_PRIOR);
+    let k = |replicates: u64| {
+        let o = hfsim::scenario::Override::parse(&format!("run.replicates={replicates}")).unwrap();
+        let l = hfsim::scenario::load_file(&s, &[o]).unwrap();
+        l.scenario.uncertainty.as_ref().unwrap().power_every
+    };
+    assert_eq!(k(60), 1);
+    assert_eq!(k(2500), 1);
+    assert_eq!(k(4999), 1);
+    assert_eq!(k(5000), 2);
+    assert_eq!(k(10_000), 4);
+    assert_eq!(k(100_000), 40);
+    let stated = scenario(
+        "stated-every",
+        &format!("[uncertainty]\npower_every = 1\n{RV_PRIOR}"),
+    );
+    let o = hfsim::scenario::Override::parse("run.replicates=10000").unwrap();
+    let l = hfsim::scenario::load_file(&stated, &[o]).unwrap();
+    assert_eq!(l.scenario.uncertainty.as_ref().unwrap().power_every, 1);
 }
 
 /// Between-trial spread (`between_trial_efficacy_sd`, docs/model.md): with

@@ -241,7 +241,7 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
     let uncertainty = spec
         .uncertainty
         .as_ref()
-        .and_then(|u| validate_uncertainty(u, &model, issues));
+        .and_then(|u| validate_uncertainty(u, &model, run.replicates, issues));
     if uncertainty.is_some() && spec.trial.sequential.is_some() {
         err(
             issues,
@@ -324,6 +324,7 @@ pub fn validate(spec: &ScenarioSpec, issues: &Issues) -> Option<Scenario> {
 fn validate_uncertainty(
     u: &super::spec::UncertaintySpec,
     model: &ModelParams,
+    replicates: u64,
     issues: &Issues,
 ) -> Option<crate::uncertainty::Uncertainty> {
     use super::spec::PRIOR_DISTRIBUTIONS;
@@ -518,7 +519,9 @@ fn validate_uncertainty(
             ),
         );
     }
-    let power_every = u.power_every.unwrap_or(1);
+    let power_every = u
+        .power_every
+        .unwrap_or_else(|| crate::uncertainty::default_power_every(replicates));
     let u_between_trial = u.between_trial.unwrap_or(true);
     if power_every == 0 {
         err(

@@ -48,11 +48,28 @@ pub struct Uncertainty {
     /// `power_every = k`: the trial at the central values (for `power`) is
     /// run in every `k`-th replicate only (replicate numbers divisible by
     /// `k`); every replicate runs in its world (for `assurance`). 1: all.
+    /// Unless the scenario says, [`default_power_every`] of its replicates.
     pub power_every: u64,
     /// `between_trial`: each world also draws the trial's own deviation
     /// from the typical trial (`between_trial`; true unless the scenario
     /// says `between_trial = false`).
     pub between_trial: bool,
+}
+
+/// Replicates at the central values that the default `power_every` keeps
+/// at least (when there are that many): power's Monte Carlo SE is then at
+/// most `sqrt(0.25 / 2500) = 0.010`.
+pub const DEFAULT_POWER_REPLICATES: u64 = 2500;
+
+/// The default `power_every` of a run of `replicates` replicates:
+/// `max(1, floor(replicates / 2500))`. Every replicate runs in its world
+/// (assurance uses them all); the trial at the central values, which only
+/// gives `power` beside it, runs in every `k`-th, so that power keeps at
+/// least 2,500 replicates (MCSE <= 0.010) while a long assurance run does
+/// not simulate every trial twice (10,000 replicates: k = 4, about 1.3
+/// times the cost of power alone instead of 2; docs/performance.md).
+pub fn default_power_every(replicates: u64) -> u64 {
+    (replicates / DEFAULT_POWER_REPLICATES).max(1)
 }
 
 /// The parameters whose zero is "the cells do nothing": the repair rates of
@@ -102,9 +119,24 @@ impl Uncertainty {
     }
 
     /// Whether replicate `replicate` runs the trial at the central values
-    /// (for `power`) as well as in its world.
-    pub fn runs_power(&self, replicate: u64) -> bool {
+    /// (for `power`) as well as in its world: every `power_every`-th, and
+    /// every replicate whose world is the central values (its trial there
+    /// is the trial at the central values, so a point prior gives
+    /// assurance equal to power whatever `power_every`).
+    pub fn runs_power(&self, central: &ModelParams, seed: u64, replicate: u64) -> bool {
         replicate.is_multiple_of(self.power_every.max(1))
+            || self.world_is_central(central, seed, replicate)
+    }
+
+    /// Whether replicate `replicate`'s world has exactly (bit for bit) the
+    /// central values.
+    pub fn world_is_central(&self, central: &ModelParams, seed: u64, replicate: u64) -> bool {
+        let (world, _) = self.world_and_strata(central, seed, replicate);
+        world
+            .typical
+            .iter()
+            .zip(&central.typical)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
     }
 
     /// With (or without) the trial's own deviation drawn in every world.
