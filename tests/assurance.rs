@@ -436,6 +436,19 @@ fn power_every_runs_the_central_trial_in_every_kth_replicate() {
     }
     assert!(checked >= 3);
     assert_eq!(sharded(&some)["design_points"], one["design_points"]);
+    // a replicate exported in full runs at the central values too: 0, 1, 2
+    // and every 4th, and tests.csv holds the three
+    let exported = some.with_file_name("exported");
+    let ex = run(&some, &exported, &["--export-replicates", "3"]);
+    assert_eq!(ex["design_points"][0]["power_replicates"], 17);
+    let tests = std::fs::read_to_string(exported.join("tests.csv")).unwrap();
+    let mut reps: Vec<u64> = tests
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    reps.dedup();
+    assert_eq!(reps, [0, 1, 2]);
 }
 
 #[test]
