@@ -321,7 +321,7 @@ fn the_applicability_domain_is_that_of_the_trials_and_leaving_it_warns() {
 #[test]
 fn every_trial_target_passes_except_the_recorded_conflicts() {
     const CONFLICTS: &[&str] = &[
-        "poseidon_dcm:dlvef_d360_allo",
+        "science:dlvef_d180_difference",
         "trident:dntprobnp_d360_20m_t",
     ];
     let dir = tmp("all");
@@ -366,19 +366,19 @@ fn every_trial_target_passes_except_the_recorded_conflicts() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// One trial alone is a family of its few targets: TRIDENT's 20 M NT-proBNP
-/// t lies outside its own central 95% (percentile about 98.6) but inside the
-/// Bonferroni tail of seven targets (0.025 / 7 per side), so the family
-/// passes; `--strict` makes each target its own test and exits 1 naming it.
+/// One trial alone is a family of its few targets: SCIENCE's LVEF difference
+/// lies outside its own central 95% (percentile about 2) but inside the
+/// Bonferroni tail of three targets (0.025 / 3), so the family passes;
+/// `--strict` makes each target its own test and exits 1 naming it.
 #[test]
 fn strict_makes_every_target_its_own_test() {
-    let dir = tmp("trident");
+    let dir = tmp("science");
     let run = |strict: bool| {
         let mut c = hfsim();
         c.args([
             "calibrate",
             "check",
-            "scenarios/trials/trident.toml",
+            "scenarios/trials/science.toml",
             "-r",
             "1000",
             "-o",
@@ -398,14 +398,14 @@ fn strict_makes_every_target_its_own_test() {
     );
     let stdout = String::from_utf8_lossy(&family.stdout);
     assert!(
-        stdout.contains("dntprobnp_d360_20m_t") && stdout.contains("outside"),
+        stdout.contains("dlvef_d180_difference") && stdout.contains("outside"),
         "{stdout}"
     );
     let strict = run(true);
     assert_eq!(strict.status.code(), Some(1));
     let e = String::from_utf8_lossy(&strict.stderr);
     assert!(
-        e.contains("--strict") && e.contains("dntprobnp_d360_20m_t"),
+        e.contains("--strict") && e.contains("dlvef_d180_difference"),
         "{e}"
     );
     let _ = std::fs::remove_dir_all(&dir);

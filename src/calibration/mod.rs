@@ -1760,8 +1760,8 @@ pub const DEFAULT_FREE: &[&str] = &[
     "lv_repair_half_life_days",
     "lv_repair_ef_fraction",
     "lv_repair_edv_fraction",
-    // the LV's exposure-response: TRIDENT's 20 M and 100 M arms, the only
-    // dose comparison among the targets
+    // the LV's exposure-response: TRIDENT's 20 M and 100 M arms and
+    // POSEIDON's dose groups, the only human dose comparisons
     "lv_signal_ec50",
     "bm_msc_efficacy",
     "adipose_msc_efficacy",

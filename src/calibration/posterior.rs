@@ -48,11 +48,9 @@ use rayon::prelude::*;
 /// the answer to design questions (the cell effect on each ventricle, its
 /// persistence and the share of the deficit it restores, RV progression,
 /// the room GDMT leaves, the background response, the RV scan's error, how
-/// much trials differ in their cell effect, the LV exposure-response that
-/// a dose question turns on); the others stay at the joint fit's values.
-/// The product efficacies are left out on purpose: with them (15
-/// parameters) the importance sampler's effective sample size fell to 10.6
-/// of 600 draws (docs/validation.md, "Posterior").
+/// much trials differ in their cell effect), and those that decide it for
+/// another dose or product (the LV exposure-response, each product's
+/// efficacy); the others stay at the joint fit's values.
 pub const DEFAULT_PARAMETERS: &[&str] = &[
     "rv_repair_emax_per_day",
     "rv_repair_half_life_days",
@@ -65,6 +63,10 @@ pub const DEFAULT_PARAMETERS: &[&str] = &[
     "mri_rvedv_cv",
     "between_trial_efficacy_sd",
     "lv_signal_ec50",
+    "bm_msc_efficacy",
+    "adipose_msc_efficacy",
+    "mpc_efficacy",
+    "cardiopoietic_efficacy",
 ];
 
 /// Settings of the posterior approximation.
