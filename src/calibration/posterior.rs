@@ -48,9 +48,8 @@ use rayon::prelude::*;
 /// the answer to design questions (the cell effect on each ventricle, its
 /// persistence and the share of the deficit it restores, RV progression,
 /// the room GDMT leaves, the background response, the RV scan's error, how
-/// much trials differ in their cell effect), and those that decide it for
-/// another dose or product (the LV exposure-response, each product's
-/// efficacy); the others stay at the joint fit's values.
+/// much trials differ in their cell effect);
+/// the others stay at the joint fit's values.
 pub const DEFAULT_PARAMETERS: &[&str] = &[
     "rv_repair_emax_per_day",
     "rv_repair_half_life_days",
@@ -62,11 +61,6 @@ pub const DEFAULT_PARAMETERS: &[&str] = &[
     "gdmt_response",
     "mri_rvedv_cv",
     "between_trial_efficacy_sd",
-    "lv_signal_ec50",
-    "bm_msc_efficacy",
-    "adipose_msc_efficacy",
-    "mpc_efficacy",
-    "cardiopoietic_efficacy",
 ];
 
 /// Settings of the posterior approximation.
