@@ -1760,9 +1760,6 @@ pub const DEFAULT_FREE: &[&str] = &[
     "lv_repair_half_life_days",
     "lv_repair_ef_fraction",
     "lv_repair_edv_fraction",
-    // the LV's exposure-response: TRIDENT's 20 M and 100 M arms and
-    // POSEIDON's dose groups, the only human dose comparisons
-    "lv_signal_ec50",
     "bm_msc_efficacy",
     "adipose_msc_efficacy",
     "mpc_efficacy",

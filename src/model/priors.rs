@@ -114,8 +114,8 @@ pub const PRIORS: &[PriorRow] = &[
     ),
     row(
         P::AdiposeMscEfficacy,
-        ln(0.15, 1.0),
-        "every controlled trial of intramyocardial adipose-derived cells outside the calibration set found no between-group change in LVEF or LV volumes: PRECISE (Perin 2014, n = 27), ATHENA/ATHENA II (Henry 2017, n = 31), MyStromalCell (Qayyum 2017, n = 60, LVEF > 40%), the Danish CSCC_ASC phase II (Qayyum 2023 ESC Heart Fail, n = 81), while bone-marrow MSC by the same route and group gave +6.2 LVEF points (MSC-HF): median 0.15, below bm_msc_efficacy's 0.5, a factor of 5 either way at 90%",
+        ln(0.5, 1.0),
+        "no comparative data found: as bm_msc_efficacy",
     ),
     row(
         P::MpcEfficacy,
